@@ -1,0 +1,10 @@
+/** Job ids are derived from the cause, so re-running the same event's transaction cannot add a second job. */
+import type { JobSpec } from "./model.js";
+
+export function jobId(eventId: string, spec: JobSpec): string {
+  const target = [spec.target.uid, spec.target.orderId, spec.target.subscriptionId, spec.target.invoiceId, spec.target.disputeId]
+    .filter(Boolean)
+    .join("_");
+  // Firestore ids cannot contain "/"; keep them readable in the console.
+  return `${eventId}.${spec.kind}.${target}`.replace(/[/\s]/g, "_").slice(0, 1400);
+}

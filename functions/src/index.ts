@@ -1,0 +1,3 @@
+/** Every deployed function, one file each under triggers/. */
+export { stripeWebhook } from "./triggers/stripeWebhook.js";
+export { onStripeCustomerMapped } from "./triggers/onStripeCustomerMapped.js";

@@ -1,0 +1,125 @@
+/**
+ * The Stripe webhook contract, independent of the HTTP framework: method, size, signature over the raw body,
+ * envelope validation, mode check, then one ingest transaction. 2xx only once the event is durably recorded;
+ * 4xx only where a retry cannot help; 5xx (so Stripe retries) for everything else.
+ */
+import Stripe from "stripe";
+import * as logger from "firebase-functions/logger";
+import { STRIPE_API_VERSION } from "../domain/stripeVersion.js";
+import { normalizeEvent, stripeEventEnvelopeSchema } from "../domain/normalize.js";
+import type { IngestResult } from "../store/ingest.js";
+import type { NormalizeResult, StripeEventEnvelope } from "../domain/normalize.js";
+
+export const SIGNATURE_TOLERANCE_SECONDS = 300;
+
+export interface WebhookRequest {
+  method: string;
+  headers: Record<string, string | string[] | undefined>;
+  rawBody: Buffer | undefined;
+}
+
+export interface WebhookResponse {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+export interface WebhookDeps {
+  secrets: string[];
+  acceptLivemode: boolean;
+  maxBodyBytes: number;
+  ingest: (envelope: StripeEventEnvelope, normalized: NormalizeResult) => Promise<IngestResult>;
+  /** Seconds since epoch; injectable for signature-tolerance tests. */
+  nowSeconds?: () => number;
+}
+
+const reject = (status: number, error: string): WebhookResponse => ({ status, body: { error } });
+
+function header(headers: WebhookRequest["headers"], name: string): string | undefined {
+  const value = headers[name.toLowerCase()] ?? headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Returns the reason the signature fails, or null when one of the secrets verifies it. */
+function verifySignature(raw: Buffer, signature: string, secrets: string[], now: number): string | null {
+  const verifier = Stripe.webhooks.signature;
+  if (!verifier) throw new Error("stripe webhook signature verifier missing");
+  for (const secret of secrets) {
+    try {
+      verifier.verifyHeader(raw, signature, secret, SIGNATURE_TOLERANCE_SECONDS, undefined, now);
+      return null;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (/Unable to extract timestamp and signatures/i.test(message)) return "Stripe-Signature header is malformed";
+      if (/tolerance/i.test(message)) {
+        return `signature timestamp is outside the ${SIGNATURE_TOLERANCE_SECONDS} s tolerance`;
+      }
+      // Try the next secret (rotation: two may be valid at once).
+    }
+  }
+  return "signature does not match any configured webhook secret (pass the raw, unparsed request body)";
+}
+
+export async function handleStripeWebhook(req: WebhookRequest, deps: WebhookDeps): Promise<WebhookResponse> {
+  if (req.method !== "POST") {
+    return reject(405, `method ${req.method} not allowed; Stripe delivers with POST`);
+  }
+  const declared = Number(header(req.headers, "content-length") ?? "0");
+  const raw = req.rawBody;
+  if (declared > deps.maxBodyBytes || (raw && raw.length > deps.maxBodyBytes)) {
+    return reject(413, `body larger than ${deps.maxBodyBytes} bytes`);
+  }
+  if (!raw || raw.length === 0) return reject(400, "empty body; send the raw Stripe event JSON");
+  const signature = header(req.headers, "stripe-signature");
+  if (!signature) return reject(400, "missing Stripe-Signature header");
+
+  const now = deps.nowSeconds?.() ?? Math.floor(Date.now() / 1000);
+  const signatureProblem = verifySignature(raw, signature, deps.secrets, now);
+  if (signatureProblem) {
+    logger.warn("stripe_webhook_rejected", { reason: signatureProblem });
+    return reject(400, signatureProblem);
+  }
+
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString("utf8"));
+  } catch {
+    return reject(400, "body is not valid JSON");
+  }
+  const envelope = stripeEventEnvelopeSchema.safeParse(json);
+  if (!envelope.success) {
+    const issue = envelope.error.issues[0];
+    return reject(400, `not a Stripe event: ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`);
+  }
+  const event = envelope.data;
+  if (event.livemode !== deps.acceptLivemode) {
+    const got = event.livemode ? "live-mode" : "test-mode";
+    const want = deps.acceptLivemode ? "live" : "test";
+    logger.error("stripe_webhook_wrong_mode", { eventId: event.id, type: event.type, livemode: event.livemode });
+    return reject(400, `${got} event ${event.id} refused: this project accepts ${want}-mode events only`);
+  }
+
+  const normalized = normalizeEvent(event, STRIPE_API_VERSION);
+  try {
+    const result = await deps.ingest(event, normalized);
+    logger.info("stripe_event_recorded", {
+      eventId: event.id,
+      type: event.type,
+      status: result.status,
+      duplicate: result.duplicate,
+      attempts: result.attempts,
+      ...(result.reason ? { reason: result.reason } : {}),
+    });
+    return {
+      status: 200,
+      body: { received: true, eventId: event.id, status: result.status, duplicate: result.duplicate, attempts: result.attempts },
+    };
+  } catch (error) {
+    // Nothing was committed (one transaction), so Stripe's retry starts clean.
+    logger.error("stripe_event_failed", {
+      eventId: event.id,
+      type: event.type,
+      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+    });
+    return reject(500, `event ${event.id} could not be recorded; Stripe will retry`);
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Events held in the review queue because nobody could say whose they were. When a Stripe customer gets a
+ * mapping to a uid, its held events are applied in Stripe's order through the same transaction as a delivery.
+ */
+import { Timestamp, type Firestore } from "firebase-admin/firestore";
+import { isHandledEventType, type NormalizedEvent } from "../domain/normalize.js";
+import { releaseHeldEvent, type IngestOptions, type IngestResult } from "./ingest.js";
+import { COL } from "./paths.js";
+
+function isNormalizedEvent(value: unknown): value is NormalizedEvent {
+  if (!value || typeof value !== "object") return false;
+  const meta = (value as { meta?: unknown }).meta;
+  const subject = (value as { subject?: unknown }).subject;
+  return (
+    typeof meta === "object" &&
+    meta !== null &&
+    typeof (meta as { id?: unknown }).id === "string" &&
+    isHandledEventType(String((meta as { type?: unknown }).type)) &&
+    typeof subject === "object" &&
+    subject !== null
+  );
+}
+
+export async function releaseHeldEventsForCustomer(
+  db: Firestore,
+  stripeCustomerId: string,
+  options: IngestOptions,
+): Promise<IngestResult[]> {
+  const held = await db
+    .collection(COL.reviewQueue)
+    .where("stripeCustomerId", "==", stripeCustomerId)
+    .where("status", "==", "open")
+    .orderBy("eventCreated", "asc")
+    .get();
+  const results: IngestResult[] = [];
+  for (const doc of held.docs) {
+    const event: unknown = doc.get("event");
+    if (!isNormalizedEvent(event)) {
+      throw new Error(`reviewQueue/${doc.id} holds no replayable event`);
+    }
+    results.push(
+      await releaseHeldEvent(
+        db,
+        event,
+        {
+          eventId: event.meta.id,
+          type: event.meta.type,
+          created: Timestamp.fromMillis(event.meta.created * 1000),
+          livemode: event.meta.livemode,
+          apiVersion: event.meta.apiVersion,
+          objectId: event.subject.objectId,
+          objectType: event.subject.kind,
+        },
+        options,
+      ),
+    );
+  }
+  return results;
+}

@@ -1,0 +1,254 @@
+/**
+ * One Firestore transaction per Stripe event: the ledger entry, the canonical records, the follow-up jobs and
+ * the audit entries commit together or not at all. The ledger entry is the exactly-once guard: a second
+ * delivery (even a concurrent one) finds it and changes nothing.
+ */
+import { Timestamp, type DocumentReference, type Firestore, type Transaction } from "firebase-admin/firestore";
+import { applyEvent, type ApplyPlan } from "../domain/apply.js";
+import { linkedObjectIds, resolveOwner, subjectCustomerId } from "../domain/identity.js";
+import { jobId } from "../domain/jobs.js";
+import type { BillingDoc, CustomerDoc, LedgerStatus, OrderDoc, StripeObjectDoc } from "../domain/model.js";
+import type { NormalizeResult, NormalizedEvent, StripeEventEnvelope } from "../domain/normalize.js";
+import { COL, billingPath } from "./paths.js";
+import { fromFirestore } from "./db.js";
+
+export interface IngestOptions {
+  now?: () => Date;
+  graceDays: number;
+  /** Test seam: runs inside the transaction after all writes are queued, before commit. */
+  beforeCommit?: (tx: Transaction) => void | Promise<void>;
+}
+
+export interface IngestResult {
+  eventId: string;
+  status: LedgerStatus;
+  duplicate: boolean;
+  reason: string | null;
+  /** Transaction attempts (more than 1 means contention with a concurrent writer). */
+  attempts: number;
+}
+
+interface LedgerBase {
+  eventId: string;
+  type: string;
+  created: Timestamp;
+  livemode: boolean;
+  apiVersion: string | null;
+  objectId: string;
+  objectType: string;
+}
+
+function ledgerBase(envelope: StripeEventEnvelope): LedgerBase {
+  return {
+    eventId: envelope.id,
+    type: envelope.type,
+    created: Timestamp.fromMillis(envelope.created * 1000),
+    livemode: envelope.livemode,
+    apiVersion: envelope.api_version ?? null,
+    objectId: envelope.data.object.id,
+    objectType: envelope.data.object.object,
+  };
+}
+
+/** Records a delivered event: applies it, or records why not. */
+export async function ingestDelivery(
+  db: Firestore,
+  envelope: StripeEventEnvelope,
+  normalized: NormalizeResult,
+  options: IngestOptions,
+): Promise<IngestResult> {
+  return runIngest(db, ledgerBase(envelope), normalized, "deliver", options);
+}
+
+/** Re-applies an event held in the review queue (its mapping has appeared). No-op unless still held. */
+export async function releaseHeldEvent(db: Firestore, event: NormalizedEvent, base: LedgerBase, options: IngestOptions) {
+  return runIngest(db, base, { outcome: "normalized", event }, "release", options);
+}
+
+export type { LedgerBase };
+
+async function runIngest(
+  db: Firestore,
+  base: LedgerBase,
+  normalized: NormalizeResult,
+  mode: "deliver" | "release",
+  options: IngestOptions,
+): Promise<IngestResult> {
+  const now = options.now ?? (() => new Date());
+  const ledgerRef = db.collection(COL.stripeEvents).doc(base.eventId);
+  let attempts = 0;
+  return db.runTransaction(async (tx) => {
+    attempts += 1;
+    const at = now();
+    const ledgerSnap = await tx.get(ledgerRef);
+    const existing = ledgerSnap.exists ? (ledgerSnap.get("status") as LedgerStatus) : null;
+    if (mode === "deliver" && existing) {
+      return { eventId: base.eventId, status: existing, duplicate: true, reason: null, attempts };
+    }
+    if (mode === "release" && existing !== "needs_review") {
+      return { eventId: base.eventId, status: existing ?? "failed", duplicate: true, reason: null, attempts };
+    }
+
+    if (normalized.outcome !== "normalized") {
+      const status: LedgerStatus = normalized.outcome === "ignored" ? "ignored" : "failed";
+      tx.create(ledgerRef, {
+        ...base,
+        status,
+        reason: normalized.reason,
+        uid: null,
+        orderId: null,
+        stripeCustomerId: null,
+        jobIds: [],
+        receivedAt: at,
+        processedAt: at,
+      });
+      await options.beforeCommit?.(tx);
+      return { eventId: base.eventId, status, duplicate: false, reason: normalized.reason, attempts };
+    }
+
+    const event = normalized.event;
+    const subject = event.subject;
+    const customerId = subjectCustomerId(subject);
+    // Phase 1: everything that tells us who and what the event is about.
+    const objectsCol = db.collection(COL.stripeObjects);
+    const phase1: DocumentReference[] = [objectsCol.doc(subject.objectId)];
+    const linkIds = linkedObjectIds(subject);
+    for (const id of linkIds) phase1.push(objectsCol.doc(id));
+    if (customerId) phase1.push(db.collection(COL.stripeCustomers).doc(customerId));
+    const snaps = await tx.getAll(...phase1);
+    const objectDoc = snaps[0]?.exists ? fromFirestore<StripeObjectDoc>(snaps[0].data()) : null;
+    const links = linkIds.map((_, i) => {
+      const snap = snaps[i + 1];
+      return snap?.exists ? fromFirestore<StripeObjectDoc>(snap.data()) : null;
+    });
+    const mappingSnap = customerId ? snaps[snaps.length - 1] : undefined;
+    const mappingUid = mappingSnap?.exists ? ((mappingSnap.get("uid") as string | undefined) ?? null) : null;
+    const owner = resolveOwner(subject, { mappingUid, links });
+
+    // Phase 2: the documents the event changes.
+    let customer: CustomerDoc | null = null;
+    let billing: BillingDoc | null = null;
+    let order: OrderDoc | null = null;
+    if (owner.order) {
+      const snap = await tx.get(db.collection(COL.orders).doc(owner.order.orderId));
+      order = snap.exists ? fromFirestore<OrderDoc>(snap.data()) : null;
+    } else if (owner.uid && !owner.conflict) {
+      const [cSnap, bSnap] = await tx.getAll(db.collection(COL.customers).doc(owner.uid), db.doc(billingPath(owner.uid)));
+      customer = cSnap?.exists ? fromFirestore<CustomerDoc>(cSnap.data()) : null;
+      billing = bSnap?.exists ? fromFirestore<BillingDoc>(bSnap.data()) : null;
+    }
+
+    const plan = applyEvent({
+      event,
+      now: at,
+      graceDays: options.graceDays,
+      owner,
+      mappingUid,
+      objectMark: objectDoc?.watermark ?? null,
+      customer,
+      billing,
+      order,
+    });
+
+    const jobIds = writePlan(db, tx, plan, event, at);
+    const outcome = {
+      status: plan.status,
+      reason: plan.reason,
+      uid: owner.uid,
+      orderId: owner.order?.orderId ?? null,
+      stripeCustomerId: owner.stripeCustomerId,
+      jobIds,
+      processedAt: at,
+    };
+    if (mode === "deliver") {
+      tx.create(ledgerRef, { ...base, ...outcome, receivedAt: at });
+    } else {
+      tx.update(ledgerRef, outcome);
+    }
+    const reviewRef = db.collection(COL.reviewQueue).doc(base.eventId);
+    if (plan.review) {
+      tx.set(reviewRef, {
+        eventId: base.eventId,
+        eventType: event.meta.type,
+        eventCreated: event.meta.created,
+        reason: plan.review.reason,
+        detail: plan.review.detail,
+        status: "open",
+        stripeCustomerId: owner.stripeCustomerId,
+        stripeObjectId: subject.objectId,
+        orderId: owner.order?.orderId ?? null,
+        // The normalized facts (ids, amounts, statuses; no card data) so the event can be applied later.
+        event,
+        createdAt: at,
+        updatedAt: at,
+      });
+    } else if (mode === "release") {
+      tx.update(reviewRef, { status: "resolved", resolution: `applied as ${plan.status}`, updatedAt: at });
+    }
+    await options.beforeCommit?.(tx);
+    return { eventId: base.eventId, status: plan.status, duplicate: false, reason: plan.reason, attempts };
+  });
+}
+
+function writePlan(db: Firestore, tx: Transaction, plan: ApplyPlan, event: NormalizedEvent, at: Date): string[] {
+  const actor = { type: "stripe", id: event.meta.id };
+  if (plan.customer) {
+    // merge keeps fields other writers own (crmContactId from the CRM sink, admin notes).
+    tx.set(db.collection(COL.customers).doc(plan.customer.after.uid), plan.customer.after, { merge: true });
+  }
+  if (plan.billing) {
+    tx.set(db.doc(billingPath(plan.billing.after.uid)), plan.billing.after);
+  }
+  if (plan.order) {
+    tx.set(db.collection(COL.orders).doc(plan.order.after.orderId), plan.order.after, { merge: true });
+  }
+  if (plan.mapping) {
+    tx.set(db.collection(COL.stripeCustomers).doc(plan.mapping.stripeCustomerId), {
+      stripeCustomerId: plan.mapping.stripeCustomerId,
+      uid: plan.mapping.uid,
+      source: `stripe:${event.meta.id}`,
+      createdAt: at,
+    });
+  }
+  for (const mark of plan.objects) {
+    tx.set(
+      db.collection(COL.stripeObjects).doc(mark.id),
+      { objectType: mark.objectType, ...(mark.watermark ? { watermark: mark.watermark } : {}), ...mark.fields, updatedAt: at },
+      { merge: true },
+    );
+  }
+  const ids: string[] = [];
+  for (const spec of plan.jobs) {
+    const id = jobId(event.meta.id, spec);
+    ids.push(id);
+    tx.set(db.collection(COL.syncJobs).doc(id), {
+      jobId: id,
+      kind: spec.kind,
+      status: "pending",
+      target: spec.target,
+      idempotencyKey: spec.idempotencyKey,
+      reason: spec.reason,
+      cause: { type: "stripeEvent", eventId: event.meta.id, eventType: event.meta.type },
+      attempts: 0,
+      nextAttemptAt: at,
+      lastError: null,
+      leaseExpiresAt: null,
+      firstAttemptAt: null,
+      completedAt: null,
+      createdAt: at,
+      updatedAt: at,
+    });
+  }
+  for (const audit of plan.audits) {
+    tx.set(db.collection(COL.auditLog).doc(), {
+      actor,
+      action: audit.action,
+      target: audit.target,
+      before: audit.before,
+      after: audit.after,
+      cause: { type: "stripeEvent", eventId: event.meta.id, eventType: event.meta.type },
+      at,
+    });
+  }
+  return ids;
+}

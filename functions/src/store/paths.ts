@@ -1,0 +1,14 @@
+/** Collection names: part of opsync's contract (docs/data-model.md). */
+export const COL = {
+  customers: "customers",
+  stripeCustomers: "stripeCustomers",
+  stripeEvents: "stripeEvents",
+  stripeObjects: "stripeObjects",
+  orders: "orders",
+  syncJobs: "syncJobs",
+  auditLog: "auditLog",
+  reviewQueue: "reviewQueue",
+  ops: "ops",
+} as const;
+
+export const billingPath = (uid: string) => `${COL.customers}/${uid}/private/billing`;

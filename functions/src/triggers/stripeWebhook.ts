@@ -1,0 +1,23 @@
+/** Deployed entry point: Stripe webhook deliveries (HTTP). */
+import { onRequest } from "firebase-functions/v2/https";
+import { stripeWebhookSecret, webhookConfig } from "../config.js";
+import { handleStripeWebhook } from "../services/stripeWebhook.js";
+import { getDb } from "../store/db.js";
+import { ingestDelivery } from "../store/ingest.js";
+
+export const stripeWebhook = onRequest(
+  { secrets: [stripeWebhookSecret], cors: false, concurrency: 80, timeoutSeconds: 30, memory: "256MiB" },
+  async (req, res) => {
+    const cfg = webhookConfig();
+    const result = await handleStripeWebhook(
+      { method: req.method, headers: req.headers, rawBody: req.rawBody },
+      {
+        secrets: cfg.secrets,
+        acceptLivemode: cfg.acceptLivemode,
+        maxBodyBytes: cfg.maxBodyBytes,
+        ingest: (envelope, normalized) => ingestDelivery(getDb(), envelope, normalized, { graceDays: cfg.graceDays }),
+      },
+    );
+    res.status(result.status).json(result.body);
+  },
+);
