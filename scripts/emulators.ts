@@ -1,0 +1,69 @@
+/**
+ * Runs firebase-tools' emulators (functions, firestore, auth, tasks) offline:
+ *   tsx scripts/emulators.ts exec "<command>"   run a command against them, exit with its code
+ *   tsx scripts/emulators.ts start              keep them up until interrupted (npm start)
+ */
+import { spawn } from "node:child_process";
+import { resolve } from "node:path";
+import { firebaseToolsJarPath } from "./lib/firestoreJar";
+import { REPO_ROOT, ensureLocalWebhookSecret } from "./lib/localSecret";
+
+export const PROJECT_ID = "demo-opsync";
+export const ONLY = "functions,firestore,auth,tasks";
+export const WEBHOOK_URL = `http://127.0.0.1:5001/${PROJECT_ID}/us-central1/stripeWebhook`;
+
+function firebaseEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, GCLOUD_PROJECT: PROJECT_ID, OPSYNC_WEBHOOK_URL: WEBHOOK_URL };
+  const wrapper = firebaseToolsJarPath(REPO_ROOT);
+  if (wrapper) env.FIRESTORE_EMULATOR_BINARY_PATH = wrapper;
+  // Emulator processes should not look for Google credentials on a metadata server.
+  env.GOOGLE_CLOUD_PROJECT = PROJECT_ID;
+  return env;
+}
+
+export function runFirebase(args: string[], onLine?: (line: string) => void): Promise<number> {
+  ensureLocalWebhookSecret();
+  const bin = resolve(REPO_ROOT, "node_modules", ".bin", "firebase");
+  const child = spawn(bin, [...args, "--project", PROJECT_ID], {
+    cwd: REPO_ROOT,
+    env: firebaseEnv(),
+    stdio: ["inherit", onLine ? "pipe" : "inherit", "inherit"],
+  });
+  if (onLine && child.stdout) {
+    let buffer = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      process.stdout.write(chunk);
+      buffer += chunk.toString("utf8");
+      let nl: number;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        onLine(buffer.slice(0, nl));
+        buffer = buffer.slice(nl + 1);
+      }
+    });
+  }
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  process.on("SIGINT", forward);
+  process.on("SIGTERM", forward);
+  return new Promise((resolveExit) => {
+    child.on("exit", (code, signal) => resolveExit(code ?? (signal ? 130 : 1)));
+  });
+}
+
+async function main(): Promise<void> {
+  const [command, script] = process.argv.slice(2);
+  if (command === "exec" && script) {
+    process.exitCode = await runFirebase(["emulators:exec", "--only", ONLY, script]);
+  } else if (command === "start") {
+    process.exitCode = await runFirebase(["emulators:start", "--only", ONLY]);
+  } else {
+    console.error('usage: tsx scripts/emulators.ts exec "<command>" | start');
+    process.exitCode = 2;
+  }
+}
+
+if (require.main === module) {
+  main().catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  });
+}
