@@ -24,3 +24,20 @@ export async function countDocs(db: Firestore, collection: string): Promise<numb
   const snap = await db.collection(collection).count().get();
   return snap.data().count;
 }
+
+/** Every document in the database, as path → data (small test databases only). */
+export async function dumpAll(db: Firestore): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  const walk = async (cols: FirebaseFirestore.CollectionReference[]) => {
+    for (const col of cols) {
+      const refs = await col.listDocuments();
+      for (const ref of refs) {
+        const snap = await ref.get();
+        if (snap.exists) out[ref.path] = snap.data();
+        await walk(await ref.listCollections());
+      }
+    }
+  };
+  await walk(await db.listCollections());
+  return out;
+}

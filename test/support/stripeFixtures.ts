@@ -33,14 +33,12 @@ let clock = Math.floor(Date.now() / 1000) - 3600;
 /** Monotonic event times so "newer" is unambiguous in tests. */
 export const nextCreated = (): number => (clock += 5);
 
-export function stripeEvent<T extends EventType>(
-  type: T,
-  object: DeepPartial<EventObject<T>>,
-  opts: { id?: string; created?: number; livemode?: boolean; apiVersion?: string | null; previous?: Record<string, unknown> } = {},
-): FixtureEvent<T> {
+type EventOpts = { id?: string; created?: number; livemode?: boolean; apiVersion?: string | null; previous?: Record<string, unknown> };
+
+function envelope<T extends EventType, O>(type: T, object: O, opts: EventOpts) {
   return {
     id: opts.id ?? uniq("evt"),
-    object: "event",
+    object: "event" as const,
     api_version: opts.apiVersion === undefined ? STRIPE_API_VERSION : opts.apiVersion,
     created: opts.created ?? nextCreated(),
     livemode: opts.livemode ?? false,
@@ -49,6 +47,15 @@ export function stripeEvent<T extends EventType>(
     type,
     data: { object, ...(opts.previous ? { previous_attributes: opts.previous } : {}) },
   };
+}
+
+export function stripeEvent<T extends EventType>(type: T, object: DeepPartial<EventObject<T>>, opts: EventOpts = {}): FixtureEvent<T> {
+  return envelope(type, object, opts);
+}
+
+/** An event rendered in an older API version, whose object the pinned version's types no longer describe. */
+export function legacyEvent<T extends EventType>(type: T, object: Record<string, unknown>, apiVersion: string, opts: EventOpts = {}) {
+  return envelope(type, object, { ...opts, apiVersion });
 }
 
 export function signedDelivery(event: object, secret: string, timestamp?: number): { body: string; signature: string } {

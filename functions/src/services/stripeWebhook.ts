@@ -4,7 +4,7 @@
  * 4xx only where a retry cannot help; 5xx (so Stripe retries) for everything else.
  */
 import Stripe from "stripe";
-import * as logger from "firebase-functions/logger";
+import { log } from "../log.js";
 import { STRIPE_API_VERSION } from "../domain/stripeVersion.js";
 import { normalizeEvent, stripeEventEnvelopeSchema } from "../domain/normalize.js";
 import type { IngestResult } from "../store/ingest.js";
@@ -28,8 +28,8 @@ export interface WebhookDeps {
   acceptLivemode: boolean;
   maxBodyBytes: number;
   ingest: (envelope: StripeEventEnvelope, normalized: NormalizeResult) => Promise<IngestResult>;
-  /** Seconds since epoch; injectable for signature-tolerance tests. */
-  nowSeconds?: () => number;
+  /** Milliseconds since epoch; injectable for signature-tolerance tests. */
+  nowMs?: () => number;
 }
 
 const reject = (status: number, error: string): WebhookResponse => ({ status, body: { error } });
@@ -40,12 +40,12 @@ function header(headers: WebhookRequest["headers"], name: string): string | unde
 }
 
 /** Returns the reason the signature fails, or null when one of the secrets verifies it. */
-function verifySignature(raw: Buffer, signature: string, secrets: string[], now: number): string | null {
+function verifySignature(raw: Buffer, signature: string, secrets: string[], nowMs: number): string | null {
   const verifier = Stripe.webhooks.signature;
   if (!verifier) throw new Error("stripe webhook signature verifier missing");
   for (const secret of secrets) {
     try {
-      verifier.verifyHeader(raw, signature, secret, SIGNATURE_TOLERANCE_SECONDS, undefined, now);
+      verifier.verifyHeader(raw, signature, secret, SIGNATURE_TOLERANCE_SECONDS, undefined, nowMs);
       return null;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -72,10 +72,10 @@ export async function handleStripeWebhook(req: WebhookRequest, deps: WebhookDeps
   const signature = header(req.headers, "stripe-signature");
   if (!signature) return reject(400, "missing Stripe-Signature header");
 
-  const now = deps.nowSeconds?.() ?? Math.floor(Date.now() / 1000);
+  const now = deps.nowMs?.() ?? Date.now();
   const signatureProblem = verifySignature(raw, signature, deps.secrets, now);
   if (signatureProblem) {
-    logger.warn("stripe_webhook_rejected", { reason: signatureProblem });
+    log.webhookRejected(signatureProblem);
     return reject(400, signatureProblem);
   }
 
@@ -94,20 +94,20 @@ export async function handleStripeWebhook(req: WebhookRequest, deps: WebhookDeps
   if (event.livemode !== deps.acceptLivemode) {
     const got = event.livemode ? "live-mode" : "test-mode";
     const want = deps.acceptLivemode ? "live" : "test";
-    logger.error("stripe_webhook_wrong_mode", { eventId: event.id, type: event.type, livemode: event.livemode });
+    log.webhookWrongMode(event.id, event.type, event.livemode);
     return reject(400, `${got} event ${event.id} refused: this project accepts ${want}-mode events only`);
   }
 
   const normalized = normalizeEvent(event, STRIPE_API_VERSION);
   try {
     const result = await deps.ingest(event, normalized);
-    logger.info("stripe_event_recorded", {
+    log.eventRecorded({
       eventId: event.id,
       type: event.type,
       status: result.status,
       duplicate: result.duplicate,
       attempts: result.attempts,
-      ...(result.reason ? { reason: result.reason } : {}),
+      reason: result.reason,
     });
     return {
       status: 200,
@@ -115,11 +115,7 @@ export async function handleStripeWebhook(req: WebhookRequest, deps: WebhookDeps
     };
   } catch (error) {
     // Nothing was committed (one transaction), so Stripe's retry starts clean.
-    logger.error("stripe_event_failed", {
-      eventId: event.id,
-      type: event.type,
-      error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-    });
+    log.eventFailed(event.id, event.type, error);
     return reject(500, `event ${event.id} could not be recorded; Stripe will retry`);
   }
 }

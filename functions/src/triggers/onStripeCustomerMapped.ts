@@ -1,6 +1,6 @@
 /** Deployed entry point: a Stripe customer got its uid mapping; apply the events held for it. */
 import { onDocumentCreated } from "firebase-functions/v2/firestore";
-import * as logger from "firebase-functions/logger";
+import { log } from "../log.js";
 import { graceDaysConfig } from "../config.js";
 import { getDb } from "../store/db.js";
 import { releaseHeldEventsForCustomer } from "../store/heldEvents.js";
@@ -11,12 +11,6 @@ export const onStripeCustomerMapped = onDocumentCreated(
   async (event) => {
     const stripeCustomerId = event.params.stripeCustomerId;
     const results = await releaseHeldEventsForCustomer(getDb(), stripeCustomerId, { graceDays: graceDaysConfig() });
-    if (results.length) {
-      logger.info("held_events_released", {
-        stripeCustomerId,
-        count: results.length,
-        statuses: results.map((r) => r.status),
-      });
-    }
+    if (results.length) log.heldEventsReleased(stripeCustomerId, results.map((r) => r.status));
   },
 );

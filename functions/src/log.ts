@@ -1,0 +1,27 @@
+/**
+ * Named, structured log messages. Only ids, types and statuses are logged: never secrets, card data,
+ * email addresses or payloads.
+ */
+import * as logger from "firebase-functions/logger";
+
+type Fields = Record<string, string | number | boolean | null | string[]>;
+
+// logger.error() turns a string message into an Error with a stack; write() keeps entries one line.
+const entry = (severity: "INFO" | "WARNING" | "ERROR", message: string, fields: Fields) =>
+  logger.write({ severity, message, ...fields });
+
+export const log = {
+  webhookRejected: (reason: string) => entry("WARNING", "stripe_webhook_rejected", { reason }),
+  webhookWrongMode: (eventId: string, type: string, livemode: boolean) =>
+    entry("ERROR", "stripe_webhook_wrong_mode", { eventId, type, livemode }),
+  eventRecorded: (fields: { eventId: string; type: string; status: string; duplicate: boolean; attempts: number; reason: string | null }) =>
+    entry(fields.status === "failed" || fields.status === "needs_review" ? "WARNING" : "INFO", "stripe_event_recorded", fields),
+  eventFailed: (eventId: string, type: string, error: unknown) =>
+    entry("ERROR", "stripe_event_failed", {
+      eventId,
+      type,
+      error: error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 500) : String(error).slice(0, 500),
+    }),
+  heldEventsReleased: (stripeCustomerId: string, statuses: string[]) =>
+    entry("INFO", "held_events_released", { stripeCustomerId, count: statuses.length, statuses }),
+};

@@ -1,0 +1,123 @@
+/**
+ * `npm start`: runs the local opsync stack (functions, Firestore, auth, tasks emulators) until interrupted,
+ * and prints one "opsync ready" line once the Stripe webhook actually answers, not merely once ports open.
+ */
+import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { resolve } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ONLY, WEBHOOK_URL, runFirebase } from "./emulators";
+import { REPO_ROOT, ensureLocalWebhookSecret } from "./lib/localSecret";
+
+const READY_TIMEOUT_MS = 120_000;
+const POLL_INTERVAL_MS = 1_000;
+/** The first request to a function starts its worker, which can take a few seconds. */
+const PROBE_TIMEOUT_MS = 10_000;
+/** Used if firebase.json cannot be read; the functions and Firestore ports matter most. */
+const DEFAULT_PORTS: Record<string, number> = { firestore: 8080, functions: 5001 };
+
+/** The emulator ports firebase.json configures, so a clash is reported before firebase starts anything. */
+function configuredPorts(): Record<string, number> {
+  try {
+    const config: unknown = JSON.parse(readFileSync(resolve(REPO_ROOT, "firebase.json"), "utf8"));
+    const emulators = isRecord(config) && isRecord(config.emulators) ? config.emulators : {};
+    const ports: Record<string, number> = {};
+    for (const [name, value] of Object.entries(emulators)) {
+      if (isRecord(value) && typeof value.port === "number") ports[name] = value.port;
+    }
+    return Object.keys(ports).length ? ports : DEFAULT_PORTS;
+  } catch {
+    return DEFAULT_PORTS;
+  }
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** Binding the same address firebase will bind is the exact test of whether it can start. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
+    const server = createServer();
+    server.once("error", () => resolveFree(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolveFree(true)));
+  });
+}
+
+async function takenPorts(): Promise<string[]> {
+  const taken: string[] = [];
+  for (const [name, port] of Object.entries(configuredPorts())) {
+    if (!(await portIsFree(port))) taken.push(`${port} (${name})`);
+  }
+  return taken;
+}
+
+/** One probe: the webhook answers 405 to GET once the function is loaded. */
+async function webhookAnswers(): Promise<boolean> {
+  try {
+    const res = await fetch(WEBHOOK_URL, { method: "GET", signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+    await res.body?.cancel();
+    return res.status === 405;
+  } catch {
+    return false; // not listening yet, or the probe timed out
+  }
+}
+
+async function waitUntilReady(deadline: number, stopped: () => boolean): Promise<boolean> {
+  while (Date.now() < deadline && !stopped()) {
+    if (await webhookAnswers()) return true;
+    await sleep(POLL_INTERVAL_MS);
+  }
+  return false;
+}
+
+async function main(): Promise<number> {
+  const taken = await takenPorts();
+  if (taken.length) {
+    console.error(
+      `opsync cannot start: port ${taken.join(", ")} already in use. ` +
+        "Stop the other process (another `npm start` or emulator?) and try again.",
+    );
+    return 1;
+  }
+  ensureLocalWebhookSecret();
+
+  let exited = false;
+  const firebaseExit = runFirebase(["emulators:start", "--only", ONLY]).then((code) => {
+    exited = true;
+    return code;
+  });
+
+  const ready = await waitUntilReady(Date.now() + READY_TIMEOUT_MS, () => exited);
+  if (exited) {
+    const code = await firebaseExit;
+    console.error(`opsync did not start: the emulators exited with code ${code} (see the output above).`);
+    return code === 0 ? 1 : code;
+  }
+  if (!ready) {
+    console.error(
+      `opsync did not start: ${WEBHOOK_URL} did not answer within ${READY_TIMEOUT_MS / 1000} s. ` +
+        "Check the emulator output above (and firebase-debug.log); stopping the emulators.",
+    );
+    // runFirebase forwards our own signals to firebase, which then shuts its emulators down cleanly.
+    process.kill(process.pid, "SIGTERM");
+    await firebaseExit;
+    return 1;
+  }
+
+  console.log(
+    `\nopsync ready — Stripe webhook: ${WEBHOOK_URL} ` +
+      "(signing secret in functions/.secret.local; run `npm run demo` in another terminal)\n",
+  );
+  // SIGINT/SIGTERM are forwarded to firebase by runFirebase; we leave when it does, with its code.
+  return firebaseExit;
+}
+
+main()
+  .then((code) => {
+    process.exitCode = code;
+  })
+  .catch((error: unknown) => {
+    console.error(error instanceof Error ? error.message : error);
+    process.exitCode = 1;
+  });

@@ -1,0 +1,58 @@
+import { readFileSync, readdirSync, statSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+
+const SRC = resolve(__dirname, "../../functions/src");
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sourceFiles(path) : path.endsWith(".ts") ? [path] : [];
+  });
+}
+
+function localImports(file: string): string[] {
+  const text = readFileSync(file, "utf8");
+  const specs = [...text.matchAll(/(?:import|export)[^'"]*?from\s+["'](\.[^"']+)["']/g)].map((m) => m[1] ?? "");
+  return specs.map((spec) => resolve(dirname(file), spec.replace(/\.js$/, ".ts")));
+}
+
+describe("architecture", () => {
+  const files = sourceFiles(SRC);
+
+  it("has no circular imports in functions/src", () => {
+    const graph = new Map(files.map((f) => [f, localImports(f)]));
+    const cycles: string[] = [];
+    const state = new Map<string, "visiting" | "done">();
+    const visit = (file: string, path: string[]) => {
+      if (state.get(file) === "done") return;
+      if (state.get(file) === "visiting") {
+        cycles.push([...path.slice(path.indexOf(file)), file].map((f) => relative(SRC, f)).join(" -> "));
+        return;
+      }
+      state.set(file, "visiting");
+      for (const dep of graph.get(file) ?? []) visit(dep, [...path, file]);
+      state.set(file, "done");
+    };
+    for (const file of files) visit(file, []);
+    expect(cycles).toEqual([]);
+  });
+
+  it("reads params, secrets and process.env only in config.ts", () => {
+    const offenders = files
+      .filter((f) => !f.endsWith("config.ts"))
+      .filter((f) => /process\.env|firebase-functions\/params/.test(readFileSync(f, "utf8")))
+      .map((f) => relative(SRC, f));
+    expect(offenders).toEqual([]);
+  });
+
+  it("keeps each trigger file thin (one deployed entry point, no Firestore calls of its own)", () => {
+    const triggers = files.filter((f) => f.includes(`${join("src", "triggers")}`));
+    expect(triggers.length).toBeGreaterThan(0);
+    for (const file of triggers) {
+      const text = readFileSync(file, "utf8");
+      expect(text.match(/^export const /gm)?.length, relative(SRC, file)).toBe(1);
+      expect(text, relative(SRC, file)).not.toMatch(/runTransaction|\.collection\(/);
+    }
+  });
+});
