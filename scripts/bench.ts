@@ -1,0 +1,737 @@
+/**
+ * Ingest benchmark, run inside the emulators by `npm run bench`
+ * (= build, then `tsx scripts/emulators.ts exec "tsx scripts/bench.ts"`).
+ *
+ * 1. Webhook: signed Stripe deliveries POSTed to the functions emulator, a realistic mix (subscription
+ *    lifecycles per customer, marketplace payments, ~10% duplicate re-deliveries). A customer's (or order's)
+ *    events are sent in order, one at a time; parallelism is across customers. Rounds at concurrency 1, 8, 32,
+ *    fresh ids each round. Per round: ack latency p50/p95/p99, events/s, commits per event, transaction attempts,
+ *    non-200s, and a ledger count read back from Firestore (one stripeEvents doc per distinct event).
+ * 2. Bare transaction: the same chains against the same Firestore emulator straight from firebase-admin, each
+ *    delivery replaced by a transaction of the ingest's shape (get; getAll of 3; getAll of 2; 9 writes) with no
+ *    logic, using payloads copied from documents the webhook just wrote. Duplicates map to the read-only shape
+ *    (get + empty commit), as in the webhook. Gives the ratio webhook / bare.
+ *
+ * Not measured: cold starts. The functions emulator runs one Node worker process per in-flight request and
+ * spawns workers on demand; a warm-up (10 mixed events, then 2×c single events at concurrency c before each
+ * round) makes sure the pool is already spawned when the clock runs.
+ *
+ * Env: BENCH_EVENTS (deliveries per round, default 300), BENCH_CONCURRENCY (default "1,8,32").
+ * Prints a table to stdout; writes no files. Exits 1 if any delivery was not answered 200 (or the ledger count
+ * does not match the distinct events sent).
+ */
+import { performance } from "node:perf_hooks";
+import { setTimeout as sleep } from "node:timers/promises";
+import { deleteApp, initializeApp } from "firebase-admin/app";
+import { getFirestore, type DocumentData, type Firestore } from "firebase-admin/firestore";
+import {
+  checkoutSession,
+  invoice,
+  paymentIntent,
+  price,
+  signedDelivery,
+  stripeEvent,
+  subscription,
+  uniq,
+  type FixtureEvent,
+} from "../test/support/stripeFixtures";
+import { readLocalWebhookSecret } from "./lib/localSecret";
+
+const PROJECT_ID = "demo-opsync";
+const DEFAULT_URL = `http://127.0.0.1:5001/${PROJECT_ID}/us-central1/stripeWebhook`;
+const REQUEST_TIMEOUT_MS = 30_000;
+const WARMUP_TIMEOUT_MS = 90_000;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Configuration
+
+function intEnv(name: string, fallback: number, min: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min) throw new Error(`${name} must be an integer >= ${min}, got "${raw}"`);
+  return value;
+}
+
+function concurrencies(): number[] {
+  const raw = process.env.BENCH_CONCURRENCY ?? "1,8,32";
+  const list = raw.split(",").map((s) => Number(s.trim()));
+  if (!list.length || list.some((c) => !Number.isInteger(c) || c < 1)) {
+    throw new Error(`BENCH_CONCURRENCY must be a comma-separated list of positive integers, got "${raw}"`);
+  }
+  return list;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Workload: chains of deliveries; a chain is one customer's (or one order's) events, sent strictly in order.
+
+/** Small deterministic PRNG so the workload's structure is the same run to run (ids are random). */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+type DeliveryKind =
+  | "checkout.session.completed"
+  | "customer.subscription.created"
+  | "invoice.paid"
+  | "customer.subscription.updated"
+  | "payment_intent.succeeded";
+
+interface Delivery {
+  event: FixtureEvent;
+  kind: DeliveryKind;
+  /** A re-delivery of an event already sent earlier in the same chain. */
+  redelivery: boolean;
+}
+
+interface CustomerIds {
+  uid: string;
+  cus: string;
+  sub: string;
+}
+
+interface Workload {
+  chains: Delivery[][];
+  deliveries: number;
+  customers: number;
+  lifecycleEvents: number;
+  marketplace: number;
+  redeliveries: number;
+  /** Distinct event ids; each should end up as exactly one stripeEvents ledger doc. */
+  distinctEvents: number;
+  eventIdPrefix: string;
+  /** One customer whose four events all went through; its documents become the bare-transaction payloads. */
+  sample: CustomerIds & { lastEventId: string };
+}
+
+const BASIC = price({ id: "price_basic", lookupKey: "basic", entitlements: "reports", amount: 900 });
+const PRO = price({ id: "price_pro", lookupKey: "pro", entitlements: "reports,export", supportTier: "priority", amount: 2900 });
+
+function customerChain(tag: string, index: number, created: number): { chain: Delivery[]; ids: CustomerIds } {
+  const ids: CustomerIds = { uid: uniq("user"), cus: uniq("cus"), sub: uniq("sub") };
+  const evt = (k: number) => ({ id: uniq(`evt_${tag}`), created: created + k });
+  // Half the subscriptions carry the uid in metadata (subscription_data.metadata); the rest resolve via the mapping.
+  const uidMeta = index % 2 === 0 ? { uid: ids.uid } : {};
+  const variant = index % 3;
+  const periodEnd = Math.floor(Date.now() / 1000) + 30 * 86400;
+  const chain: Delivery[] = [
+    {
+      kind: "checkout.session.completed",
+      redelivery: false,
+      event: stripeEvent(
+        "checkout.session.completed",
+        checkoutSession({
+          id: uniq("cs"),
+          mode: "subscription",
+          customer: ids.cus,
+          clientReferenceId: ids.uid,
+          subscription: ids.sub,
+          amount: 900,
+          email: `${ids.uid}@example.com`,
+        }),
+        evt(0),
+      ),
+    },
+    {
+      kind: "customer.subscription.created",
+      redelivery: false,
+      event: stripeEvent(
+        "customer.subscription.created",
+        subscription({ id: ids.sub, customer: ids.cus, status: "active", price: BASIC, periodEnd, ...uidMeta }),
+        evt(1),
+      ),
+    },
+    {
+      kind: "invoice.paid",
+      redelivery: false,
+      event: stripeEvent(
+        "invoice.paid",
+        invoice({ id: uniq("in"), customer: ids.cus, subscription: ids.sub, status: "paid", amount: 900, billingReason: "subscription_create", ...uidMeta }),
+        evt(2),
+      ),
+    },
+    {
+      kind: "customer.subscription.updated",
+      redelivery: false,
+      event:
+        variant === 0
+          ? // Upgrade: plan and entitlements change (CRM deal + claims jobs).
+            stripeEvent(
+              "customer.subscription.updated",
+              subscription({ id: ids.sub, customer: ids.cus, status: "active", price: PRO, periodEnd, ...uidMeta }),
+              { ...evt(3), previous: { items: { data: [{ price: { id: "price_basic" } }] } } },
+            )
+          : variant === 1
+            ? // Cancel at period end.
+              stripeEvent(
+                "customer.subscription.updated",
+                subscription({ id: ids.sub, customer: ids.cus, status: "active", price: BASIC, periodEnd, cancelAtPeriodEnd: true, ...uidMeta }),
+                { ...evt(3), previous: { cancel_at_period_end: false } },
+              )
+            : // Renewal: the period moves on.
+              stripeEvent(
+                "customer.subscription.updated",
+                subscription({ id: ids.sub, customer: ids.cus, status: "active", price: BASIC, periodEnd: periodEnd + 30 * 86400, ...uidMeta }),
+                { ...evt(3), previous: { current_period_end: periodEnd } },
+              ),
+    },
+  ];
+  return { chain, ids };
+}
+
+function marketplaceChain(tag: string, created: number, amount: number): Delivery[] {
+  const orderId = uniq("ord");
+  return [
+    {
+      kind: "payment_intent.succeeded",
+      redelivery: false,
+      event: stripeEvent(
+        "payment_intent.succeeded",
+        paymentIntent({
+          id: uniq("pi"),
+          status: "succeeded",
+          amount,
+          metadata: { orderId, buyerUid: uniq("user"), sellerUid: uniq("seller") },
+        }),
+        { id: uniq(`evt_${tag}`), created },
+      ),
+    },
+  ];
+}
+
+function buildWorkload(tag: string, deliveries: number, seed: number): Workload {
+  const rand = prng(seed);
+  const customers = Math.max(1, Math.round(deliveries / 6));
+  const redeliveries = Math.round(deliveries / 10);
+  const marketplace = Math.max(0, deliveries - 4 * customers - redeliveries);
+  // Every chain's events are a few seconds apart, an hour ago: `created` orders them, the signature time is now.
+  const created = Math.floor(Date.now() / 1000) - 3600;
+
+  const chains: Delivery[][] = [];
+  let sample: Workload["sample"] | null = null;
+  for (let i = 0; i < customers; i += 1) {
+    const { chain, ids } = customerChain(tag, i, created);
+    chains.push(chain);
+    const last = chain[chain.length - 1];
+    if (!sample && last) sample = { ...ids, lastEventId: last.event.id };
+  }
+  for (let i = 0; i < marketplace; i += 1) chains.push(marketplaceChain(tag, created, 1000 + Math.floor(rand() * 20_000)));
+
+  // Re-deliveries: a copy of an event already sent, later in the same chain (Stripe retrying a lost ack).
+  const originals: Array<{ chain: Delivery[]; index: number }> = [];
+  for (const chain of chains) chain.forEach((_, index) => originals.push({ chain, index }));
+  for (let i = originals.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(rand() * (i + 1));
+    const a = originals[i];
+    const b = originals[j];
+    if (a && b) {
+      originals[i] = b;
+      originals[j] = a;
+    }
+  }
+  const picked = originals.slice(0, Math.min(redeliveries, originals.length));
+  for (const { chain, index } of picked) {
+    const original = chain[index];
+    if (!original) continue;
+    const at = index + 1 + Math.floor(rand() * (chain.length - index));
+    chain.splice(at, 0, { ...original, redelivery: true });
+  }
+
+  // Interleave customers and orders.
+  for (let i = chains.length - 1; i > 0; i -= 1) {
+    const j = Math.floor(rand() * (i + 1));
+    const a = chains[i];
+    const b = chains[j];
+    if (a && b) {
+      chains[i] = b;
+      chains[j] = a;
+    }
+  }
+  if (!sample) throw new Error("workload has no customer chain");
+  const total = chains.reduce((n, c) => n + c.length, 0);
+  return {
+    chains,
+    deliveries: total,
+    customers,
+    lifecycleEvents: 4 * customers,
+    marketplace,
+    redeliveries: picked.length,
+    distinctEvents: total - picked.length,
+    eventIdPrefix: `evt_${tag}_`,
+    sample,
+  };
+}
+
+/** c single-event chains per worker slot: forces the functions emulator to spawn c workers. */
+function poolWarmup(tag: string, concurrency: number): Delivery[][] {
+  const created = Math.floor(Date.now() / 1000) - 3600;
+  return Array.from({ length: 2 * concurrency }, () => marketplaceChain(tag, created, 5000));
+}
+
+/** Runs chains with at most `concurrency` in flight; each chain's items strictly in order. Returns wall ms. */
+async function runChains<T>(chains: T[][], concurrency: number, step: (item: T) => Promise<void>): Promise<number> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (;;) {
+      const chain = chains[next];
+      next += 1;
+      if (!chain) return;
+      for (const item of chain) await step(item);
+    }
+  };
+  const started = performance.now();
+  await Promise.all(Array.from({ length: Math.min(concurrency, chains.length) }, worker));
+  return performance.now() - started;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Webhook deliveries
+
+interface WebhookAck {
+  received: true;
+  eventId: string;
+  status: string;
+  duplicate: boolean;
+  attempts: number;
+}
+
+function isAck(value: unknown): value is WebhookAck {
+  if (!value || typeof value !== "object") return false;
+  const v = value as Record<string, unknown>;
+  return (
+    v.received === true &&
+    typeof v.eventId === "string" &&
+    typeof v.status === "string" &&
+    typeof v.duplicate === "boolean" &&
+    typeof v.attempts === "number"
+  );
+}
+
+interface Sample {
+  ms: number;
+  httpStatus: number;
+  delivery: Delivery;
+  ack: WebhookAck | null;
+  error: string | null;
+}
+
+async function post(url: string, secret: string, delivery: Delivery, timeoutMs: number): Promise<Sample> {
+  // Signed at send time (Stripe signs each attempt); signing is outside the timed span.
+  const { body, signature } = signedDelivery(delivery.event, secret);
+  const started = performance.now();
+  try {
+    const res = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json", "stripe-signature": signature },
+      body,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await res.text();
+    const ms = performance.now() - started;
+    let parsed: unknown = null;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // reported below
+    }
+    const ack = res.status === 200 && isAck(parsed) ? parsed : null;
+    const error = ack ? null : `HTTP ${res.status}: ${text.slice(0, 300)}`;
+    return { ms, httpStatus: res.status, delivery, ack, error };
+  } catch (err) {
+    const ms = performance.now() - started;
+    const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+    return { ms, httpStatus: 0, delivery, ack: null, error: message };
+  }
+}
+
+async function deliverAll(url: string, secret: string, chains: Delivery[][], concurrency: number, timeoutMs: number) {
+  const samples: Sample[] = [];
+  const wallMs = await runChains(chains, concurrency, async (d) => {
+    samples.push(await post(url, secret, d, timeoutMs));
+  });
+  return { samples, wallMs };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Statistics
+
+interface Latency {
+  p50: number;
+  p95: number;
+  p99: number;
+  mean: number;
+  max: number;
+}
+
+function latency(values: number[]): Latency {
+  const sorted = [...values].sort((a, b) => a - b);
+  const rank = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? NaN;
+  const mean = sorted.length ? sorted.reduce((a, b) => a + b, 0) / sorted.length : NaN;
+  return { p50: rank(50), p95: rank(95), p99: rank(99), mean, max: sorted[sorted.length - 1] ?? NaN };
+}
+
+interface WebhookRound {
+  concurrency: number;
+  workload: Workload;
+  lat: Latency;
+  latApplied: Latency;
+  latDuplicate: Latency;
+  perSec: number;
+  non200: number;
+  commits: number;
+  meanAttempts: number;
+  maxAttempts: number;
+  retried: number;
+  statuses: Record<string, number>;
+  duplicateMismatch: number;
+  ledgerDocs: number;
+  errors: string[];
+}
+
+async function countLedger(db: Firestore, prefix: string): Promise<number> {
+  const snap = await db
+    .collection("stripeEvents")
+    .where("eventId", ">=", prefix)
+    .where("eventId", "<", `${prefix}\uf8ff`)
+    .count()
+    .get();
+  return snap.data().count;
+}
+
+function summarizeWebhook(concurrency: number, workload: Workload, samples: Sample[], wallMs: number, ledgerDocs: number): WebhookRound {
+  const ok = samples.filter((s) => s.ack);
+  const acks = ok.map((s) => s.ack).filter((a): a is WebhookAck => a !== null);
+  const fresh = acks.filter((a) => !a.duplicate);
+  const statuses: Record<string, number> = {};
+  for (const a of acks) {
+    const key = a.duplicate ? "duplicate" : a.status;
+    statuses[key] = (statuses[key] ?? 0) + 1;
+  }
+  const errors = samples.filter((s) => s.error).map((s) => `${s.delivery.kind} ${s.delivery.event.id}: ${s.error}`);
+  return {
+    concurrency,
+    workload,
+    lat: latency(samples.map((s) => s.ms)),
+    latApplied: latency(ok.filter((s) => !s.ack?.duplicate).map((s) => s.ms)),
+    latDuplicate: latency(ok.filter((s) => s.ack?.duplicate).map((s) => s.ms)),
+    perSec: samples.length / (wallMs / 1000),
+    non200: samples.filter((s) => s.httpStatus !== 200).length,
+    commits: fresh.length,
+    meanAttempts: acks.length ? acks.reduce((n, a) => n + a.attempts, 0) / acks.length : NaN,
+    maxAttempts: acks.reduce((m, a) => Math.max(m, a.attempts), 0),
+    retried: acks.filter((a) => a.attempts > 1).length,
+    statuses,
+    duplicateMismatch: ok.filter((s) => s.ack?.duplicate !== s.delivery.redelivery).length,
+    ledgerDocs,
+    errors,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Bare transaction baseline
+
+interface Templates {
+  ledger: DocumentData;
+  customer: DocumentData;
+  billing: DocumentData;
+  mapping: DocumentData;
+  object: DocumentData;
+  job: DocumentData;
+  audits: [DocumentData, DocumentData];
+}
+
+/** Payloads copied from documents the webhook wrote for one customer, so the bare writes have the same size. */
+async function loadTemplates(db: Firestore, s: Workload["sample"]): Promise<Templates> {
+  const need = async (path: string): Promise<DocumentData> => {
+    const snap = await db.doc(path).get();
+    const data = snap.data();
+    if (!data) throw new Error(`bare baseline: ${path} was not written by the webhook round`);
+    return data;
+  };
+  const byCause = async (collection: string, limit: number): Promise<DocumentData[]> => {
+    const snap = await db.collection(collection).where("cause.eventId", "==", s.lastEventId).limit(limit).get();
+    return snap.docs.map((d) => d.data());
+  };
+  const [ledger, customer, billing, mapping, object, jobs, audits] = await Promise.all([
+    need(`stripeEvents/${s.lastEventId}`),
+    need(`customers/${s.uid}`),
+    need(`customers/${s.uid}/private/billing`),
+    need(`stripeCustomers/${s.cus}`),
+    need(`stripeObjects/${s.sub}`),
+    byCause("syncJobs", 1),
+    byCause("auditLog", 2),
+  ]);
+  const job = jobs[0];
+  const a0 = audits[0];
+  const a1 = audits[1] ?? audits[0];
+  if (!job || !a0 || !a1) throw new Error(`bare baseline: no syncJobs/auditLog docs caused by ${s.lastEventId}`);
+  return { ledger, customer, billing, mapping, object, job, audits: [a0, a1] };
+}
+
+const approxBytes = (d: DocumentData): number => JSON.stringify(d).length;
+
+/** Same collection names with a prefix: no function trigger fires on them (stripeCustomers would). */
+const BARE = (collection: string) => `bench_${collection}`;
+
+interface BareChainIds {
+  uid: string;
+  cus: string;
+  objectA: string;
+  objectB: string;
+}
+
+interface BareOp {
+  ids: BareChainIds;
+  readOnly: boolean;
+}
+
+async function bareTransaction(db: Firestore, op: BareOp, t: Templates): Promise<number> {
+  let attempts = 0;
+  const eventId = uniq("evt_bare");
+  const ledgerRef = db.collection(BARE("stripeEvents")).doc(eventId);
+  await db.runTransaction(async (tx) => {
+    attempts += 1;
+    const now = new Date();
+    await tx.get(ledgerRef);
+    if (op.readOnly) return; // a duplicate: the ledger read, then an empty commit
+    const objectA = db.collection(BARE("stripeObjects")).doc(op.ids.objectA);
+    const objectB = db.collection(BARE("stripeObjects")).doc(op.ids.objectB);
+    const mapping = db.collection(BARE("stripeCustomers")).doc(op.ids.cus);
+    const customer = db.collection(BARE("customers")).doc(op.ids.uid);
+    const billing = db.doc(`${BARE("customers")}/${op.ids.uid}/private/billing`);
+    await tx.getAll(objectA, objectB, mapping);
+    await tx.getAll(customer, billing);
+    tx.create(ledgerRef, { ...t.ledger, eventId, receivedAt: now, processedAt: now });
+    tx.set(customer, { ...t.customer, uid: op.ids.uid, updatedAt: now }, { merge: true });
+    tx.set(billing, { ...t.billing, uid: op.ids.uid, updatedAt: now });
+    tx.set(mapping, { ...t.mapping, stripeCustomerId: op.ids.cus, uid: op.ids.uid });
+    tx.set(objectA, { ...t.object, updatedAt: now }, { merge: true });
+    tx.set(objectB, { ...t.object, updatedAt: now }, { merge: true });
+    tx.set(db.collection(BARE("syncJobs")).doc(`${eventId}_job`), { ...t.job, createdAt: now, updatedAt: now });
+    tx.set(db.collection(BARE("auditLog")).doc(), { ...t.audits[0], at: now });
+    tx.set(db.collection(BARE("auditLog")).doc(), { ...t.audits[1], at: now });
+  });
+  return attempts;
+}
+
+/** The webhook round's chains, one bare op per delivery; each chain keeps its own documents, like a customer. */
+function bareChains(workload: Workload): BareOp[][] {
+  return workload.chains.map((chain) => {
+    const ids: BareChainIds = { uid: uniq("user"), cus: uniq("cus"), objectA: uniq("sub"), objectB: uniq("pi") };
+    return chain.map((d) => ({ ids, readOnly: d.redelivery }));
+  });
+}
+
+interface BareRound {
+  concurrency: number;
+  lat: Latency;
+  perSec: number;
+  errors: number;
+  meanAttempts: number;
+  maxAttempts: number;
+  firstError: string | null;
+}
+
+async function runBare(db: Firestore, chains: BareOp[][], concurrency: number, t: Templates): Promise<BareRound> {
+  const times: number[] = [];
+  const attempts: number[] = [];
+  let errors = 0;
+  let firstError: string | null = null;
+  const wallMs = await runChains(chains, concurrency, async (op) => {
+    const started = performance.now();
+    try {
+      attempts.push(await bareTransaction(db, op, t));
+    } catch (err) {
+      errors += 1;
+      firstError ??= err instanceof Error ? err.message : String(err);
+    }
+    times.push(performance.now() - started);
+  });
+  return {
+    concurrency,
+    lat: latency(times),
+    perSec: times.length / (wallMs / 1000),
+    errors,
+    meanAttempts: attempts.length ? attempts.reduce((a, b) => a + b, 0) / attempts.length : NaN,
+    maxAttempts: Math.max(0, ...attempts),
+    firstError,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Output
+
+const f0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : "-");
+const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "-");
+const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "-");
+
+function table(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) => "  " + cells.map((c, i) => c.padStart(widths[i] ?? 0)).join("  ");
+  return [line(header), ...rows.map(line)].join("\n");
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+async function main(): Promise<number> {
+  const deliveries = intEnv("BENCH_EVENTS", 300, 10);
+  const levels = concurrencies();
+  const url = process.env.OPSYNC_WEBHOOK_URL ?? DEFAULT_URL;
+  const firestoreHost = process.env.FIRESTORE_EMULATOR_HOST;
+  if (!firestoreHost) throw new Error("FIRESTORE_EMULATOR_HOST is not set: run through `npm run bench`");
+  const secret = readLocalWebhookSecret();
+  if (!secret) throw new Error("no local webhook secret in functions/.secret.local: run through `npm run bench`");
+
+  const app = initializeApp({ projectId: PROJECT_ID }, "bench");
+  const db = getFirestore(app);
+  const out = (line = "") => process.stdout.write(`${line}\n`);
+  let failed = false;
+
+  try {
+    out(`\n[bench] webhook ${url}  firestore ${firestoreHost}`);
+    // Warm-up: the first request spawns a functions worker and loads the code; the first mapping wakes the
+    // onStripeCustomerMapped worker. Not measured.
+    const warm = buildWorkload("warm", 10, 1);
+    const w0 = performance.now();
+    const warmRun = await deliverAll(url, secret, warm.chains, 1, WARMUP_TIMEOUT_MS);
+    const warmBad = warmRun.samples.filter((s) => s.httpStatus !== 200);
+    out(`[bench] warm-up: ${warmRun.samples.length} events at c=1 in ${f0(performance.now() - w0)} ms, ${warmBad.length} non-200`);
+    for (const s of warmBad.slice(0, 3)) out(`[bench]   ${s.delivery.kind}: ${s.error}`);
+    if (warmBad.length) failed = true;
+
+    const webhook: WebhookRound[] = [];
+    for (const [i, c] of levels.entries()) {
+      if (c > 1) {
+        const p0 = performance.now();
+        const pool = await deliverAll(url, secret, poolWarmup(`pw${c}`, c), c, WARMUP_TIMEOUT_MS);
+        const bad = pool.samples.filter((s) => s.httpStatus !== 200).length;
+        out(`[bench] pool warm-up c=${c}: ${pool.samples.length} events in ${f0(performance.now() - p0)} ms, ${bad} non-200`);
+        if (bad) failed = true;
+      }
+      await sleep(1000); // let background triggers from the previous round settle
+      const workload = buildWorkload(`c${c}r${i}`, deliveries, 42 + c);
+      const { samples, wallMs } = await deliverAll(url, secret, workload.chains, c, REQUEST_TIMEOUT_MS);
+      const ledgerDocs = await countLedger(db, workload.eventIdPrefix);
+      const round = summarizeWebhook(c, workload, samples, wallMs, ledgerDocs);
+      webhook.push(round);
+      out(`[bench] webhook c=${c}: ${samples.length} deliveries in ${f0(wallMs)} ms, ${round.non200} non-200`);
+    }
+
+    // Bare transactions: payloads from the first round's sample customer.
+    const first = webhook[0];
+    if (!first) throw new Error("no webhook round ran");
+    const templates = await loadTemplates(db, first.workload.sample);
+    const bare: BareRound[] = [];
+    for (const c of levels) {
+      const chains = bareChains(buildWorkload(`bare${c}`, deliveries, 42 + c));
+      await runBare(db, bareChains(buildWorkload(`barewarm${c}`, Math.max(10, 2 * c), 7)), c, templates); // warm the gRPC channel
+      bare.push(await runBare(db, chains, c, templates));
+    }
+
+    // -------- report --------
+    const wl = first.workload;
+    out("");
+    out("=".repeat(100));
+    out(
+      `opsync ingest bench: ${wl.deliveries} deliveries per round = ${wl.lifecycleEvents} subscription-lifecycle events ` +
+        `(${wl.customers} customers x checkout/sub.created/invoice.paid/sub.updated)`,
+    );
+    out(`  + ${wl.marketplace} marketplace payment_intent.succeeded (orderId/buyerUid/sellerUid) + ${wl.redeliveries} duplicate re-deliveries.`);
+    out("  Per-customer order kept (a chain is sent sequentially); concurrency = chains in flight. Fresh ids per round.");
+    out("  Not measured: emulator cold start (warm-up of 10 events, then 2*c events at c before each round).");
+    out("");
+    out("WEBHOOK  POST -> functions emulator -> ingest transaction -> Firestore emulator (ms = ack latency)");
+    out(
+      table(
+        ["conc", "p50", "p95", "p99", "max", "ev/s", "non200", "commits", "commits/ev", "attempts mean/max", "retried", "ledger/distinct", "applied p50", "dup p50"],
+        webhook.map((r) => [
+          String(r.concurrency),
+          f1(r.lat.p50),
+          f1(r.lat.p95),
+          f1(r.lat.p99),
+          f0(r.lat.max),
+          f1(r.perSec),
+          String(r.non200),
+          String(r.commits),
+          f2(r.commits / r.workload.deliveries),
+          `${f2(r.meanAttempts)}/${r.maxAttempts}`,
+          String(r.retried),
+          `${r.ledgerDocs}/${r.workload.distinctEvents}`,
+          f1(r.latApplied.p50),
+          f1(r.latDuplicate.p50),
+        ]),
+      ),
+    );
+    for (const r of webhook) {
+      const st = Object.entries(r.statuses)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ");
+      out(`  c=${r.concurrency} statuses: ${st}${r.duplicateMismatch ? `; ${r.duplicateMismatch} duplicate flags unexpected` : ""}`);
+    }
+    out("");
+    out("BARE TRANSACTION  firebase-admin (bench process) -> Firestore emulator; get + getAll(3) + getAll(2) + 9 writes, no logic");
+    out(
+      `  payload bytes (JSON, copied from webhook-written docs): ledger ${approxBytes(templates.ledger)}, customer ${approxBytes(templates.customer)}, ` +
+        `billing ${approxBytes(templates.billing)}, mapping ${approxBytes(templates.mapping)}, object ${approxBytes(templates.object)}, ` +
+        `job ${approxBytes(templates.job)}, audit ${approxBytes(templates.audits[0])}+${approxBytes(templates.audits[1])}`,
+    );
+    out(
+      table(
+        ["conc", "p50", "p95", "p99", "max", "tx/s", "errors", "attempts mean/max", "webhook/bare p50", "webhook/bare p95"],
+        bare.map((b, i) => {
+          const w = webhook[i];
+          return [
+            String(b.concurrency),
+            f1(b.lat.p50),
+            f1(b.lat.p95),
+            f1(b.lat.p99),
+            f0(b.lat.max),
+            f1(b.perSec),
+            String(b.errors),
+            `${f2(b.meanAttempts)}/${b.maxAttempts}`,
+            w ? `${f2(w.lat.p50 / b.lat.p50)}x` : "-",
+            w ? `${f2(w.lat.p95 / b.lat.p95)}x` : "-",
+          ];
+        }),
+      ),
+    );
+    for (const b of bare) if (b.firstError) out(`  c=${b.concurrency} first bare error: ${b.firstError}`);
+
+    const non200 = webhook.reduce((n, r) => n + r.non200, 0);
+    const ledgerOff = webhook.filter((r) => r.ledgerDocs !== r.workload.distinctEvents);
+    if (non200) {
+      failed = true;
+      out("");
+      out(`FAIL: ${non200} deliveries not answered 200. First errors:`);
+      for (const e of webhook.flatMap((r) => r.errors).slice(0, 5)) out(`  ${e}`);
+    }
+    if (ledgerOff.length) {
+      failed = true;
+      out(`FAIL: ledger docs != distinct events at c=${ledgerOff.map((r) => r.concurrency).join(",")}`);
+    }
+    out("=".repeat(100));
+  } finally {
+    await deleteApp(app);
+  }
+  return failed ? 1 : 0;
+}
+
+main()
+  .then((code) => {
+    process.exitCode = code;
+  })
+  .catch((error: unknown) => {
+    console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    // Keep-alive sockets must not hold the emulators open after the numbers are printed.
+    setTimeout(() => process.exit(), 2000).unref();
+  });
