@@ -84,8 +84,11 @@ type DeliveryKind =
   | "customer.subscription.updated"
   | "payment_intent.succeeded";
 
+/** One of the fixture events this bench sends (FixtureEvent<T> is invariant in T, hence the mapped union). */
+type BenchEvent = { [K in DeliveryKind]: FixtureEvent<K> }[DeliveryKind];
+
 interface Delivery {
-  event: FixtureEvent;
+  event: BenchEvent;
   kind: DeliveryKind;
   /** A re-delivery of an event already sent earlier in the same chain. */
   redelivery: boolean;

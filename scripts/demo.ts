@@ -171,7 +171,7 @@ async function reviewItemsFor(db: Firestore, eventIds: string[]): Promise<number
 // ---------------------------------------------------------------------------------------------------------------
 // Delivering events
 
-/** Any fixture event: SentEvent<T> is not a union over T, so steps hold what delivery needs. */
+/** Any fixture event: FixtureEvent<T> is not a union over T, so steps hold what delivery needs. */
 interface SentEvent {
   id: string;
   type: string;
