@@ -376,7 +376,8 @@ function mismatches<T extends object>(what: string, actual: T, expected: Partial
 const show = (v: string | null): string => v ?? "–";
 
 function customerBrief(c: CustomerView): string {
-  return `${show(c.plan)} · ${show(c.subscriptionStatus)} · ${c.entitlements.length} entitlements${c.delinquent ? " · delinquent" : ""}`;
+  const flags = [c.delinquent ? "delinquent" : "", c.cancelAtPeriodEnd && c.subscriptionStatus !== "canceled" ? "cancels at period end" : ""];
+  return [show(c.plan), show(c.subscriptionStatus), `${c.entitlements.length} entitlements`, ...flags.filter(Boolean)].join(" · ");
 }
 
 function orderBrief(o: OrderView): string {
@@ -397,7 +398,8 @@ async function duplicateFootprint(db: Firestore, eventId: string): Promise<numbe
   return jobs.length + audits.length;
 }
 
-async function runStep(run: RunState, step: Step): Promise<void> {
+/** Delivers one step and shows the record it is about (`view`): the subscriber, or the order. */
+async function runStep(run: RunState, step: Step, view: "customer" | "order"): Promise<void> {
   const { db, cast } = run;
   run.n += 1;
   const before = step.duplicate
@@ -417,13 +419,13 @@ async function runStep(run: RunState, step: Step): Promise<void> {
       problems.push("redelivery changed state");
     }
     brief = "acknowledged, nothing changed";
-  } else if (step.customer) {
+  } else if (view === "customer") {
     const c = await readCustomer(db, cast.uid);
-    problems.push(...mismatches("customer", c, step.customer));
+    problems.push(...mismatches("customer", c, step.customer ?? {}));
     brief = customerBrief(c);
-  } else if (step.order) {
+  } else {
     const o = await readOrder(db, cast.orderId);
-    problems.push(...mismatches("order", o, step.order));
+    problems.push(...mismatches("order", o, step.order ?? {}));
     brief = orderBrief(o);
   }
 
@@ -504,9 +506,9 @@ async function main(): Promise<number> {
   try {
     console.log(`opsync demo → ${cfg.webhookUrl}\n`);
     console.log(`Subscriber ${run.cast.uid} (Stripe customer ${run.cast.cus})`);
-    for (const step of subscriberStory(run.cast)) await runStep(run, step);
+    for (const step of subscriberStory(run.cast)) await runStep(run, step, "customer");
     console.log(`\nMarketplace order ${run.cast.orderId} (buyer ${run.cast.buyerUid}, seller ${run.cast.sellerUid})`);
-    for (const step of marketplaceStory(run.cast)) await runStep(run, step);
+    for (const step of marketplaceStory(run.cast)) await runStep(run, step, "order");
     await summarize(run);
   } finally {
     // Firestore keeps gRPC channels open; close them so the process can exit.

@@ -75,7 +75,7 @@ async function main(): Promise<number> {
   const taken = await takenPorts();
   if (taken.length) {
     console.error(
-      `opsync cannot start: port ${taken.join(", ")} already in use. ` +
+      `opsync cannot start: ${taken.length > 1 ? "ports" : "port"} ${taken.join(", ")} already in use. ` +
         "Stop the other process (another `npm start` or emulator?) and try again.",
     );
     return 1;
