@@ -20,6 +20,8 @@
  * Prints a table to stdout; writes no files. Exits 1 if any delivery was not answered 200 (or the ledger count
  * does not match the distinct events sent).
  */
+import { existsSync, readFileSync, readdirSync } from "node:fs";
+import { loadavg } from "node:os";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { deleteApp, initializeApp } from "firebase-admin/app";
@@ -272,10 +274,16 @@ function buildWorkload(tag: string, deliveries: number, seed: number): Workload 
   };
 }
 
-/** c single-event chains per worker slot: forces the functions emulator to spawn c workers. */
-function poolWarmup(tag: string, concurrency: number): Delivery[][] {
+/**
+ * Slots for the pool warm-up before a round at concurrency c: a few more than c, because the emulator marks a
+ * worker idle only after the response is piped, so a chain's next request can briefly find every worker busy.
+ */
+const warmSlots = (c: number): number => c + Math.ceil(c / 4) + 1;
+
+/** Single-event chains, two per slot: makes the functions emulator spawn that many workers. */
+function poolWarmup(tag: string, slots: number): Delivery[][] {
   const created = Math.floor(Date.now() / 1000) - 3600;
-  return Array.from({ length: 2 * concurrency }, () => marketplaceChain(tag, created, 5000));
+  return Array.from({ length: 2 * slots }, () => marketplaceChain(tag, created, 5000));
 }
 
 /** Runs chains with at most `concurrency` in flight; each chain's items strictly in order. Returns wall ms. */
@@ -363,6 +371,80 @@ async function deliverAll(url: string, secret: string, chains: Delivery[][], con
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Functions emulator worker processes (Linux /proc): one Node process per in-flight invocation, spawned on demand.
+// Watching them shows cold starts that land inside a measured round. Only one emulator suite can hold the ports,
+// so every functionsEmulatorRuntime process on the machine during the run belongs to it.
+
+class WorkerWatch {
+  private readonly seen = new Map<number, string>();
+  private timer: NodeJS.Timeout | null = null;
+  readonly available = existsSync("/proc/self/cmdline");
+
+  start(): void {
+    if (!this.available) return;
+    this.scan();
+    this.timer = setInterval(() => this.scan(), 200);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private scan(): void {
+    let entries: string[];
+    try {
+      entries = readdirSync("/proc");
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (!/^\d+$/.test(entry)) continue;
+      const pid = Number(entry);
+      if (this.seen.has(pid)) continue;
+      try {
+        if (!readFileSync(`/proc/${entry}/cmdline`, "utf8").includes("functionsEmulatorRuntime")) continue;
+        const target = readFileSync(`/proc/${entry}/environ`, "utf8")
+          .split("\0")
+          .find((kv) => kv.startsWith("FUNCTION_TARGET="));
+        this.seen.set(pid, target?.slice("FUNCTION_TARGET=".length) ?? "?");
+      } catch {
+        // exited between readdir and read
+      }
+    }
+  }
+
+  /** Worker processes ever seen, by function. */
+  spawned(): Record<string, number> {
+    this.scan();
+    const counts: Record<string, number> = {};
+    for (const target of this.seen.values()) counts[target] = (counts[target] ?? 0) + 1;
+    return counts;
+  }
+
+  alive(target: string): number {
+    let n = 0;
+    for (const [pid, t] of this.seen) if (t === target && existsSync(`/proc/${pid}`)) n += 1;
+    return n;
+  }
+}
+
+const WEBHOOK_TARGET = "stripeWebhook";
+const TRIGGER_TARGET = "onStripeCustomerMapped";
+
+function spawnedSince(before: Record<string, number>, after: Record<string, number>, target: string): number {
+  return (after[target] ?? 0) - (before[target] ?? 0);
+}
+
+/** Waits until no onStripeCustomerMapped worker is running (background work from the previous round). */
+async function settle(watch: WorkerWatch, maxMs: number): Promise<void> {
+  const deadline = Date.now() + maxMs;
+  await sleep(1000);
+  while (watch.available && watch.alive(TRIGGER_TARGET) > 0 && Date.now() < deadline) await sleep(250);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Statistics
 
 interface Latency {
@@ -396,6 +478,9 @@ interface WebhookRound {
   duplicateMismatch: number;
   ledgerDocs: number;
   errors: string[];
+  /** Worker processes spawned while the round ran (cold starts inside the measurement). */
+  spawnedWebhook: number | null;
+  spawnedTrigger: number | null;
 }
 
 async function countLedger(db: Firestore, prefix: string): Promise<number> {
@@ -408,7 +493,14 @@ async function countLedger(db: Firestore, prefix: string): Promise<number> {
   return snap.data().count;
 }
 
-function summarizeWebhook(concurrency: number, workload: Workload, samples: Sample[], wallMs: number, ledgerDocs: number): WebhookRound {
+function summarizeWebhook(
+  concurrency: number,
+  workload: Workload,
+  samples: Sample[],
+  wallMs: number,
+  ledgerDocs: number,
+  spawned: { webhook: number | null; trigger: number | null },
+): WebhookRound {
   const ok = samples.filter((s) => s.ack);
   const acks = ok.map((s) => s.ack).filter((a): a is WebhookAck => a !== null);
   const fresh = acks.filter((a) => !a.duplicate);
@@ -434,6 +526,8 @@ function summarizeWebhook(concurrency: number, workload: Workload, samples: Samp
     duplicateMismatch: ok.filter((s) => s.ack?.duplicate !== s.delivery.redelivery).length,
     ledgerDocs,
     errors,
+    spawnedWebhook: spawned.webhook,
+    spawnedTrigger: spawned.trigger,
   };
 }
 
@@ -571,6 +665,7 @@ async function runBare(db: Firestore, chains: BareOp[][], concurrency: number, t
 // ---------------------------------------------------------------------------------------------------------------
 // Output
 
+const load = () => f2(loadavg()[0] ?? NaN);
 const f0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : "-");
 const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "-");
 const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "-");
@@ -596,6 +691,8 @@ async function main(): Promise<number> {
   const db = getFirestore(app);
   const out = (line = "") => process.stdout.write(`${line}\n`);
   let failed = false;
+  const watch = new WorkerWatch();
+  watch.start();
 
   try {
     out(`\n[bench] webhook ${url}  firestore ${firestoreHost}`);
@@ -613,29 +710,42 @@ async function main(): Promise<number> {
     for (const [i, c] of levels.entries()) {
       if (c > 1) {
         const p0 = performance.now();
-        const pool = await deliverAll(url, secret, poolWarmup(`pw${c}`, c), c, WARMUP_TIMEOUT_MS);
+        const slots = warmSlots(c);
+        const pool = await deliverAll(url, secret, poolWarmup(`pw${c}`, slots), slots, WARMUP_TIMEOUT_MS);
         const bad = pool.samples.filter((s) => s.httpStatus !== 200).length;
-        out(`[bench] pool warm-up c=${c}: ${pool.samples.length} events in ${f0(performance.now() - p0)} ms, ${bad} non-200`);
+        out(`[bench] pool warm-up c=${c}: ${pool.samples.length} events at ${slots} in flight in ${f0(performance.now() - p0)} ms, ${bad} non-200`);
         if (bad) failed = true;
       }
-      await sleep(1000); // let background triggers from the previous round settle
+      await settle(watch, 20_000); // background trigger runs from earlier deliveries
       const workload = buildWorkload(`c${c}r${i}`, deliveries, 42 + c);
+      const before = watch.spawned();
       const { samples, wallMs } = await deliverAll(url, secret, workload.chains, c, REQUEST_TIMEOUT_MS);
+      const after = watch.spawned();
       const ledgerDocs = await countLedger(db, workload.eventIdPrefix);
-      const round = summarizeWebhook(c, workload, samples, wallMs, ledgerDocs);
+      const round = summarizeWebhook(c, workload, samples, wallMs, ledgerDocs, {
+        webhook: watch.available ? spawnedSince(before, after, WEBHOOK_TARGET) : null,
+        trigger: watch.available ? spawnedSince(before, after, TRIGGER_TARGET) : null,
+      });
       webhook.push(round);
-      out(`[bench] webhook c=${c}: ${samples.length} deliveries in ${f0(wallMs)} ms, ${round.non200} non-200`);
+      out(
+        `[bench] webhook c=${c}: ${samples.length} deliveries in ${f0(wallMs)} ms, ${round.non200} non-200, ` +
+          `load avg 1m ${load()}, workers spawned ${JSON.stringify(after)}`,
+      );
     }
+    await settle(watch, 20_000);
 
     // Bare transactions: payloads from the first round's sample customer.
     const first = webhook[0];
     if (!first) throw new Error("no webhook round ran");
     const templates = await loadTemplates(db, first.workload.sample);
     const bare: BareRound[] = [];
-    for (const c of levels) {
-      const chains = bareChains(buildWorkload(`bare${c}`, deliveries, 42 + c));
+    for (const round of webhook) {
+      const c = round.concurrency;
+      const chains = bareChains(round.workload);
       await runBare(db, bareChains(buildWorkload(`barewarm${c}`, Math.max(10, 2 * c), 7)), c, templates); // warm the gRPC channel
-      bare.push(await runBare(db, chains, c, templates));
+      const b = await runBare(db, chains, c, templates);
+      bare.push(b);
+      out(`[bench] bare c=${c}: ${chains.flat().length} transactions, ${b.errors} errors, load avg 1m ${load()}`);
     }
 
     // -------- report --------
@@ -653,7 +763,7 @@ async function main(): Promise<number> {
     out("WEBHOOK  POST -> functions emulator -> ingest transaction -> Firestore emulator (ms = ack latency)");
     out(
       table(
-        ["conc", "p50", "p95", "p99", "max", "ev/s", "non200", "commits", "commits/ev", "attempts mean/max", "retried", "ledger/distinct", "applied p50", "dup p50"],
+        ["conc", "p50", "p95", "p99", "max", "ev/s", "non200", "commits", "commits/ev", "attempts mean/max", "retried", "ledger/distinct", "applied p50", "dup p50", "spawned wh/trg"],
         webhook.map((r) => [
           String(r.concurrency),
           f1(r.lat.p50),
@@ -669,6 +779,7 @@ async function main(): Promise<number> {
           `${r.ledgerDocs}/${r.workload.distinctEvents}`,
           f1(r.latApplied.p50),
           f1(r.latDuplicate.p50),
+          `${r.spawnedWebhook ?? "-"}/${r.spawnedTrigger ?? "-"}`,
         ]),
       ),
     );
@@ -678,6 +789,9 @@ async function main(): Promise<number> {
         .join(", ");
       out(`  c=${r.concurrency} statuses: ${st}${r.duplicateMismatch ? `; ${r.duplicateMismatch} duplicate flags unexpected` : ""}`);
     }
+    out("  commits = 200s with duplicate:false (one write commit each; a duplicate reads its ledger doc and sends an empty commit).");
+    out("  ledger = stripeEvents docs read back for the round's event ids. spawned = functions-emulator worker processes");
+    out("  started during the round (stripeWebhook / onStripeCustomerMapped), i.e. cold starts inside the measurement.");
     out("");
     out("BARE TRANSACTION  firebase-admin (bench process) -> Firestore emulator; get + getAll(3) + getAll(2) + 9 writes, no logic");
     out(
@@ -721,6 +835,7 @@ async function main(): Promise<number> {
     }
     out("=".repeat(100));
   } finally {
+    watch.stop();
     await deleteApp(app);
   }
   return failed ? 1 : 0;

@@ -7,7 +7,7 @@ export const PROJECT_ID = process.env.GCLOUD_PROJECT ?? "demo-opsync";
 
 export function testDb(): Firestore {
   if (!process.env.FIRESTORE_EMULATOR_HOST) throw new Error("FIRESTORE_EMULATOR_HOST is not set; run through npm test");
-  if (getApps().length === 0) initializeApp({ projectId: PROJECT_ID });
+  if (!getApps().some((app) => app.name === "[DEFAULT]")) initializeApp({ projectId: PROJECT_ID });
   return getDb();
 }
 

@@ -6,7 +6,8 @@ let db: Firestore | null = null;
 
 export function getDb(): Firestore {
   if (db) return db;
-  if (getApps().length === 0) initializeApp();
+  // firebase-functions creates a named app of its own for Firestore triggers; only the default app counts.
+  if (!getApps().some((app) => app.name === "[DEFAULT]")) initializeApp();
   db = getFirestore();
   db.settings({ ignoreUndefinedProperties: true });
   return db;
