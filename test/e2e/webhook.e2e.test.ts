@@ -68,6 +68,17 @@ describe("stripeWebhook on the Functions emulator", () => {
     expect((await db.doc(`stripeEvents/${event.id}`).get()).exists).toBe(false);
   });
 
+  it("refuses an oversized body with 413 and a live-mode event with 400 on this demo project", async () => {
+    const big = stripeEvent("customer.created", { ...customer({ id: uniq("cus"), uid: uniq("user") }), description: "x".repeat(300_000) });
+    const oversized = signedDelivery(big, secret);
+    expect((await post(oversized.body, { "stripe-signature": oversized.signature })).status).toBe(413);
+    const live = stripeEvent("customer.created", customer({ id: uniq("cus"), uid: uniq("user") }), { livemode: true });
+    const res = await send(live);
+    expect(res.status).toBe(400);
+    expect(String(res.body.error)).toMatch(/live-mode event .* refused/);
+    for (const e of [big, live]) expect((await db.doc(`stripeEvents/${e.id}`).get()).exists).toBe(false);
+  });
+
   it("10 concurrent HTTP deliveries of one event apply it once", async () => {
     const uid = uniq("user");
     const cus = uniq("cus");
