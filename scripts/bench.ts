@@ -362,6 +362,27 @@ async function post(url: string, secret: string, delivery: Delivery, timeoutMs: 
   }
 }
 
+/**
+ * The platform floor: GET is answered 405 by the handler before any signature check or Firestore call, so its
+ * latency is the HTTP hop through the functions emulator to a worker and back.
+ */
+async function probeFloor(url: string, n: number): Promise<{ lat: Latency; bad: number }> {
+  const times: number[] = [];
+  let bad = 0;
+  for (let i = 0; i < n; i += 1) {
+    const started = performance.now();
+    try {
+      const res = await fetch(url, { method: "GET", signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      await res.text();
+      if (res.status !== 405) bad += 1;
+    } catch {
+      bad += 1;
+    }
+    times.push(performance.now() - started);
+  }
+  return { lat: latency(times), bad };
+}
+
 async function deliverAll(url: string, secret: string, chains: Delivery[][], concurrency: number, timeoutMs: number) {
   const samples: Sample[] = [];
   const wallMs = await runChains(chains, concurrency, async (d) => {
@@ -478,6 +499,8 @@ interface WebhookRound {
   duplicateMismatch: number;
   ledgerDocs: number;
   errors: string[];
+  /** p50 by event type (re-deliveries separately). */
+  p50ByKind: Array<[string, number]>;
   /** Worker processes spawned while the round ran (cold starts inside the measurement). */
   spawnedWebhook: number | null;
   spawnedTrigger: number | null;
@@ -526,6 +549,9 @@ function summarizeWebhook(
     duplicateMismatch: ok.filter((s) => s.ack?.duplicate !== s.delivery.redelivery).length,
     ledgerDocs,
     errors,
+    p50ByKind: (["checkout.session.completed", "customer.subscription.created", "invoice.paid", "customer.subscription.updated", "payment_intent.succeeded"] as const)
+      .map((kind): [string, number] => [kind, latency(samples.filter((s) => s.delivery.kind === kind && !s.delivery.redelivery).map((s) => s.ms)).p50])
+      .concat([["re-delivery", latency(samples.filter((s) => s.delivery.redelivery).map((s) => s.ms)).p50]]),
     spawnedWebhook: spawned.webhook,
     spawnedTrigger: spawned.trigger,
   };
@@ -706,6 +732,9 @@ async function main(): Promise<number> {
     for (const s of warmBad.slice(0, 3)) out(`[bench]   ${s.delivery.kind}: ${s.error}`);
     if (warmBad.length) failed = true;
 
+    const floor = await probeFloor(url, 50);
+    out(`[bench] HTTP floor (GET -> 405, 50 sequential): p50 ${f1(floor.lat.p50)} ms, p95 ${f1(floor.lat.p95)} ms, ${floor.bad} unexpected`);
+
     const webhook: WebhookRound[] = [];
     for (const [i, c] of levels.entries()) {
       if (c > 1) {
@@ -758,7 +787,8 @@ async function main(): Promise<number> {
     );
     out(`  + ${wl.marketplace} marketplace payment_intent.succeeded (orderId/buyerUid/sellerUid) + ${wl.redeliveries} duplicate re-deliveries.`);
     out("  Per-customer order kept (a chain is sent sequentially); concurrency = chains in flight. Fresh ids per round.");
-    out("  Not measured: emulator cold start (warm-up of 10 events, then 2*c events at c before each round).");
+    out("  Not measured: emulator cold starts (warm-up: 10 events at c=1, then 2*(c+c/4+1) events before each round at c>1).");
+    out(`  HTTP floor (GET -> 405 from the same function, no signature check, no Firestore), c=1: p50 ${f1(floor.lat.p50)} ms, p95 ${f1(floor.lat.p95)} ms.`);
     out("");
     out("WEBHOOK  POST -> functions emulator -> ingest transaction -> Firestore emulator (ms = ack latency)");
     out(
@@ -788,6 +818,7 @@ async function main(): Promise<number> {
         .map(([k, v]) => `${k} ${v}`)
         .join(", ");
       out(`  c=${r.concurrency} statuses: ${st}${r.duplicateMismatch ? `; ${r.duplicateMismatch} duplicate flags unexpected` : ""}`);
+      out(`       p50 by type: ${r.p50ByKind.map(([k, v]) => `${k.replace("customer.subscription.", "sub.")} ${f1(v)}`).join(", ")}`);
     }
     out("  commits = 200s with duplicate:false (one write commit each; a duplicate reads its ledger doc and sends an empty commit).");
     out("  ledger = stripeEvents docs read back for the round's event ids. spawned = functions-emulator worker processes");

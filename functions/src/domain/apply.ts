@@ -134,6 +134,11 @@ function newBilling(uid: string, now: Date): BillingDoc {
 const toDate = (seconds: number | null): Date | null => (seconds === null ? null : new Date(seconds * 1000));
 const later = (a: Date | null, b: Date | null): Date | null => (!a ? b : !b ? a : a.getTime() >= b.getTime() ? a : b);
 
+/** Adds an entry to a billing map, keeping only the newest entries so the document stays small. */
+function putCapped<T extends { eventCreated: number }>(map: Record<string, T>, id: string, entry: T): Record<string, T> {
+  return capMap({ ...map, [id]: entry }, MAX_BILLING_ENTRIES, (v) => v.eventCreated);
+}
+
 function clone<T>(value: T): T {
   return structuredClone(value);
 }
@@ -197,12 +202,12 @@ function applyToCustomer(input: ApplyInput, uid: string, mark: Watermark): Apply
       break;
     }
     case "subscription": {
-      b.subscriptions[s.objectId] = {
+      b.subscriptions = putCapped(b.subscriptions, s.objectId, {
         status: s.status,
         plan: s.plan,
         currentPeriodEnd: toDate(s.currentPeriodEnd),
         eventCreated: event.meta.created,
-      };
+      });
       const current = c.subscriptionId;
       const becomesCurrent =
         !current ||
@@ -240,7 +245,7 @@ function applyToCustomer(input: ApplyInput, uid: string, mark: Watermark): Apply
       break;
     }
     case "invoice": {
-      b.invoices[s.objectId] = {
+      b.invoices = putCapped(b.invoices, s.objectId, {
         status: s.status,
         billingReason: s.billingReason,
         amountPaid: s.amountPaid,
@@ -253,8 +258,7 @@ function applyToCustomer(input: ApplyInput, uid: string, mark: Watermark): Apply
         nextPaymentAttempt: toDate(s.nextPaymentAttempt),
         subscriptionId: s.subscriptionId,
         eventCreated: event.meta.created,
-      };
-      b.invoices = capMap(b.invoices, MAX_BILLING_ENTRIES, (v) => v.eventCreated);
+      });
       if (event.meta.type === "invoice.paid") {
         c.lastPaymentAt = later(c.lastPaymentAt, toDate(s.paidAt) ?? eventAt);
         if (fresh("payment")) {
@@ -284,14 +288,13 @@ function applyToCustomer(input: ApplyInput, uid: string, mark: Watermark): Apply
       break;
     }
     case "payment_intent": {
-      b.payments[s.objectId] = {
+      b.payments = putCapped(b.payments, s.objectId, {
         status: s.status,
         amount: s.amount,
         currency: s.currency,
         failureCode: s.failureCode,
         eventCreated: event.meta.created,
-      };
-      b.payments = capMap(b.payments, MAX_BILLING_ENTRIES, (v) => v.eventCreated);
+      });
       if (event.meta.type === "payment_intent.succeeded") c.lastPaymentAt = later(c.lastPaymentAt, eventAt);
       if (event.meta.type === "payment_intent.payment_failed") {
         b.lastPaymentFailure = { invoiceId: null, paymentIntentId: s.objectId, code: s.failureCode, at: eventAt };
@@ -299,36 +302,24 @@ function applyToCustomer(input: ApplyInput, uid: string, mark: Watermark): Apply
       break;
     }
     case "charge": {
-      b.refunds[`charge:${s.objectId}`] = {
-        amount: s.amountRefunded,
-        currency: s.currency,
-        status: "refunded",
-        chargeId: s.objectId,
-        eventCreated: event.meta.created,
-      };
-      b.refunds = capMap(b.refunds, MAX_BILLING_ENTRIES, (v) => v.eventCreated);
+      const entry = { amount: s.amountRefunded, currency: s.currency, status: "refunded", chargeId: s.objectId, eventCreated: event.meta.created };
+      b.refunds = putCapped(b.refunds, `charge:${s.objectId}`, entry);
       break;
     }
     case "refund": {
-      b.refunds[s.objectId] = {
-        amount: s.amount,
-        currency: s.currency,
-        status: s.status,
-        chargeId: s.chargeId,
-        eventCreated: event.meta.created,
-      };
-      b.refunds = capMap(b.refunds, MAX_BILLING_ENTRIES, (v) => v.eventCreated);
+      const entry = { amount: s.amount, currency: s.currency, status: s.status, chargeId: s.chargeId, eventCreated: event.meta.created };
+      b.refunds = putCapped(b.refunds, s.objectId, entry);
       break;
     }
     case "dispute": {
-      b.disputes[s.objectId] = {
+      b.disputes = putCapped(b.disputes, s.objectId, {
         amount: s.amount,
         currency: s.currency,
         status: s.status,
         reason: s.reason,
         chargeId: s.chargeId,
         eventCreated: event.meta.created,
-      };
+      });
       if (event.meta.type === "charge.dispute.created") {
         jobs.push({
           kind: "helpdesk.ticket.create",

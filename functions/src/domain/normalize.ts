@@ -319,27 +319,18 @@ const chargeSchema = z.looseObject({
   metadata: metadataSchema,
 });
 
-const refundSchema = z.looseObject({
+/** Refunds and disputes point at a charge / payment intent and carry an amount and a reason. */
+const chargeLinkedSchema = z.looseObject({
   id: z.string(),
   charge: refSchema,
   payment_intent: refSchema,
   amount: z.number().int(),
   currency: z.string(),
-  status: z.string().nullish(),
   reason: z.string().nullish(),
   metadata: metadataSchema,
 });
-
-const disputeSchema = z.looseObject({
-  id: z.string(),
-  charge: refSchema,
-  payment_intent: refSchema,
-  amount: z.number().int(),
-  currency: z.string(),
-  status: z.string(),
-  reason: z.string().nullish(),
-  metadata: metadataSchema,
-});
+const refundSchema = chargeLinkedSchema.extend({ status: z.string().nullish() });
+const disputeSchema = chargeLinkedSchema.extend({ status: z.string() });
 
 function describeIssues(error: z.ZodError): string {
   return error.issues
