@@ -18,23 +18,34 @@ export class ValidationError extends OpsyncError {
   }
 }
 
+export interface VendorErrorDetail {
+  httpStatus?: number | null;
+  /** The vendor's request id (HubSpot `X-HubSpot-Correlation-Id`, Zendesk `X-Request-Id`), for support tickets. */
+  vendorRequestId?: string | null;
+}
+
 /** A retry may succeed (network, timeouts, 408, 429, 5xx, Firestore contention). */
 export class TransientError extends OpsyncError {
+  readonly httpStatus: number | null;
+  readonly vendorRequestId: string | null;
   constructor(
     message: string,
     readonly retryAfterMs: number | null = null,
-    readonly httpStatus: number | null = null,
+    detail: VendorErrorDetail = {},
   ) {
     super(message);
+    this.httpStatus = detail.httpStatus ?? null;
+    this.vendorRequestId = detail.vendorRequestId ?? null;
   }
 }
 
 /** A retry cannot help (other 4xx, invalid data). */
 export class PermanentError extends OpsyncError {
-  constructor(
-    message: string,
-    readonly httpStatus: number | null = null,
-  ) {
+  readonly httpStatus: number | null;
+  readonly vendorRequestId: string | null;
+  constructor(message: string, detail: VendorErrorDetail = {}) {
     super(message);
+    this.httpStatus = detail.httpStatus ?? null;
+    this.vendorRequestId = detail.vendorRequestId ?? null;
   }
 }
