@@ -13,15 +13,16 @@
  *    (get + empty commit), as in the webhook. Gives the ratio webhook / bare.
  *
  * Not measured: cold starts. The functions emulator runs one Node worker process per in-flight request and
- * spawns workers on demand; a warm-up (10 mixed events, then 2×c single events at concurrency c before each
- * round) makes sure the pool is already spawned when the clock runs.
+ * spawns workers on demand; a warm-up (10 mixed events, then before each round at c > 1 simultaneous bursts
+ * growing to c+c/4+1 events until the pool stops growing) makes sure the pool is spawned and warm when the clock runs.
+ * Worker spawns during a round and machine CPU use are read from /proc and printed with the numbers.
  *
  * Env: BENCH_EVENTS (deliveries per round, default 300), BENCH_CONCURRENCY (default "1,8,32").
  * Prints a table to stdout; writes no files. Exits 1 if any delivery was not answered 200 (or the ledger count
  * does not match the distinct events sent).
  */
 import { existsSync, readFileSync, readdirSync } from "node:fs";
-import { loadavg } from "node:os";
+import { cpus } from "node:os";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { deleteApp, initializeApp } from "firebase-admin/app";
@@ -42,7 +43,7 @@ import { readLocalWebhookSecret } from "./lib/localSecret";
 const PROJECT_ID = "demo-opsync";
 const DEFAULT_URL = `http://127.0.0.1:5001/${PROJECT_ID}/us-central1/stripeWebhook`;
 const REQUEST_TIMEOUT_MS = 30_000;
-const WARMUP_TIMEOUT_MS = 90_000;
+const WARMUP_TIMEOUT_MS = 45_000;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Configuration
@@ -280,10 +281,10 @@ function buildWorkload(tag: string, deliveries: number, seed: number): Workload 
  */
 const warmSlots = (c: number): number => c + Math.ceil(c / 4) + 1;
 
-/** Single-event chains, two per slot: makes the functions emulator spawn that many workers. */
-function poolWarmup(tag: string, slots: number): Delivery[][] {
+/** One single-event chain per slot: sent at once, they make the functions emulator spawn that many workers. */
+function poolBurst(tag: string, slots: number): Delivery[][] {
   const created = Math.floor(Date.now() / 1000) - 3600;
-  return Array.from({ length: 2 * slots }, () => marketplaceChain(tag, created, 5000));
+  return Array.from({ length: slots }, () => marketplaceChain(tag, created, 5000));
 }
 
 /** Runs chains with at most `concurrency` in flight; each chain's items strictly in order. Returns wall ms. */
@@ -451,11 +452,68 @@ class WorkerWatch {
   }
 }
 
+/** Machine-wide CPU jiffies (all cores) from /proc/stat; null where there is no /proc. */
+function cpuTimes(): { busy: number; total: number } | null {
+  try {
+    const fields = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1).map(Number);
+    const total = fields.reduce((a, b) => a + b, 0);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    return { busy: total - idle, total };
+  } catch {
+    return null;
+  }
+}
+
+/** Percent of all cores busy between two cpuTimes() readings (whole machine, not just this benchmark). */
+function cpuBusy(before: ReturnType<typeof cpuTimes>, after: ReturnType<typeof cpuTimes>): number {
+  if (!before || !after || after.total === before.total) return NaN;
+  return (100 * (after.busy - before.busy)) / (after.total - before.total);
+}
+
 const WEBHOOK_TARGET = "stripeWebhook";
 const TRIGGER_TARGET = "onStripeCustomerMapped";
 
 function spawnedSince(before: Record<string, number>, after: Record<string, number>, target: string): number {
   return (after[target] ?? 0) - (before[target] ?? 0);
+}
+
+/**
+ * Warm-up before a round at concurrency c > 1: simultaneous bursts that grow by WARM_STEP until warmSlots(c), then
+ * repeat at warmSlots(c) until two bursts in a row spawn no new webhook worker, so every worker has also served
+ * requests (a worker's first request pays for lazy module loading and its Firestore channel). Growing in steps
+ * matters on 2 cores: ~40 workers started at once do not come up within the emulator's 30 s start timeout, and
+ * the emulator then leaves those requests unanswered. Without /proc: the ramp plus three bursts.
+ */
+const WARM_STEP = 6;
+const WARM_MAX_BURSTS = 16;
+
+async function warmPool(
+  url: string,
+  secret: string,
+  watch: WorkerWatch,
+  c: number,
+): Promise<{ bursts: number; events: number; bad: number; workers: number | null; settled: boolean }> {
+  const slots = warmSlots(c);
+  const workersNow = () => watch.spawned()[WEBHOOK_TARGET] ?? 0;
+  const needStable = watch.available ? 2 : 3;
+  let size = Math.min(slots, (watch.available ? workersNow() : 1) + WARM_STEP);
+  let bursts = 0;
+  let events = 0;
+  let bad = 0;
+  let stable = 0;
+  while (bursts < WARM_MAX_BURSTS && stable < needStable) {
+    const before = workersNow();
+    const { samples } = await deliverAll(url, secret, poolBurst(`pw${c}`, size), size, WARMUP_TIMEOUT_MS);
+    bursts += 1;
+    events += samples.length;
+    bad += samples.filter((s) => s.httpStatus !== 200).length;
+    if (size < slots) {
+      size = Math.min(slots, Math.max(size, watch.available ? workersNow() : size) + WARM_STEP);
+      continue;
+    }
+    stable = watch.available && workersNow() > before ? 0 : stable + 1;
+  }
+  return { bursts, events, bad, workers: watch.available ? workersNow() : null, settled: stable >= needStable };
 }
 
 /** Waits until no onStripeCustomerMapped worker is running (background work from the previous round). */
@@ -504,6 +562,7 @@ interface WebhookRound {
   /** Worker processes spawned while the round ran (cold starts inside the measurement). */
   spawnedWebhook: number | null;
   spawnedTrigger: number | null;
+  cpu: number;
 }
 
 async function countLedger(db: Firestore, prefix: string): Promise<number> {
@@ -523,6 +582,7 @@ function summarizeWebhook(
   wallMs: number,
   ledgerDocs: number,
   spawned: { webhook: number | null; trigger: number | null },
+  cpu: number,
 ): WebhookRound {
   const ok = samples.filter((s) => s.ack);
   const acks = ok.map((s) => s.ack).filter((a): a is WebhookAck => a !== null);
@@ -554,6 +614,7 @@ function summarizeWebhook(
       .concat([["re-delivery", latency(samples.filter((s) => s.delivery.redelivery).map((s) => s.ms)).p50]]),
     spawnedWebhook: spawned.webhook,
     spawnedTrigger: spawned.trigger,
+    cpu,
   };
 }
 
@@ -660,6 +721,7 @@ interface BareRound {
   meanAttempts: number;
   maxAttempts: number;
   firstError: string | null;
+  cpu: number;
 }
 
 async function runBare(db: Firestore, chains: BareOp[][], concurrency: number, t: Templates): Promise<BareRound> {
@@ -667,6 +729,7 @@ async function runBare(db: Firestore, chains: BareOp[][], concurrency: number, t
   const attempts: number[] = [];
   let errors = 0;
   let firstError: string | null = null;
+  const cpu0 = cpuTimes();
   const wallMs = await runChains(chains, concurrency, async (op) => {
     const started = performance.now();
     try {
@@ -685,13 +748,13 @@ async function runBare(db: Firestore, chains: BareOp[][], concurrency: number, t
     meanAttempts: attempts.length ? attempts.reduce((a, b) => a + b, 0) / attempts.length : NaN,
     maxAttempts: Math.max(0, ...attempts),
     firstError,
+    cpu: cpuBusy(cpu0, cpuTimes()),
   };
 }
 
 // ---------------------------------------------------------------------------------------------------------------
 // Output
 
-const load = () => f2(loadavg()[0] ?? NaN);
 const f0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : "-");
 const f1 = (n: number) => (Number.isFinite(n) ? n.toFixed(1) : "-");
 const f2 = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "-");
@@ -739,26 +802,32 @@ async function main(): Promise<number> {
     for (const [i, c] of levels.entries()) {
       if (c > 1) {
         const p0 = performance.now();
-        const slots = warmSlots(c);
-        const pool = await deliverAll(url, secret, poolWarmup(`pw${c}`, slots), slots, WARMUP_TIMEOUT_MS);
-        const bad = pool.samples.filter((s) => s.httpStatus !== 200).length;
-        out(`[bench] pool warm-up c=${c}: ${pool.samples.length} events at ${slots} in flight in ${f0(performance.now() - p0)} ms, ${bad} non-200`);
-        if (bad) failed = true;
+        const pool = await warmPool(url, secret, watch, c);
+        out(
+          `[bench] pool warm-up c=${c}: ${pool.bursts} bursts up to ${warmSlots(c)} (${pool.events} events) in ${f0(performance.now() - p0)} ms, ` +
+            `${pool.bad} non-200, webhook workers ${pool.workers ?? "?"}${pool.settled ? "" : " (still growing at the burst cap)"}`,
+        );
+        if (pool.bad) {
+          out("[bench]   warm-up non-200s: see the functions emulator log above (worker start-up); they fail the run");
+          failed = true;
+        }
       }
       await settle(watch, 20_000); // background trigger runs from earlier deliveries
       const workload = buildWorkload(`c${c}r${i}`, deliveries, 42 + c);
       const before = watch.spawned();
+      const cpu0 = cpuTimes();
       const { samples, wallMs } = await deliverAll(url, secret, workload.chains, c, REQUEST_TIMEOUT_MS);
+      const cpu = cpuBusy(cpu0, cpuTimes());
       const after = watch.spawned();
       const ledgerDocs = await countLedger(db, workload.eventIdPrefix);
       const round = summarizeWebhook(c, workload, samples, wallMs, ledgerDocs, {
         webhook: watch.available ? spawnedSince(before, after, WEBHOOK_TARGET) : null,
         trigger: watch.available ? spawnedSince(before, after, TRIGGER_TARGET) : null,
-      });
+      }, cpu);
       webhook.push(round);
       out(
         `[bench] webhook c=${c}: ${samples.length} deliveries in ${f0(wallMs)} ms, ${round.non200} non-200, ` +
-          `load avg 1m ${load()}, workers spawned ${JSON.stringify(after)}`,
+          `CPU ${f0(cpu)}% of all cores, workers ever ${JSON.stringify(after)}`,
       );
     }
     await settle(watch, 20_000);
@@ -774,7 +843,7 @@ async function main(): Promise<number> {
       await runBare(db, bareChains(buildWorkload(`barewarm${c}`, Math.max(10, 2 * c), 7)), c, templates); // warm the gRPC channel
       const b = await runBare(db, chains, c, templates);
       bare.push(b);
-      out(`[bench] bare c=${c}: ${chains.flat().length} transactions, ${b.errors} errors, load avg 1m ${load()}`);
+      out(`[bench] bare c=${c}: ${chains.flat().length} transactions, ${b.errors} errors, CPU ${f0(b.cpu)}% of all cores`);
     }
 
     // -------- report --------
@@ -787,13 +856,14 @@ async function main(): Promise<number> {
     );
     out(`  + ${wl.marketplace} marketplace payment_intent.succeeded (orderId/buyerUid/sellerUid) + ${wl.redeliveries} duplicate re-deliveries.`);
     out("  Per-customer order kept (a chain is sent sequentially); concurrency = chains in flight. Fresh ids per round.");
-    out("  Not measured: emulator cold starts (warm-up: 10 events at c=1, then 2*(c+c/4+1) events before each round at c>1).");
+    out("  Not measured: emulator cold starts (warm-up: 10 events at c=1; before each round at c>1, simultaneous bursts");
+    out("  growing to c+c/4+1 events, repeated until the functions emulator's worker pool stops growing).");
     out(`  HTTP floor (GET -> 405 from the same function, no signature check, no Firestore), c=1: p50 ${f1(floor.lat.p50)} ms, p95 ${f1(floor.lat.p95)} ms.`);
     out("");
     out("WEBHOOK  POST -> functions emulator -> ingest transaction -> Firestore emulator (ms = ack latency)");
     out(
       table(
-        ["conc", "p50", "p95", "p99", "max", "ev/s", "non200", "commits", "commits/ev", "attempts mean/max", "retried", "ledger/distinct", "applied p50", "dup p50", "spawned wh/trg"],
+        ["conc", "p50", "p95", "p99", "max", "ev/s", "non200", "commits", "commits/ev", "attempts mean/max", "retried", "ledger/distinct", "applied p50", "dup p50", "spawned wh/trg", "cpu%"],
         webhook.map((r) => [
           String(r.concurrency),
           f1(r.lat.p50),
@@ -810,6 +880,7 @@ async function main(): Promise<number> {
           f1(r.latApplied.p50),
           f1(r.latDuplicate.p50),
           `${r.spawnedWebhook ?? "-"}/${r.spawnedTrigger ?? "-"}`,
+          f0(r.cpu),
         ]),
       ),
     );
@@ -823,6 +894,7 @@ async function main(): Promise<number> {
     out("  commits = 200s with duplicate:false (one write commit each; a duplicate reads its ledger doc and sends an empty commit).");
     out("  ledger = stripeEvents docs read back for the round's event ids. spawned = functions-emulator worker processes");
     out("  started during the round (stripeWebhook / onStripeCustomerMapped), i.e. cold starts inside the measurement.");
+    out(`  cpu% = whole machine (${cpus().length} cores, other processes included) busy during the round, /proc/stat.`);
     out("");
     out("BARE TRANSACTION  firebase-admin (bench process) -> Firestore emulator; get + getAll(3) + getAll(2) + 9 writes, no logic");
     out(
@@ -832,7 +904,7 @@ async function main(): Promise<number> {
     );
     out(
       table(
-        ["conc", "p50", "p95", "p99", "max", "tx/s", "errors", "attempts mean/max", "webhook/bare p50", "webhook/bare p95"],
+        ["conc", "p50", "p95", "p99", "max", "tx/s", "errors", "attempts mean/max", "cpu%", "webhook/bare p50", "webhook/bare p95"],
         bare.map((b, i) => {
           const w = webhook[i];
           return [
@@ -844,6 +916,7 @@ async function main(): Promise<number> {
             f1(b.perSec),
             String(b.errors),
             `${f2(b.meanAttempts)}/${b.maxAttempts}`,
+            f0(b.cpu),
             w ? `${f2(w.lat.p50 / b.lat.p50)}x` : "-",
             w ? `${f2(w.lat.p95 / b.lat.p95)}x` : "-",
           ];

@@ -9,6 +9,7 @@ import { linkedObjectIds, resolveOwner, subjectCustomerId } from "../domain/iden
 import { jobId } from "../domain/jobs.js";
 import type { BillingDoc, CustomerDoc, LedgerStatus, OrderDoc, StripeObjectDoc } from "../domain/model.js";
 import type { NormalizeResult, NormalizedEvent, StripeEventEnvelope } from "../domain/normalize.js";
+import { newJobDoc } from "./jobs.js";
 import { COL, billingPath } from "./paths.js";
 import { fromFirestore } from "./db.js";
 
@@ -80,8 +81,20 @@ async function runIngest(
   return db.runTransaction(async (tx) => {
     attempts += 1;
     const at = now();
-    const ledgerSnap = await tx.get(ledgerRef);
-    const existing = ledgerSnap.exists ? (ledgerSnap.get("status") as LedgerStatus) : null;
+    // One round trip for the ledger entry and everything that says who and what the event is about.
+    const normalizedEvent = normalized.outcome === "normalized" ? normalized.event : null;
+    const subject = normalizedEvent?.subject ?? null;
+    const customerId = subject ? subjectCustomerId(subject) : null;
+    const objectsCol = db.collection(COL.stripeObjects);
+    const linkIds = subject ? linkedObjectIds(subject) : [];
+    const refs: DocumentReference[] = [ledgerRef];
+    if (subject) {
+      refs.push(objectsCol.doc(subject.objectId));
+      for (const id of linkIds) refs.push(objectsCol.doc(id));
+      if (customerId) refs.push(db.collection(COL.stripeCustomers).doc(customerId));
+    }
+    const [ledgerSnap, ...snaps] = await tx.getAll(...refs);
+    const existing = ledgerSnap?.exists ? (ledgerSnap.get("status") as LedgerStatus) : null;
     if (mode === "deliver" && existing) {
       return { eventId: base.eventId, status: existing, duplicate: true, reason: null, attempts };
     }
@@ -89,12 +102,13 @@ async function runIngest(
       return { eventId: base.eventId, status: existing ?? "failed", duplicate: true, reason: null, attempts };
     }
 
-    if (normalized.outcome !== "normalized") {
-      const status: LedgerStatus = normalized.outcome === "ignored" ? "ignored" : "failed";
+    if (!normalizedEvent || !subject) {
+      const outcome = normalized.outcome === "normalized" ? null : normalized;
+      const status: LedgerStatus = outcome?.outcome === "ignored" ? "ignored" : "failed";
       tx.create(ledgerRef, {
         ...base,
         status,
-        reason: normalized.reason,
+        reason: outcome?.reason ?? null,
         uid: null,
         orderId: null,
         stripeCustomerId: null,
@@ -103,19 +117,10 @@ async function runIngest(
         processedAt: at,
       });
       await options.beforeCommit?.(tx);
-      return { eventId: base.eventId, status, duplicate: false, reason: normalized.reason, attempts };
+      return { eventId: base.eventId, status, duplicate: false, reason: outcome?.reason ?? null, attempts };
     }
 
-    const event = normalized.event;
-    const subject = event.subject;
-    const customerId = subjectCustomerId(subject);
-    // Phase 1: everything that tells us who and what the event is about.
-    const objectsCol = db.collection(COL.stripeObjects);
-    const phase1: DocumentReference[] = [objectsCol.doc(subject.objectId)];
-    const linkIds = linkedObjectIds(subject);
-    for (const id of linkIds) phase1.push(objectsCol.doc(id));
-    if (customerId) phase1.push(db.collection(COL.stripeCustomers).doc(customerId));
-    const snaps = await tx.getAll(...phase1);
+    const event = normalizedEvent;
     const objectDoc = snaps[0]?.exists ? fromFirestore<StripeObjectDoc>(snaps[0].data()) : null;
     const links = linkIds.map((_, i) => {
       const snap = snaps[i + 1];
@@ -221,23 +226,10 @@ function writePlan(db: Firestore, tx: Transaction, plan: ApplyPlan, event: Norma
   for (const spec of plan.jobs) {
     const id = jobId(event.meta.id, spec);
     ids.push(id);
-    tx.set(db.collection(COL.syncJobs).doc(id), {
-      jobId: id,
-      kind: spec.kind,
-      status: "pending",
-      target: spec.target,
-      idempotencyKey: spec.idempotencyKey,
-      reason: spec.reason,
-      cause: { type: "stripeEvent", eventId: event.meta.id, eventType: event.meta.type },
-      attempts: 0,
-      nextAttemptAt: at,
-      lastError: null,
-      leaseExpiresAt: null,
-      firstAttemptAt: null,
-      completedAt: null,
-      createdAt: at,
-      updatedAt: at,
-    });
+    tx.set(
+      db.collection(COL.syncJobs).doc(id),
+      newJobDoc(id, spec, { type: "stripeEvent", eventId: event.meta.id, eventType: event.meta.type }, at),
+    );
   }
   for (const audit of plan.audits) {
     tx.set(db.collection(COL.auditLog).doc(), {
