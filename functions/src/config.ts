@@ -86,3 +86,75 @@ export function webhookConfig(): WebhookConfig {
 export function graceDaysConfig(): number {
   return z.number().int().min(0).max(60).parse(entitlementGraceDays.value());
 }
+
+// ---- Sync queue and sinks --------------------------------------------------------------------------------
+
+export const hubspotToken = defineSecret("HUBSPOT_TOKEN");
+export const zendeskToken = defineSecret("ZENDESK_TOKEN");
+/** A Slack incoming-webhook URL, or `none` to switch notifications off. */
+export const slackWebhookUrl = defineSecret("SLACK_WEBHOOK_URL");
+
+export const hubspotBaseUrl = defineString("HUBSPOT_BASE_URL", {
+  default: "https://api.hubapi.com",
+  description: "HubSpot API base URL (a local server or sandbox can stand in).",
+});
+export const helpdeskKind = defineString("HELPDESK", { default: "hubspot", description: "hubspot or zendesk" });
+export const zendeskBaseUrl = defineString("ZENDESK_BASE_URL", {
+  default: "https://example.zendesk.com",
+  description: "Zendesk base URL, e.g. https://yourcompany.zendesk.com",
+});
+export const zendeskEmail = defineString("ZENDESK_EMAIL", { default: "none", description: "Zendesk agent email for API auth" });
+export const syncMaxAttempts = defineString("SYNC_MAX_ATTEMPTS", {
+  default: "crm=5,helpdesk=5,claims=5,notify=3",
+  description: "Attempts per sink before a job is dead, as sink=n pairs.",
+});
+export const syncBackoffBaseMs = defineInt("SYNC_BACKOFF_BASE_MS", { default: 2000, description: "First retry delay ceiling." });
+export const syncBackoffMaxMs = defineInt("SYNC_BACKOFF_MAX_MS", { default: 900_000, description: "Largest retry delay." });
+
+const SINKS = ["crm", "helpdesk", "claims", "notify"] as const;
+
+const syncConfigSchema = z.object({
+  hubspot: z.object({ accessToken: z.string().min(1, "set HUBSPOT_TOKEN"), basePath: z.url() }),
+  helpdesk: z.enum(["hubspot", "zendesk"]),
+  zendesk: z.object({ baseUrl: z.url(), email: z.string(), apiToken: z.string() }),
+  slackWebhookUrl: z.url().nullable(),
+  maxAttempts: z.record(z.enum(SINKS), z.number().int().min(1).max(50)),
+  backoffBaseMs: z.number().int().min(10),
+  backoffMaxMs: z.number().int().min(10),
+});
+export type SyncConfig = z.infer<typeof syncConfigSchema>;
+
+function parseAttempts(value: string): Record<string, number> {
+  const out: Record<string, number> = { crm: 5, helpdesk: 5, claims: 5, notify: 3 };
+  for (const pair of value.split(",").map((p) => p.trim()).filter(Boolean)) {
+    const [sink, n] = pair.split("=");
+    if (!sink || !n) throw new ValidationError(`invalid configuration SYNC_MAX_ATTEMPTS: "${pair}" is not sink=n`, "SYNC_MAX_ATTEMPTS");
+    out[sink.trim()] = Number(n);
+  }
+  return out;
+}
+
+export function syncConfig(): SyncConfig {
+  const slack = slackWebhookUrl.value().trim();
+  const parsed = syncConfigSchema.safeParse({
+    hubspot: { accessToken: hubspotToken.value(), basePath: hubspotBaseUrl.value() },
+    helpdesk: helpdeskKind.value(),
+    zendesk: { baseUrl: zendeskBaseUrl.value(), email: zendeskEmail.value(), apiToken: zendeskToken.value() },
+    slackWebhookUrl: slack === "" || slack === "none" ? null : slack,
+    maxAttempts: parseAttempts(syncMaxAttempts.value()),
+    backoffBaseMs: syncBackoffBaseMs.value(),
+    backoffMaxMs: syncBackoffMaxMs.value(),
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path.join(".") ?? "sync";
+    throw new ValidationError(`invalid sync configuration ${field}: ${issue?.message}`, field);
+  }
+  return parsed.data;
+}
+
+/** Options for the Admin SDK app; on the emulators a service account id avoids a metadata-server probe. */
+export function adminAppOptions(): { serviceAccountId?: string } {
+  const env = envSchema.parse(process.env);
+  return isLocalProject() ? { serviceAccountId: `${env.GCLOUD_PROJECT ?? "demo-opsync"}@appspot.gserviceaccount.com` } : {};
+}

@@ -1,3 +1,7 @@
 /** Every deployed function, one file each under triggers/. */
 export { stripeWebhook } from "./triggers/stripeWebhook.js";
 export { onStripeCustomerMapped } from "./triggers/onStripeCustomerMapped.js";
+export { onSyncJobWritten } from "./triggers/onSyncJobWritten.js";
+export { runSyncJob } from "./triggers/runSyncJob.js";
+export { sweepSyncJobs } from "./triggers/sweepSyncJobs.js";
+export { onAutomationWritten } from "./triggers/onAutomationWritten.js";

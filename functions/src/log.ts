@@ -22,6 +22,10 @@ export const log = {
       type,
       error: error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 500) : String(error).slice(0, 500),
     }),
+  syncJobRun: (jobId: string, outcome: string) =>
+    entry(outcome === "dead" ? "ERROR" : "INFO", "sync_job_run", { jobId, outcome }),
+  sweep: (dispatched: number) => entry("INFO", "sync_sweep", { dispatched }),
+  automationResumed: (requeued: number) => entry("INFO", "automation_resumed", { requeued }),
   heldEventsReleased: (stripeCustomerId: string, statuses: string[]) =>
     entry("INFO", "held_events_released", { stripeCustomerId, count: statuses.length, statuses }),
 };

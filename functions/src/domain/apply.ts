@@ -206,6 +206,8 @@ function applyToCustomer(input: ApplyInput, uid: string, mark: Watermark): Apply
         status: s.status,
         plan: s.plan,
         currentPeriodEnd: toDate(s.currentPeriodEnd),
+        mrr: s.monthlyAmount,
+        currency: s.currency,
         eventCreated: event.meta.created,
       });
       const current = c.subscriptionId;

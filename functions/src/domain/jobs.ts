@@ -2,7 +2,8 @@
 import type { JobSpec } from "./model.js";
 
 export function jobId(eventId: string, spec: JobSpec): string {
-  const target = [spec.target.uid, spec.target.orderId, spec.target.subscriptionId, spec.target.invoiceId, spec.target.disputeId]
+  const t = spec.target;
+  const target = [t.uid, t.orderId, t.subscriptionId, t.invoiceId, t.disputeId, t.alertId, t.ticketRequestId]
     .filter(Boolean)
     .join("_");
   // Firestore ids cannot contain "/"; keep them readable in the console.

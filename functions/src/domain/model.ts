@@ -10,15 +10,24 @@ export type LedgerStatus = (typeof LEDGER_STATUSES)[number];
 export const JOB_STATUSES = ["pending", "running", "retrying", "succeeded", "dead", "paused"] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
 
-export const JOB_KINDS = ["crm.contact.upsert", "crm.deal.upsert", "auth.claims.update", "helpdesk.ticket.create"] as const;
+export const JOB_KINDS = [
+  "crm.contact.upsert",
+  "crm.deal.upsert",
+  "auth.claims.update",
+  "helpdesk.ticket.create",
+  "notify.slack",
+] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /** Which sink a job kind belongs to, for the per-sink status on the canonical record. */
-export const SINK_OF_JOB: Record<JobKind, "crm" | "claims" | "helpdesk"> = {
+export type SinkName = "crm" | "claims" | "helpdesk" | "notify";
+
+export const SINK_OF_JOB: Record<JobKind, SinkName> = {
   "crm.contact.upsert": "crm",
   "crm.deal.upsert": "crm",
   "auth.claims.update": "claims",
   "helpdesk.ticket.create": "helpdesk",
+  "notify.slack": "notify",
 };
 
 export interface SinkSyncStatus {
@@ -76,7 +85,10 @@ export interface BillingDoc {
   uid: string;
   stripeCustomerId: string | null;
   invoices: Record<string, InvoiceSummary>;
-  subscriptions: Record<string, { status: string; plan: string | null; currentPeriodEnd: Date | null; eventCreated: number }>;
+  subscriptions: Record<
+    string,
+    { status: string; plan: string | null; currentPeriodEnd: Date | null; mrr: number | null; currency: string | null; eventCreated: number }
+  >;
   payments: Record<string, { status: string; amount: number; currency: string; failureCode: string | null; eventCreated: number }>;
   refunds: Record<string, { amount: number; currency: string; status: string | null; chargeId: string | null; eventCreated: number }>;
   disputes: Record<string, { amount: number; currency: string; status: string; reason: string | null; chargeId: string | null; eventCreated: number }>;
@@ -133,12 +145,24 @@ export interface StripeObjectDoc {
   updatedAt: Date;
 }
 
+export interface JobTarget {
+  uid?: string;
+  orderId?: string;
+  subscriptionId?: string;
+  invoiceId?: string;
+  disputeId?: string;
+  alertId?: string;
+  ticketRequestId?: string;
+}
+
 export interface JobSpec {
   kind: JobKind;
-  target: { uid?: string; orderId?: string; subscriptionId?: string; invoiceId?: string; disputeId?: string };
+  target: JobTarget;
   /** Stable across replays of the same cause, so a sink can make its write idempotent. */
   idempotencyKey: string;
   reason: string | null;
+  /** Only for notifications: the text to post, fixed when the job is planned. */
+  text?: string;
 }
 
 export interface AuditSpec {

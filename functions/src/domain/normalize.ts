@@ -116,6 +116,9 @@ export type Subject =
       trialEnd: number | null;
       entitlements: string[];
       supportTier: string | null;
+      /** Monthly recurring amount in the smallest currency unit, when the price says. */
+      monthlyAmount: number | null;
+      currency: string | null;
     }
   | {
       kind: "invoice";
@@ -220,6 +223,9 @@ function splitList(value: string | undefined): string[] {
 
 const priceSchema = z.looseObject({
   id: z.string(),
+  unit_amount: z.number().nullish(),
+  currency: z.string().nullish(),
+  recurring: z.looseObject({ interval: z.string(), interval_count: z.number().int().positive().nullish() }).nullish(),
   lookup_key: z.string().nullish(),
   nickname: z.string().nullish(),
   metadata: metadataSchema,
@@ -254,6 +260,7 @@ const customerSchema = z.looseObject({
 
 const subscriptionItemSchema = z.looseObject({
   price: priceSchema.nullish(),
+  quantity: z.number().int().nullish(),
   plan: z.looseObject({ id: z.string() }).nullish(),
   // Since API 2025-03-31 the period lives on each item; older versions have it on the subscription.
   current_period_end: epoch,
@@ -332,6 +339,14 @@ const chargeLinkedSchema = z.looseObject({
 const refundSchema = chargeLinkedSchema.extend({ status: z.string().nullish() });
 const disputeSchema = chargeLinkedSchema.extend({ status: z.string() });
 
+const MONTHS_PER: Record<string, number> = { day: 12 / 365, week: 12 / 52, month: 1, year: 12 };
+
+function monthlyAmount(price: z.infer<typeof priceSchema> | null, quantity: number): number | null {
+  const months = price?.recurring ? MONTHS_PER[price.recurring.interval] : undefined;
+  if (!price || price.unit_amount == null || !price.recurring || months === undefined) return null;
+  return Math.round((price.unit_amount * quantity) / (months * (price.recurring.interval_count ?? 1)));
+}
+
 function describeIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 3)
@@ -386,6 +401,8 @@ function toSubject(type: HandledEventType, object: unknown): Subject {
       trialEnd: s.trial_end,
       entitlements,
       supportTier: price?.metadata.supportTier ?? product?.metadata.supportTier ?? null,
+      monthlyAmount: monthlyAmount(price, item?.quantity ?? 1),
+      currency: price?.currency ?? null,
     };
   }
   if (family === "customer") {

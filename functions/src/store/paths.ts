@@ -12,3 +12,10 @@ export const COL = {
 } as const;
 
 export const billingPath = (uid: string) => `${COL.customers}/${uid}/private/billing`;
+
+export const SYNC_COL = {
+  alerts: "alerts",
+  sinkState: "sinkState",
+} as const;
+
+export const AUTOMATION_DOC = `${COL.ops}/automation`;

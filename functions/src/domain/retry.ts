@@ -1,0 +1,71 @@
+/**
+ * Retry policy for sync jobs: exponential backoff with full jitter, a server's Retry-After always honoured,
+ * permanent errors never retried, and a bounded number of attempts. Pure; clock and randomness are injected.
+ */
+import { PermanentError, TransientError } from "./errors.js";
+
+export interface RetryPolicy {
+  baseMs: number;
+  maxMs: number;
+  maxAttempts: number;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { baseMs: 2_000, maxMs: 15 * 60_000, maxAttempts: 5 };
+
+/** Full jitter (AWS architecture blog): uniform in [0, min(max, base·2^(attempt-1))]. */
+export function backoffMs(attempt: number, policy: RetryPolicy, random: () => number): number {
+  const ceiling = Math.min(policy.maxMs, policy.baseMs * 2 ** Math.max(0, attempt - 1));
+  return Math.round(random() * ceiling);
+}
+
+export interface JobErrorInfo {
+  message: string;
+  httpStatus: number | null;
+  vendorRequestId: string | null;
+  kind: "transient" | "permanent";
+}
+
+export type FailureDecision =
+  | { kind: "retry"; delayMs: number; error: JobErrorInfo }
+  | { kind: "dead"; reason: "permanent" | "max_attempts"; error: JobErrorInfo };
+
+export function describeError(error: unknown): JobErrorInfo {
+  if (error instanceof PermanentError) {
+    return { message: error.message, httpStatus: error.httpStatus, vendorRequestId: error.vendorRequestId, kind: "permanent" };
+  }
+  if (error instanceof TransientError) {
+    return { message: error.message, httpStatus: error.httpStatus, vendorRequestId: error.vendorRequestId, kind: "transient" };
+  }
+  // Unknown errors (bugs, SDK surprises) are retried: bounded by maxAttempts, and visible in lastError.
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return { message: message.slice(0, 500), httpStatus: null, vendorRequestId: null, kind: "transient" };
+}
+
+/** What to do after attempt number `attempt` (1-based) failed with `error`. */
+export function decideFailure(error: unknown, attempt: number, policy: RetryPolicy, random: () => number): FailureDecision {
+  const info = describeError(error);
+  if (info.kind === "permanent") return { kind: "dead", reason: "permanent", error: info };
+  if (attempt >= policy.maxAttempts) return { kind: "dead", reason: "max_attempts", error: info };
+  const retryAfter = error instanceof TransientError ? (error.retryAfterMs ?? 0) : 0;
+  return { kind: "retry", delayMs: Math.max(retryAfter, backoffMs(attempt, policy, random)), error: info };
+}
+
+/** HTTP status → error class, for adapters that talk HTTP themselves. */
+export function errorForStatus(
+  status: number,
+  message: string,
+  detail: { retryAfterMs?: number | null; vendorRequestId?: string | null } = {},
+): TransientError | PermanentError {
+  const d = { httpStatus: status, vendorRequestId: detail.vendorRequestId ?? null };
+  if (status === 408 || status === 429 || status >= 500) return new TransientError(message, detail.retryAfterMs ?? null, d);
+  return new PermanentError(message, d);
+}
+
+/** `Retry-After` is seconds or an HTTP date. */
+export function parseRetryAfter(value: string | null | undefined, nowMs: number): number | null {
+  if (!value) return null;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
+}

@@ -1,0 +1,51 @@
+/** What the sync queue sends to the outside systems: built from the canonical records when a job runs. */
+
+/** Current state of a customer, sent whole every time (sync by state, not by delta). */
+export interface ContactState {
+  uid: string;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  lifecycleStage: "lead" | "customer" | "other";
+  plan: string | null;
+  subscriptionStatus: string | null;
+  /** Monthly recurring revenue in major units (e.g. dollars), null when unknown. */
+  mrr: number | null;
+  lastPaymentAt: Date | null;
+  stripeCustomerId: string | null;
+}
+
+export type DealStage = "open" | "won" | "refunded" | "partially_refunded" | "lost" | "canceled";
+
+export interface DealState {
+  /** Unique deal key: `order:<orderId>` or `subscription:<subscriptionId>`. */
+  key: string;
+  name: string;
+  stage: DealStage;
+  /** Major units. */
+  amount: number | null;
+  currency: string | null;
+  contactId: string | null;
+}
+
+export interface BillingContext {
+  uid: string | null;
+  stripeCustomerId: string | null;
+  plan: string | null;
+  subscriptionStatus: string | null;
+  lastPaymentAt: Date | null;
+  openOrders: string[];
+}
+
+export interface TicketRequest {
+  /** Idempotency key: the same request id never creates a second ticket. */
+  requestId: string;
+  subject: string;
+  body: string;
+  priority: "low" | "normal" | "high" | "urgent";
+  tags: string[];
+  requester: { email: string | null; name: string | null };
+  contactId: string | null;
+  context: BillingContext;
+}
+

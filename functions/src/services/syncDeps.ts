@@ -1,0 +1,16 @@
+/** Composition root for the sync queue in deployed functions: config → adapters → runner dependencies. */
+import { syncConfig } from "../config.js";
+import { buildSinks } from "../sinks/factory.js";
+import { getDb } from "../store/db.js";
+import type { SyncDeps } from "./syncRunner.js";
+import { cloudTasksDispatcher } from "./taskDispatcher.js";
+
+export function deployedSyncDeps(): SyncDeps {
+  const cfg = syncConfig();
+  return {
+    db: getDb(),
+    sinks: buildSinks(cfg),
+    policy: (sink) => ({ baseMs: cfg.backoffBaseMs, maxMs: cfg.backoffMaxMs, maxAttempts: cfg.maxAttempts[sink] ?? 5 }),
+    dispatcher: cloudTasksDispatcher(),
+  };
+}

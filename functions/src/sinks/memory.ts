@@ -1,0 +1,197 @@
+/**
+ * In-memory fakes of the CRM and helpdesk ports with the same idempotency semantics as the HubSpot adapters
+ * (the shared contract suites hold both to them), for queue tests and local runs without a vendor.
+ */
+import { PermanentError, type TransientError } from "../domain/errors.js";
+import type { ContactState, CrmPort, DealStage, DealState, HelpdeskPort, TicketRequest } from "./ports.js";
+
+export interface MemoryContact {
+  id: string;
+  uid: string | null;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  lifecycleStage: string | null;
+  plan: string | null;
+  subscriptionStatus: string | null;
+  mrr: number | null;
+  lastPaymentAt: Date | null;
+  stripeCustomerId: string | null;
+}
+
+export interface MemoryDeal {
+  id: string;
+  key: string;
+  name: string;
+  stage: DealStage;
+  amount: number | null;
+  currency: string | null;
+  contactIds: string[];
+}
+
+export interface MemoryTicket {
+  id: string;
+  requestId: string;
+  subject: string;
+  body: string;
+  priority: TicketRequest["priority"];
+  tags: string[];
+  contactIds: string[];
+}
+
+/** Errors queued to be thrown by the next calls, one per call, before any state changes. */
+class FailureQueue {
+  private readonly queue: Error[] = [];
+  calls = 0;
+
+  push(error: TransientError | PermanentError | Error, times: number): void {
+    for (let i = 0; i < times; i++) this.queue.push(error);
+  }
+
+  /** Counts the call, and throws the next queued error, if any. */
+  enter(): void {
+    this.calls++;
+    const next = this.queue.shift();
+    if (next) throw next;
+  }
+}
+
+const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+export class MemoryCrm implements CrmPort {
+  private readonly contactsById = new Map<string, MemoryContact>();
+  private readonly dealsByKey = new Map<string, MemoryDeal>();
+  private readonly failures = new FailureQueue();
+  private nextId = 1;
+
+  /** The next `times` calls (of either method) throw `error` without changing anything. */
+  failNext(error: TransientError | PermanentError | Error, times = 1): void {
+    this.failures.push(error, times);
+  }
+
+  get calls(): number {
+    return this.failures.calls;
+  }
+
+  /** A contact that exists before opsync syncs (made by hand, a form, an import). */
+  seedContact(seed: { email: string; uid?: string | null; firstName?: string | null }): string {
+    const contact = this.blankContact();
+    contact.email = normalizeEmail(seed.email);
+    contact.uid = seed.uid ?? null;
+    contact.firstName = seed.firstName ?? null;
+    this.contactsById.set(contact.id, contact);
+    return contact.id;
+  }
+
+  contacts(): MemoryContact[] {
+    return [...this.contactsById.values()].map((c) => ({ ...c }));
+  }
+
+  deals(): MemoryDeal[] {
+    return [...this.dealsByKey.values()].map((d) => ({ ...d, contactIds: [...d.contactIds] }));
+  }
+
+  async upsertContact(state: ContactState): Promise<{ contactId: string }> {
+    this.failures.enter();
+    const email = state.email ? normalizeEmail(state.email) : null;
+    const byUid = this.find((c) => c.uid === state.uid);
+    const byEmail = email ? this.find((c) => c.email === email) : undefined;
+    if (byEmail && byEmail !== byUid) {
+      // Same rule as HubSpot: link an unclaimed contact with this email, never steal one linked to another uid,
+      // and never merge two contacts (the uid already has its own).
+      if (byUid || (byEmail.uid !== null && byEmail.uid !== state.uid)) {
+        throw new PermanentError(`memory contact ${byEmail.id} has this email and is linked elsewhere`, { httpStatus: 409 });
+      }
+      byEmail.uid = state.uid;
+      this.apply(byEmail, state);
+      return { contactId: byEmail.id };
+    }
+    const contact = byUid ?? this.blankContact();
+    contact.uid = state.uid;
+    this.apply(contact, state);
+    this.contactsById.set(contact.id, contact);
+    return { contactId: contact.id };
+  }
+
+  async upsertDeal(state: DealState): Promise<{ dealId: string }> {
+    this.failures.enter();
+    if (state.contactId && !this.contactsById.has(state.contactId)) {
+      throw new PermanentError(`memory contact ${state.contactId} does not exist`, { httpStatus: 404 });
+    }
+    const existing = this.dealsByKey.get(state.key);
+    const id = existing?.id ?? `deal-${this.nextId++}`;
+    const linked = existing?.contactIds ?? [];
+    const contactIds = state.contactId && !linked.includes(state.contactId) ? [...linked, state.contactId] : linked;
+    const next: MemoryDeal = { id, key: state.key, name: state.name, stage: state.stage, amount: state.amount, currency: state.currency, contactIds };
+    this.dealsByKey.set(state.key, next);
+    return { dealId: next.id };
+  }
+
+  private find(pred: (c: MemoryContact) => boolean): MemoryContact | undefined {
+    for (const c of this.contactsById.values()) if (pred(c)) return c;
+    return undefined;
+  }
+
+  private blankContact(): MemoryContact {
+    return {
+      id: `contact-${this.nextId++}`,
+      uid: null,
+      email: null,
+      firstName: null,
+      lastName: null,
+      lifecycleStage: null,
+      plan: null,
+      subscriptionStatus: null,
+      mrr: null,
+      lastPaymentAt: null,
+      stripeCustomerId: null,
+    };
+  }
+
+  /** opsync-owned fields follow the state (null clears); a null email or name leaves what is there. */
+  private apply(contact: MemoryContact, state: ContactState): void {
+    if (state.email) contact.email = normalizeEmail(state.email);
+    if (state.firstName) contact.firstName = state.firstName;
+    if (state.lastName) contact.lastName = state.lastName;
+    contact.lifecycleStage = state.lifecycleStage;
+    contact.plan = state.plan;
+    contact.subscriptionStatus = state.subscriptionStatus;
+    contact.mrr = state.mrr;
+    contact.lastPaymentAt = state.lastPaymentAt;
+    contact.stripeCustomerId = state.stripeCustomerId;
+  }
+}
+
+export class MemoryHelpdesk implements HelpdeskPort {
+  readonly name = "memory" as const;
+  private readonly byRequestId = new Map<string, MemoryTicket>();
+  private readonly failures = new FailureQueue();
+  private nextId = 1;
+
+  failNext(error: TransientError | PermanentError | Error, times = 1): void {
+    this.failures.push(error, times);
+  }
+
+  get calls(): number {
+    return this.failures.calls;
+  }
+
+  tickets(): MemoryTicket[] {
+    return [...this.byRequestId.values()].map((t) => ({ ...t, tags: [...t.tags], contactIds: [...t.contactIds] }));
+  }
+
+  async createTicket(request: TicketRequest): Promise<{ ticketId: string; created: boolean }> {
+    this.failures.enter();
+    const existing = this.byRequestId.get(request.requestId);
+    const ticket = existing ?? this.newTicket(request);
+    // A repeat never rewrites the ticket, but does add a missing contact link (as the HubSpot adapter does).
+    if (request.contactId && !ticket.contactIds.includes(request.contactId)) ticket.contactIds.push(request.contactId);
+    this.byRequestId.set(request.requestId, ticket);
+    return { ticketId: ticket.id, created: !existing };
+  }
+
+  private newTicket(request: TicketRequest): MemoryTicket {
+    const { requestId, subject, body, priority } = request;
+    return { id: `ticket-${this.nextId++}`, requestId, subject, body, priority, tags: [...request.tags], contactIds: [] };
+  }
+}

@@ -1,0 +1,244 @@
+/**
+ * The sync queue end to end in-process: real Firestore emulator, the real HubSpot / Zendesk / Slack adapters
+ * pointed at local servers that behave like the vendors (status codes, 409, 429 + Retry-After, outages).
+ */
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { claimJob, retryDeadJob, setAutomationPaused } from "../../functions/src/store/jobs";
+import { ensureHubspotProperties, HubspotCrm, HubspotTickets } from "../../functions/src/sinks/hubspot";
+import { SlackNotifier } from "../../functions/src/sinks/slack";
+import { ZendeskHelpdesk } from "../../functions/src/sinks/zendesk";
+import { contactState } from "../../functions/src/domain/syncPlan";
+import type { CustomerDoc } from "../../functions/src/domain/model";
+import { fromFirestore } from "../../functions/src/store/db";
+import type { Sinks } from "../../functions/src/services/syncRunner";
+import { deliver } from "../support/deliver";
+import { resetFirestore, testDb } from "../support/firestore";
+import { data, jobs } from "../support/read";
+import { harness, RecordingClaims, RecordingNotify } from "../support/syncHarness";
+import { checkoutSession, customer, dispute, paymentIntent, price, stripeEvent, subscription, uniq } from "../support/stripeFixtures";
+import { startHubspotServer, type HubspotServer } from "../vendors/hubspotServer";
+import { startSlackServer, type SlackServer } from "../vendors/slackServer";
+import { startZendeskServer, type ZendeskServer } from "../vendors/zendeskServer";
+
+const db = testDb();
+let hubspot: HubspotServer;
+let slack: SlackServer;
+let zendesk: ZendeskServer;
+
+function sinks(overrides: Partial<Sinks> = {}): Sinks {
+  const cfg = { accessToken: hubspot.token, basePath: hubspot.url, timeoutMs: 2000 };
+  return {
+    crm: new HubspotCrm(cfg),
+    helpdesk: new HubspotTickets(cfg),
+    claims: new RecordingClaims(),
+    notify: new SlackNotifier({ webhookUrl: slack.url, timeoutMs: 2000 }),
+    ...overrides,
+  };
+}
+
+async function paidOrder() {
+  const meta = { orderId: uniq("order"), buyerUid: uniq("buyer"), sellerUid: uniq("seller") };
+  const cus = uniq("cus");
+  await deliver(db, stripeEvent("customer.created", customer({ id: cus, uid: meta.buyerUid, email: `${meta.buyerUid}@example.com` })));
+  const pi = uniq("pi");
+  const paid = stripeEvent("payment_intent.succeeded", paymentIntent({ id: pi, status: "succeeded", amount: 5000, metadata: meta }));
+  await deliver(db, paid);
+  return { meta, pi, paid };
+}
+
+describe("sync queue", () => {
+  beforeAll(async () => {
+    hubspot = await startHubspotServer();
+    slack = await startSlackServer({ perSecond: Infinity });
+    zendesk = await startZendeskServer();
+  });
+  afterAll(async () => {
+    await Promise.all([hubspot.close(), slack.close(), zendesk.close()]);
+  });
+  beforeEach(async () => {
+    await resetFirestore();
+    hubspot.reset();
+    slack.reset();
+    zendesk.reset();
+    await ensureHubspotProperties({ accessToken: hubspot.token, basePath: hubspot.url });
+  });
+
+  it("a payment and a dispute: contact and deal once on HubSpot, crmContactId stored, one ticket, one Slack message", async () => {
+    const h = harness(db, sinks());
+    const { meta, pi } = await paidOrder();
+    const dp = uniq("dp");
+    await deliver(db, stripeEvent("charge.dispute.created", dispute({ id: dp, charge: uniq("ch"), paymentIntent: pi, status: "needs_response" })));
+    await h.runPending();
+    await h.runPending(); // follow-up notifications
+
+    expect(hubspot.contacts()).toHaveLength(1);
+    expect(hubspot.contacts()[0]?.properties).toMatchObject({ opsync_uid: meta.buyerUid, email: `${meta.buyerUid}@example.com` });
+    expect(hubspot.deals()).toHaveLength(1);
+    expect(hubspot.deals()[0]?.properties).toMatchObject({ opsync_deal_key: `order:${meta.orderId}`, dealstage: "closedwon" });
+    expect(hubspot.tickets()).toHaveLength(1);
+    expect(slack.messages()).toHaveLength(1);
+    expect(slack.messages()[0]?.text).toContain("ticket");
+
+    const buyer = await data(db, `customers/${meta.buyerUid}`);
+    expect(buyer?.crmContactId).toBe(hubspot.contacts()[0]?.id);
+    expect(buyer?.sync).toMatchObject({ crm: { status: "synced" } });
+    const order = await data(db, `orders/${meta.orderId}`);
+    expect(order?.crmDealId).toBe(hubspot.deals()[0]?.id);
+    expect(Object.values(order?.tickets ?? {})).toEqual([expect.objectContaining({ ticketId: hubspot.tickets()[0]?.id, helpdesk: "hubspot" })]);
+    expect((await jobs(db)).every((j) => j.status === "succeeded")).toBe(true);
+  });
+
+  it("replays and concurrent copies of events, and jobs run twice at once, never duplicate anything at the vendors", async () => {
+    const h = harness(db, sinks());
+    const uid = uniq("user");
+    const cus = uniq("cus");
+    const events = [
+      stripeEvent("checkout.session.completed", checkoutSession({ id: uniq("cs"), mode: "subscription", customer: cus, clientReferenceId: uid, email: "dup@example.com" })),
+      stripeEvent("customer.subscription.created", subscription({ id: uniq("sub"), customer: cus, status: "active", price: price({ id: "price_pro", lookupKey: "pro", entitlements: "a" }) })),
+    ];
+    for (const e of events) {
+      for (let i = 0; i < 50; i++) await deliver(db, e);
+      await Promise.all(Array.from({ length: 20 }, () => deliver(db, e)));
+    }
+    const pending = (await jobs(db)).map((j) => String(j.jobId));
+    await Promise.all([...pending, ...pending].map((id) => h.deps.dispatcher.dispatch(id, 0)));
+    await h.idle();
+    await h.runPending();
+    expect(hubspot.contacts()).toHaveLength(1);
+    expect(hubspot.deals()).toHaveLength(1);
+    expect(slack.messages()).toHaveLength(0);
+    const all = await jobs(db);
+    expect(all.every((j) => j.status === "succeeded" && j.attempts === 1)).toBe(true);
+  });
+
+  it("HubSpot answering 5xx for a while: retries with growing delays, then everything succeeds", async () => {
+    const h = harness(db, sinks(), { baseMs: 40, maxMs: 1000 }, { crm: 6 });
+    const random = () => 1; // take the jitter ceiling so growth is visible
+    h.deps.random = random;
+    hubspot.failNext(3, 503);
+    const uid = uniq("user");
+    await deliver(db, stripeEvent("customer.created", customer({ id: uniq("cus"), uid })));
+    await h.runPending();
+    const delays = h.dispatches.filter((d) => d.delayMs > 0).map((d) => d.delayMs);
+    expect(delays).toEqual([40, 80, 160]);
+    const [job] = await jobs(db, { kind: "crm.contact.upsert" });
+    expect(job).toMatchObject({ status: "succeeded", attempts: 4 });
+    expect(job?.lastError).toMatchObject({ httpStatus: 503 });
+    expect(hubspot.contacts()).toHaveLength(1);
+  });
+
+  it("429 with Retry-After is honoured and slows the whole sink", async () => {
+    const h = harness(db, sinks());
+    hubspot.failNext(1, 429, { retryAfterSeconds: 1 });
+    const a = uniq("user");
+    await deliver(db, stripeEvent("customer.created", customer({ id: uniq("cus"), uid: a })));
+    const started = Date.now();
+    await h.runPending();
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(h.dispatches.some((d) => d.delayMs >= 1000)).toBe(true);
+    expect((await jobs(db, { kind: "crm.contact.upsert" }))[0]).toMatchObject({ status: "succeeded", attempts: 2 });
+    expect((await data(db, "sinkState/crm"))?.blockedUntil).toBeDefined();
+  });
+
+  it("a permanent 400 goes dead after one attempt, with an alert, an audit entry and one Slack message", async () => {
+    const h = harness(db, sinks());
+    hubspot.failNext(1, 400);
+    const uid = uniq("user");
+    await deliver(db, stripeEvent("customer.created", customer({ id: uniq("cus"), uid })));
+    await h.runPending();
+    await h.runPending();
+    const [job] = await jobs(db, { kind: "crm.contact.upsert" });
+    expect(job).toMatchObject({ status: "dead", attempts: 1, deadReason: "permanent", lastError: { httpStatus: 400 } });
+    expect(job?.lastError.vendorRequestId).toBeTruthy();
+    expect(await data(db, `alerts/${job?.jobId}`)).toMatchObject({ type: "sync_job_dead", status: "open", sink: "crm" });
+    expect((await data(db, `customers/${uid}`))?.sync).toMatchObject({ crm: { status: "failed" } });
+    expect(slack.messages()).toHaveLength(1);
+    const audit = await db.collection("auditLog").where("action", "==", "syncJob.dead").get();
+    expect(audit.size).toBe(1);
+
+    // Manual retry (what the admin API will call) brings it back and it succeeds.
+    expect(await retryDeadJob(db, String(job?.jobId), { type: "user", id: "admin_1" }, new Date())).toBe(true);
+    await h.runPending();
+    expect((await jobs(db, { kind: "crm.contact.upsert" }))[0]).toMatchObject({ status: "succeeded" });
+  });
+
+  it("max attempts reached: dead, nothing retries forever", async () => {
+    const h = harness(db, sinks(), {}, { crm: 3 });
+    hubspot.setDown(true);
+    await deliver(db, stripeEvent("customer.created", customer({ id: uniq("cus"), uid: uniq("user") })));
+    await h.runPending();
+    hubspot.setDown(false);
+    const [job] = await jobs(db, { kind: "crm.contact.upsert" });
+    expect(job).toMatchObject({ status: "dead", attempts: 3, deadReason: "max_attempts" });
+  });
+
+  it("CRM down while the helpdesk (Zendesk) is up: tickets are still created", async () => {
+    const h = harness(db, sinks({ helpdesk: new ZendeskHelpdesk({ baseUrl: zendesk.url, email: zendesk.email, apiToken: zendesk.token }) }), {}, { crm: 2 });
+    hubspot.setDown(true);
+    const { pi } = await paidOrder();
+    await deliver(db, stripeEvent("charge.dispute.created", dispute({ id: uniq("dp"), charge: uniq("ch"), paymentIntent: pi, status: "needs_response" })));
+    await h.runPending();
+    expect(zendesk.tickets()).toHaveLength(1);
+    expect(zendesk.tickets()[0]).toMatchObject({ priority: "urgent" });
+    expect((await jobs(db, { kind: "helpdesk.ticket.create" }))[0]).toMatchObject({ status: "succeeded" });
+    hubspot.setDown(false);
+  });
+
+  it("a worker that dies after the vendor call succeeded: the retry after its lease expires creates no duplicate", async () => {
+    const crm = new HubspotCrm({ accessToken: hubspot.token, basePath: hubspot.url });
+    const h = harness(db, sinks({ crm }));
+    const uid = uniq("user");
+    await deliver(db, stripeEvent("customer.created", customer({ id: uniq("cus"), uid })));
+    const [job] = await jobs(db, { kind: "crm.contact.upsert" });
+    const id = String(job?.jobId);
+    // Worker A claims with a short lease, calls HubSpot, and dies before recording success.
+    const claim = await claimJob(db, id, { now: new Date(), leaseMs: 200, workerId: "worker-a" });
+    expect(claim.claimed).toBe(true);
+    const c = fromFirestore<CustomerDoc>((await db.doc(`customers/${uid}`).get()).data());
+    await crm.upsertContact(contactState(c, null));
+    expect(hubspot.contacts()).toHaveLength(1);
+    // While the lease holds, another worker cannot take the job.
+    await h.deps.dispatcher.dispatch(id, 0);
+    await h.idle();
+    expect(h.outcomes.at(-1)).toMatchObject({ outcome: "skipped", reason: "leased" });
+    await new Promise((r) => setTimeout(r, 250));
+    await h.deps.dispatcher.dispatch(id, 0);
+    await h.idle();
+    expect((await jobs(db, { kind: "crm.contact.upsert" }))[0]).toMatchObject({ status: "succeeded", attempts: 2 });
+    expect(hubspot.contacts()).toHaveLength(1);
+  });
+
+  it("200 jobs dispatched at once (twice each) run once each", async () => {
+    const notify = new RecordingNotify();
+    const h = harness(db, sinks({ notify }));
+    const now = new Date();
+    const writer = db.batch();
+    const ids = Array.from({ length: 200 }, (_, i) => `notify.load_${i}`);
+    for (const id of ids) {
+      writer.set(db.doc(`syncJobs/${id}`), {
+        jobId: id, kind: "notify.slack", status: "pending", target: {}, idempotencyKey: id, reason: "load", text: id,
+        cause: { type: "test" }, attempts: 0, nextAttemptAt: now, lastError: null, leaseExpiresAt: null, firstAttemptAt: null, completedAt: null, createdAt: now, updatedAt: now,
+      });
+    }
+    await writer.commit();
+    await Promise.all([...ids, ...ids].map((id) => h.deps.dispatcher.dispatch(id, 0)));
+    await h.idle();
+    expect(notify.posts).toHaveLength(200);
+    expect(new Set(notify.posts.map((p) => p.key)).size).toBe(200);
+  });
+
+  it("kill switch: paused → nothing is called and jobs wait as paused; resumed → everything runs once", async () => {
+    const h = harness(db, sinks());
+    await setAutomationPaused(db, true, { by: "admin_1", reason: "HubSpot migration" }, new Date());
+    const uid = uniq("user");
+    await deliver(db, stripeEvent("customer.created", customer({ id: uniq("cus"), uid })));
+    await h.runPending();
+    expect(hubspot.requests.filter((r) => r.path.includes("/objects/"))).toHaveLength(0);
+    expect((await jobs(db)).map((j) => j.status)).toEqual(["paused"]);
+    const requeued = await setAutomationPaused(db, false, { by: "admin_1", reason: null }, new Date());
+    expect(requeued).toBe(1);
+    await h.runPending();
+    expect(hubspot.contacts()).toHaveLength(1);
+    expect((await jobs(db)).map((j) => j.status)).toEqual(["succeeded"]);
+  });
+});

@@ -1,0 +1,72 @@
+/**
+ * Runs the sync queue in-process against the Firestore emulator: a dispatcher that honours delays with
+ * timers (as Cloud Tasks would) and a way to wait until everything dispatched has finished.
+ */
+import type { Firestore } from "firebase-admin/firestore";
+import type { SinkName } from "../../functions/src/domain/model";
+import type { RetryPolicy } from "../../functions/src/domain/retry";
+import { runSyncJob, type Dispatcher, type RunOutcome, type Sinks, type SyncDeps } from "../../functions/src/services/syncRunner";
+import type { ClaimsPort, NotifyPort } from "../../functions/src/sinks/ports";
+
+export interface Harness {
+  deps: SyncDeps;
+  /** Every dispatch made: job id and requested delay. */
+  dispatches: Array<{ jobId: string; delayMs: number }>;
+  outcomes: RunOutcome[];
+  /** Dispatch every job currently `pending` (what the Firestore trigger does), then wait for quiet. */
+  runPending(): Promise<void>;
+  idle(): Promise<void>;
+}
+
+export function harness(db: Firestore, sinks: Sinks, policy: Partial<RetryPolicy> = {}, maxAttempts: Partial<Record<SinkName, number>> = {}): Harness {
+  const inFlight = new Set<Promise<unknown>>();
+  const dispatches: Harness["dispatches"] = [];
+  const outcomes: RunOutcome[] = [];
+  const dispatcher: Dispatcher = {
+    async dispatch(jobId, delayMs) {
+      dispatches.push({ jobId, delayMs });
+      const p = new Promise<void>((resolve) => setTimeout(resolve, delayMs)).then(() => runSyncJob(deps, jobId)).then((o) => {
+        outcomes.push(o);
+      });
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+    },
+  };
+  const deps: SyncDeps = {
+    db,
+    sinks,
+    dispatcher,
+    policy: (sink) => ({ baseMs: 20, maxMs: 300, maxAttempts: maxAttempts[sink] ?? 5, ...policy }),
+    leaseMs: 10_000,
+  };
+  const idle = async () => {
+    while (inFlight.size) await Promise.all([...inFlight]);
+  };
+  return {
+    deps,
+    dispatches,
+    outcomes,
+    idle,
+    async runPending() {
+      const pending = await db.collection("syncJobs").where("status", "==", "pending").get();
+      await Promise.all(pending.docs.map((d) => dispatcher.dispatch(d.id, 0)));
+      await idle();
+    },
+  };
+}
+
+export class RecordingClaims implements ClaimsPort {
+  readonly calls: Array<{ uid: string; entitlements: string[] }> = [];
+  claims = new Map<string, Record<string, unknown>>();
+  async setClaims(uid: string, owned: { entitlements: string[]; plan: string | null; supportTier: string }): Promise<void> {
+    this.calls.push({ uid, entitlements: owned.entitlements });
+    this.claims.set(uid, { ...(this.claims.get(uid) ?? {}), ...owned });
+  }
+}
+
+export class RecordingNotify implements NotifyPort {
+  readonly posts: Array<{ key: string; text: string }> = [];
+  async post(message: { key: string; text: string }): Promise<void> {
+    this.posts.push(message);
+  }
+}
