@@ -8,10 +8,10 @@
  *  2. `POST /api/v2/tickets.json` with `Idempotency-Key: <requestId>` and `external_id: <requestId>`, which
  *     covers two attempts racing each other. Zendesk replays the first answer with
  *     `x-idempotency-lookup: hit`, so `created` is false then.
- * The body must be the same on every attempt of one request id (Zendesk answers 400 to a reused key with a
- * different body); formatting here is deterministic, so the queue should snapshot the TicketRequest when it
- * enqueues the job rather than rebuild it from newer state. If the body did change, the adapter resolves
- * the 400 by the external_id lookup when the ticket exists.
+ * Zendesk answers 400 to a reused key with a different body. Formatting here is deterministic, but the sync
+ * runner rebuilds the TicketRequest from current state on every attempt, so a retry's body can differ (open
+ * orders, contact). The lookup answers such a repeat before any POST; a race that still reaches the 400 is
+ * resolved by the same lookup.
  *
  * CRM contact link: Zendesk has no field for another system's contact id without admin setup, so the ticket
  * carries the tag `crm_contact_<contactId>` (searchable: `tags:crm_contact_501`) and a "CRM contact:" line in
@@ -68,7 +68,7 @@ export const CRM_CONTACT_TAG_PREFIX = "crm_contact_";
 
 /** The tag linking a ticket to the CRM contact (lowercase; characters Zendesk tags do not keep become `_`). */
 export function crmContactTag(contactId: string): string {
-  return `${CRM_CONTACT_TAG_PREFIX}${contactId.trim().toLowerCase().replace(/[^a-z0-9_\-]/g, "_")}`;
+  return `${CRM_CONTACT_TAG_PREFIX}${contactId.trim().toLowerCase().replace(/[^a-z0-9_-]/g, "_")}`;
 }
 
 function formatDate(d: Date | null): string {
