@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { firebaseToolsJarPath } from "./lib/firestoreJar";
 import { REPO_ROOT, ensureLocalWebhookSecret } from "./lib/localSecret";
+import { startLocalVendors, type LocalVendors } from "./lib/localVendors";
 
 export const PROJECT_ID = "demo-opsync";
 export const ONLY = "functions,firestore,auth,tasks";
@@ -21,10 +22,22 @@ function firebaseEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-export function runFirebase(args: string[], onLine?: (line: string) => void): Promise<number> {
+export async function runFirebase(args: string[], onLine?: (line: string) => void): Promise<number> {
   ensureLocalWebhookSecret();
+  let vendors: LocalVendors;
+  try {
+    vendors = await startLocalVendors();
+  } catch (error) {
+    const code = typeof error === "object" && error !== null && "code" in error ? (error as { code: unknown }).code : null;
+    const port = typeof error === "object" && error !== null && "port" in error ? (error as { port: unknown }).port : "?";
+    throw new Error(
+      code === "EADDRINUSE" ? `port ${String(port)} (a local vendor stand-in) is already in use: is another opsync stack running?` : String(error),
+    );
+  }
+  if (vendors.started.length) console.log(`local vendors: ${vendors.started.join(", ")}`);
   const bin = resolve(REPO_ROOT, "node_modules", ".bin", "firebase");
-  const child = spawn(bin, [...args, "--project", PROJECT_ID], {
+  // --non-interactive: a missing param must fail the run, never wait at a prompt (CI has no stdin).
+  const child = spawn(bin, [...args, "--project", PROJECT_ID, "--non-interactive"], {
     cwd: REPO_ROOT,
     env: firebaseEnv(),
     stdio: ["inherit", onLine ? "pipe" : "inherit", "inherit"],
@@ -44,9 +57,11 @@ export function runFirebase(args: string[], onLine?: (line: string) => void): Pr
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on("SIGINT", forward);
   process.on("SIGTERM", forward);
-  return new Promise((resolveExit) => {
+  const exitCode = await new Promise<number>((resolveExit) => {
     child.on("exit", (code, signal) => resolveExit(code ?? (signal ? 130 : 1)));
   });
+  await vendors.close();
+  return exitCode;
 }
 
 async function main(): Promise<void> {

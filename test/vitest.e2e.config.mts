@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     include: ["test/e2e/**/*.test.ts"],
     environment: "node",
+    // Structured logs only for failing tests.
+    silent: "passed-only",
     fileParallelism: false,
     testTimeout: 90_000,
     hookTimeout: 90_000,

@@ -6,6 +6,8 @@ export default defineConfig({
   test: {
     include: ["test/integration/**/*.test.ts"],
     environment: "node",
+    // Structured logs only for failing tests.
+    silent: "passed-only",
     globalSetup: ["test/support/firestoreEmulatorSetup.ts"],
     fileParallelism: false,
     testTimeout: 60_000,

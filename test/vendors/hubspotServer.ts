@@ -55,6 +55,8 @@ export interface HubspotServerOptions {
   rateLimit?: { max: number; windowMs: number };
   /** Register opsync's custom properties at start (default false: setup must create them). */
   withOpsyncProperties?: boolean;
+  /** Fixed port (the local stack uses fixed ports); 0 or absent picks a free one. */
+  port?: number;
 }
 
 export interface HubspotServer {
@@ -542,7 +544,7 @@ export async function startHubspotServer(opts: HubspotServerOptions = {}): Promi
     })();
   });
 
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(opts.port ?? 0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   const list = (type: ObjectType) => [...state.objects[type].values()].map((o) => structuredClone(o));
 

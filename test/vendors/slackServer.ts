@@ -17,6 +17,8 @@ export interface SlackServerOptions {
   /** Messages admitted per webhook per sliding second before 429. Default 1; Infinity disables. */
   perSecond?: number;
   now?: () => number;
+  /** Fixed port (the local stack uses fixed ports); 0 or absent picks a free one. */
+  port?: number;
 }
 
 export interface SlackFailOptions {
@@ -178,7 +180,7 @@ export async function startSlackServer(opts: SlackServerOptions = {}): Promise<S
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   const baseUrl = `http://127.0.0.1:${port}`;

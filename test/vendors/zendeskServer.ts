@@ -22,6 +22,8 @@ export interface ZendeskServerOptions {
   now?: () => number;
   /** First ticket id handed out. */
   firstTicketId?: number;
+  /** Fixed port (the local stack uses fixed ports); 0 or absent picks a free one. */
+  port?: number;
 }
 
 export interface FailOptions {
@@ -428,7 +430,7 @@ export async function startZendeskServer(opts: ZendeskServerOptions = {}): Promi
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
+    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
   });
   const { port } = server.address() as AddressInfo;
   url = `http://127.0.0.1:${port}`;

@@ -109,8 +109,8 @@ async function execute(deps: SyncDeps, job: JobDoc): Promise<Completion> {
     case "helpdesk.ticket.create": {
       const customer = job.target.uid ? await read<CustomerDoc>(db, `${COL.customers}/${job.target.uid}`) : null;
       const order = job.target.orderId ? await read<OrderDoc>(db, `${COL.orders}/${job.target.orderId}`) : null;
-      const openOrders = customer
-        ? (await db.collection(COL.orders).where("buyerUid", "==", customer.uid).where("status", "in", OPEN_ORDER_STATUSES).limit(10).get()).docs.map((d) => d.id)
+      const openOrders = job.target.uid
+        ? (await db.collection(COL.orders).where("buyerUid", "==", job.target.uid).where("status", "in", OPEN_ORDER_STATUSES).limit(10).get()).docs.map((d) => d.id)
         : [];
       const ticket = ticketFor({
         requestId: job.idempotencyKey,

@@ -3,7 +3,7 @@
  * transaction on it: claiming with a lease (no two workers run one job), completing, failing into a retry or
  * into `dead` (with an audit entry and an alert), pausing under the kill switch.
  */
-import type { DocumentReference, Firestore, Transaction } from "firebase-admin/firestore";
+import type { DocumentReference, DocumentSnapshot, Firestore, Transaction } from "firebase-admin/firestore";
 import { SINK_OF_JOB, type JobKind, type JobSpec, type JobStatus, type JobTarget, type SinkName } from "../domain/model.js";
 import type { FailureDecision } from "../domain/retry.js";
 import { fromFirestore } from "./db.js";
@@ -111,21 +111,24 @@ export interface Completion {
   result?: Record<string, string | boolean | null>;
 }
 
-function setSinkStatus(db: Firestore, tx: Transaction, job: JobDoc, status: "synced" | "pending" | "failed", at: Date): void {
-  if (!job.target.uid || job.kind === "notify.slack") return;
-  tx.set(
-    db.collection(COL.customers).doc(job.target.uid),
-    { sync: { [SINK_OF_JOB[job.kind]]: { status, jobId: job.jobId, at } } },
-    { merge: true },
-  );
+const customerRefFor = (db: Firestore, job: JobDoc) =>
+  job.target.uid && job.kind !== "notify.slack" ? db.collection(COL.customers).doc(job.target.uid) : null;
+
+/** Per-sink status on the canonical record, only where one exists (a marketplace buyer may have none). */
+function setSinkStatus(tx: Transaction, customer: DocumentSnapshot | undefined, job: JobDoc, status: "synced" | "pending" | "failed", at: Date): void {
+  if (!customer?.exists) return;
+  tx.set(customer.ref, { sync: { [SINK_OF_JOB[job.kind]]: { status, jobId: job.jobId, at } } }, { merge: true });
 }
 
 export async function completeJob(db: Firestore, job: JobDoc, completion: Completion, now: Date): Promise<string[]> {
   return db.runTransaction(async (tx) => {
     const ref = jobRef(db, job.jobId);
     const followIds = (completion.followUps ?? []).map((spec) => notifyJobId(spec.idempotencyKey));
-    const snaps = await tx.getAll(ref, ...followIds.map((id) => jobRef(db, id)));
-    const current = snaps[0];
+    const customerRef = customerRefFor(db, job);
+    const followRefs = followIds.map((id) => jobRef(db, id));
+    const [current, ...rest] = await tx.getAll(ref, ...followRefs, ...(customerRef ? [customerRef] : []));
+    const follow = rest.slice(0, followRefs.length);
+    const customer = customerRef ? rest[followRefs.length] : undefined;
     if (!current?.exists || current.get("status") === "succeeded") return [];
     tx.update(ref, {
       status: "succeeded",
@@ -135,11 +138,11 @@ export async function completeJob(db: Firestore, job: JobDoc, completion: Comple
       result: completion.result ?? null,
       updatedAt: now,
     });
-    setSinkStatus(db, tx, job, "synced", now);
+    setSinkStatus(tx, customer, job, "synced", now);
     completion.write?.(tx);
     (completion.followUps ?? []).forEach((spec, i) => {
       const id = followIds[i];
-      if (!id || snaps[i + 1]?.exists) return;
+      if (!id || follow[i]?.exists) return;
       tx.set(jobRef(db, id), newJobDoc(id, spec, { type: "syncJob", jobId: job.jobId }, now));
     });
     return followIds;
@@ -149,8 +152,9 @@ export async function completeJob(db: Firestore, job: JobDoc, completion: Comple
 export async function failJob(db: Firestore, job: JobDoc, decision: FailureDecision, now: Date): Promise<void> {
   await db.runTransaction(async (tx) => {
     const ref = jobRef(db, job.jobId);
-    const snap = await tx.get(ref);
-    if (!snap.exists || snap.get("status") === "succeeded" || snap.get("status") === "dead") return;
+    const customerRef = customerRefFor(db, job);
+    const [snap, customer] = await tx.getAll(ref, ...(customerRef ? [customerRef] : []));
+    if (!snap?.exists || snap.get("status") === "succeeded" || snap.get("status") === "dead") return;
     const lastError = { ...decision.error, at: now };
     const sink: SinkName = SINK_OF_JOB[job.kind];
     if (decision.kind === "retry") {
@@ -159,11 +163,11 @@ export async function failJob(db: Firestore, job: JobDoc, decision: FailureDecis
       if (decision.error.httpStatus === 429) {
         tx.set(db.collection(SYNC_COL.sinkState).doc(sink), { blockedUntil: nextAttemptAt, reason: decision.error.message, updatedAt: now }, { merge: true });
       }
-      setSinkStatus(db, tx, job, "pending", now);
+      setSinkStatus(tx, customer, job, "pending", now);
       return;
     }
     tx.update(ref, { status: "dead", deadReason: decision.reason, lastError, leaseExpiresAt: null, nextAttemptAt: null, completedAt: now, updatedAt: now });
-    setSinkStatus(db, tx, job, "failed", now);
+    setSinkStatus(tx, customer, job, "failed", now);
     const alertRef = db.collection(SYNC_COL.alerts).doc(job.jobId);
     tx.set(alertRef, {
       alertId: job.jobId,

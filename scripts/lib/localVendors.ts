@@ -1,0 +1,72 @@
+/**
+ * Local stand-ins for HubSpot, Zendesk and Slack on fixed ports, started with the emulators when the demo
+ * project points at them (functions/.env.demo-opsync). A developer who sets real base URLs in
+ * functions/.env.local gets the real services instead.
+ */
+import { randomBytes } from "node:crypto";
+import { ensureHubspotProperties } from "../../functions/src/sinks/hubspot";
+import { startHubspotServer } from "../../test/vendors/hubspotServer";
+import { startSlackServer } from "../../test/vendors/slackServer";
+import { startZendeskServer } from "../../test/vendors/zendeskServer";
+import { ensureLocalSecrets, localParams } from "./localSecret";
+
+export const LOCAL_PORTS = { hubspot: 4610, zendesk: 4620, slack: 4630 } as const;
+const SLACK_PATH = "/services/T000/B000/XXXX";
+
+export interface LocalVendors {
+  started: string[];
+  close(): Promise<void>;
+}
+
+const isLocal = (url: string | undefined, port: number) => url === `http://127.0.0.1:${port}`;
+
+export async function startLocalVendors(log: (line: string) => void = console.log): Promise<LocalVendors> {
+  const secrets = ensureLocalSecrets({
+    HUBSPOT_TOKEN: () => `pat-local-${randomBytes(12).toString("hex")}`,
+    ZENDESK_TOKEN: () => `local-${randomBytes(12).toString("hex")}`,
+    SLACK_WEBHOOK_URL: () => `http://127.0.0.1:${LOCAL_PORTS.slack}${SLACK_PATH}`,
+  });
+  const params = localParams();
+  const closers: Array<() => Promise<void>> = [];
+  const started: string[] = [];
+
+  const hubspotUrl = params.get("HUBSPOT_BASE_URL");
+  if (isLocal(hubspotUrl, LOCAL_PORTS.hubspot)) {
+    const token = secrets.get("HUBSPOT_TOKEN") ?? "";
+    const hubspot = await startHubspotServer({ port: LOCAL_PORTS.hubspot, token });
+    await ensureHubspotProperties({ accessToken: token, basePath: hubspot.url });
+    closers.push(() => hubspot.close());
+    started.push(`HubSpot ${hubspot.url}`);
+  }
+  if (isLocal(params.get("ZENDESK_BASE_URL"), LOCAL_PORTS.zendesk)) {
+    const zendesk = await startZendeskServer({
+      port: LOCAL_PORTS.zendesk,
+      email: params.get("ZENDESK_EMAIL") ?? "agent@opsync.local",
+      token: secrets.get("ZENDESK_TOKEN") ?? "",
+    });
+    closers.push(() => zendesk.close());
+    started.push(`Zendesk ${zendesk.url}`);
+  }
+  if ((secrets.get("SLACK_WEBHOOK_URL") ?? "").startsWith(`http://127.0.0.1:${LOCAL_PORTS.slack}/`)) {
+    const slack = await startSlackServer({ port: LOCAL_PORTS.slack, webhookPaths: [SLACK_PATH] });
+    let shown = 0;
+    // Show what a founder would see in the channel.
+    const timer = setInterval(() => {
+      const messages = slack.messages();
+      for (const m of messages.slice(shown)) log(`[local slack] ${m.text}`);
+      shown = messages.length;
+    }, 500);
+    timer.unref();
+    closers.push(async () => {
+      clearInterval(timer);
+      await slack.close();
+    });
+    started.push(`Slack ${slack.url.replace(SLACK_PATH, "/services/…")}`);
+  }
+  return {
+    started,
+    close: async () => {
+      await Promise.all(closers.map((c) => c()));
+    },
+  };
+}
