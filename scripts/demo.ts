@@ -1,12 +1,16 @@
 /**
  * `npm run demo`: plays one subscriber's life and one marketplace order against the running stack (`npm start`)
- * by POSTing signed Stripe events to the webhook, then shows what opsync recorded in Firestore. It checks the
- * story's outcome too, so a non-zero exit means the stack did not behave as a real Stripe account would expect.
+ * by POSTing signed Stripe events to the webhook, waits for the sync queue to finish the work those events
+ * caused, then shows what opsync recorded in Firestore and what the outside systems (HubSpot, Firebase Auth
+ * custom claims, Slack) got. It checks all of it, so a non-zero exit means the stack did not behave as a real
+ * Stripe account and a founder would expect.
  */
 import { deleteApp, initializeApp, type App } from "firebase-admin/app";
+import { getAuth, type Auth } from "firebase-admin/auth";
 import { Timestamp, getFirestore, type Firestore } from "firebase-admin/firestore";
+import { setTimeout as sleep } from "node:timers/promises";
 import { PROJECT_ID, WEBHOOK_URL } from "./emulators";
-import { readLocalWebhookSecret } from "./lib/localSecret";
+import { ensureLocalSecrets, localParams, readLocalWebhookSecret } from "./lib/localSecret";
 import {
   charge,
   checkoutSession,
@@ -24,6 +28,13 @@ import {
 const HTTP_TIMEOUT_MS = 15_000;
 const FIRESTORE_TIMEOUT_MS = 15_000;
 const DEFAULT_FIRESTORE_HOST = "127.0.0.1:8080";
+const DEFAULT_AUTH_HOST = "127.0.0.1:9099";
+/** The HubSpot stand-in `npm start` runs when functions/.env.demo-opsync points at it (scripts/lib/localVendors.ts). */
+const LOCAL_HUBSPOT_URL = "http://127.0.0.1:4610";
+/** How long the sync queue gets to finish this run's jobs (retries back off up to 30 s). */
+const QUEUE_TIMEOUT_MS = 90_000;
+const QUEUE_POLL_MS = 500;
+const QUEUE_PROGRESS_EVERY_MS = 3_000;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Configuration
@@ -31,23 +42,39 @@ const DEFAULT_FIRESTORE_HOST = "127.0.0.1:8080";
 interface DemoConfig {
   webhookUrl: string;
   firestoreHost: string;
+  authHost: string;
   secret: string;
+  /** Set when the stack syncs to the local HubSpot stand-in; null when real vendors are configured. */
+  hubspot: { url: string; token: string } | null;
+  helpdesk: string;
 }
+
+const hostPort = (name: string, fallback: string): string => {
+  const value = process.env[name]?.trim() || fallback;
+  if (!/^[\w.-]+:\d+$/.test(value)) throw new Error(`${name} must look like host:port, got "${value}"`);
+  return value;
+};
 
 function loadConfig(): DemoConfig {
   const webhookUrl = process.env.OPSYNC_WEBHOOK_URL?.trim() || WEBHOOK_URL;
   if (!URL.canParse(webhookUrl) || !/^https?:$/.test(new URL(webhookUrl).protocol)) {
     throw new Error(`OPSYNC_WEBHOOK_URL must be an http(s) URL, got "${webhookUrl}"`);
   }
-  const firestoreHost = process.env.FIRESTORE_EMULATOR_HOST?.trim() || DEFAULT_FIRESTORE_HOST;
-  if (!/^[\w.-]+:\d+$/.test(firestoreHost)) {
-    throw new Error(`FIRESTORE_EMULATOR_HOST must look like host:port, got "${firestoreHost}"`);
-  }
+  const firestoreHost = hostPort("FIRESTORE_EMULATOR_HOST", DEFAULT_FIRESTORE_HOST);
+  const authHost = hostPort("FIREBASE_AUTH_EMULATOR_HOST", DEFAULT_AUTH_HOST);
   const secret = readLocalWebhookSecret();
   if (!secret) {
     throw new Error("No webhook signing secret in functions/.secret.local. Run `npm start` first (it creates one).");
   }
-  return { webhookUrl, firestoreHost, secret };
+  // The same files the stack reads: functions/.env.demo-opsync, overridden by functions/.env.local.
+  const params = localParams();
+  let hubspot: DemoConfig["hubspot"] = null;
+  if (params.get("HUBSPOT_BASE_URL") === LOCAL_HUBSPOT_URL) {
+    const token = ensureLocalSecrets({}).get("HUBSPOT_TOKEN");
+    if (!token) throw new Error("No HUBSPOT_TOKEN in functions/.secret.local. Run `npm start` first (it creates one).");
+    hubspot = { url: LOCAL_HUBSPOT_URL, token };
+  }
+  return { webhookUrl, firestoreHost, authHost, secret, hubspot, helpdesk: params.get("HELPDESK") ?? "hubspot" };
 }
 
 /** Fails with a pointer to `npm start` rather than a socket error halfway through the story. */
@@ -61,11 +88,18 @@ async function requireStack(cfg: DemoConfig): Promise<void> {
     if (error instanceof Error && error.message.includes(notUp)) throw error;
     throw new Error(`The opsync stack is not reachable at ${cfg.webhookUrl}. ${notUp}`);
   }
-  try {
-    const res = await fetch(`http://${cfg.firestoreHost}/`, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
-    await res.body?.cancel();
-  } catch {
-    throw new Error(`The Firestore emulator is not reachable at ${cfg.firestoreHost}. ${notUp}`);
+  const others: Array<[string, string]> = [
+    ["Firestore emulator", `http://${cfg.firestoreHost}/`],
+    ["Auth emulator", `http://${cfg.authHost}/`],
+    ...(cfg.hubspot ? [["local HubSpot", `${cfg.hubspot.url}/`] as [string, string]] : []),
+  ];
+  for (const [what, url] of others) {
+    try {
+      const res = await fetch(url, { signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
+      await res.body?.cancel();
+    } catch {
+      throw new Error(`The ${what} is not reachable at ${url}. ${notUp}`);
+    }
   }
 }
 
@@ -91,6 +125,10 @@ interface CustomerView {
   supportTier: string | null;
   stripeCustomerId: string | null;
   sync: Record<string, string>;
+  crmContactId: string | null;
+  crmDealIds: Record<string, string>;
+  /** Helpdesk ticket ids by request id (failed renewals). */
+  tickets: Record<string, string>;
   updatedAt: Date | null;
 }
 
@@ -103,6 +141,7 @@ interface OrderView {
   sellerUid: string | null;
   history: string[];
   rejected: number;
+  crmDealId: string | null;
 }
 
 /** Firestore calls have no abort signal; a stuck emulator must still end the demo. */
@@ -129,8 +168,19 @@ async function readCustomer(db: Firestore, uid: string): Promise<CustomerView> {
     supportTier: str(d.supportTier),
     stripeCustomerId: str(d.stripeCustomerId),
     sync,
+    crmContactId: str(d.crmContactId),
+    crmDealIds: stringValues(d.crmDealIds),
+    tickets: ticketIds(d.tickets),
     updatedAt: date(d.updatedAt),
   };
+}
+
+function stringValues(v: unknown): Record<string, string> {
+  return Object.fromEntries(Object.entries(record(v)).filter((e): e is [string, string] => typeof e[1] === "string"));
+}
+
+function ticketIds(v: unknown): Record<string, string> {
+  return Object.fromEntries(Object.entries(record(v)).map(([requestId, t]) => [requestId, str(record(t).ticketId) ?? "?"]));
 }
 
 async function readOrder(db: Firestore, orderId: string): Promise<OrderView> {
@@ -148,18 +198,24 @@ async function readOrder(db: Firestore, orderId: string): Promise<OrderView> {
     sellerUid: str(d.sellerUid),
     history,
     rejected: Array.isArray(d.rejectedTransitions) ? d.rejectedTransitions.length : 0,
+    crmDealId: str(d.crmDealId),
   };
 }
 
-/** Documents caused by this run's events (the collections also hold earlier runs). `in` takes at most 30 values. */
-async function docsCausedBy(db: Firestore, collection: string, eventIds: string[]): Promise<Fields[]> {
-  const out: Fields[] = [];
-  for (let i = 0; i < eventIds.length; i += 30) {
-    const chunk = eventIds.slice(i, i + 30);
-    const snap = await withTimeout(db.collection(collection).where("cause.eventId", "in", chunk).get(), `querying ${collection}`);
-    for (const doc of snap.docs) out.push(doc.data());
+/** Documents whose `field` is one of `values` (the collections also hold earlier runs). `in` takes at most 30 values. */
+async function docsWhereIn(db: Firestore, collection: string, field: string, values: string[]): Promise<Array<{ id: string; data: Fields }>> {
+  const out: Array<{ id: string; data: Fields }> = [];
+  for (let i = 0; i < values.length; i += 30) {
+    const chunk = values.slice(i, i + 30);
+    const snap = await withTimeout(db.collection(collection).where(field, "in", chunk).get(), `querying ${collection}`);
+    for (const doc of snap.docs) out.push({ id: doc.id, data: doc.data() });
   }
   return out;
+}
+
+/** Documents caused by this run's events. */
+async function docsCausedBy(db: Firestore, collection: string, eventIds: string[]): Promise<Fields[]> {
+  return (await docsWhereIn(db, collection, "cause.eventId", eventIds)).map((d) => d.data);
 }
 
 async function reviewItemsFor(db: Firestore, eventIds: string[]): Promise<number> {
@@ -234,6 +290,8 @@ interface Step {
 
 interface Cast {
   uid: string;
+  /** Per run: the CRM refuses a second contact with an email another uid's contact already has. */
+  email: string;
   cus: string;
   sub: string;
   buyerUid: string;
@@ -251,7 +309,7 @@ function subscriberStory(c: Cast): Step[] {
     subscription({ id: c.sub, customer: c.cus, status, price: p, cancelAtPeriodEnd });
   const firstInvoice = uniq("in");
   const renewal = uniq("in");
-  const email = "ada@example.com";
+  const email = c.email;
   // Built in story order: each fixture takes the next `created`, and opsync orders state by it.
   const steps: Step[] = [];
   steps.push(
@@ -387,6 +445,7 @@ function orderBrief(o: OrderView): string {
 interface RunState {
   cfg: DemoConfig;
   db: Firestore;
+  auth: Auth;
   cast: Cast;
   eventIds: Set<string>;
   failures: string[];
@@ -487,8 +546,10 @@ async function summarize(run: RunState): Promise<void> {
 }
 
 function newCast(): Cast {
+  const uid = uniq("demo_user");
   return {
-    uid: uniq("demo_user"),
+    uid,
+    email: `ada.${uid.slice(-6)}@example.com`,
     cus: uniq("cus"),
     sub: uniq("sub"),
     buyerUid: uniq("demo_buyer"),

@@ -14,7 +14,8 @@ import type { Sinks } from "../../functions/src/services/syncRunner";
 import { deliver } from "../support/deliver";
 import { resetFirestore, testDb } from "../support/firestore";
 import { data, jobs } from "../support/read";
-import { harness, RecordingClaims, RecordingNotify } from "../support/syncHarness";
+import { MemoryNotify } from "../../functions/src/sinks/memory";
+import { harness, RecordingClaims } from "../support/syncHarness";
 import { checkoutSession, customer, dispute, paymentIntent, price, stripeEvent, subscription, uniq } from "../support/stripeFixtures";
 import { startHubspotServer, type HubspotServer } from "../vendors/hubspotServer";
 import { startSlackServer, type SlackServer } from "../vendors/slackServer";
@@ -209,7 +210,7 @@ describe("sync queue", () => {
   });
 
   it("200 jobs dispatched at once (twice each) run once each", async () => {
-    const notify = new RecordingNotify();
+    const notify = new MemoryNotify();
     const h = harness(db, sinks({ notify }));
     const now = new Date();
     const writer = db.batch();

@@ -6,7 +6,7 @@ import type { Firestore } from "firebase-admin/firestore";
 import type { SinkName } from "../../functions/src/domain/model";
 import type { RetryPolicy } from "../../functions/src/domain/retry";
 import { runSyncJob, type Dispatcher, type RunOutcome, type Sinks, type SyncDeps } from "../../functions/src/services/syncRunner";
-import type { ClaimsPort, NotifyPort } from "../../functions/src/sinks/ports";
+import type { ClaimsPort } from "../../functions/src/sinks/ports";
 
 export interface Harness {
   deps: SyncDeps;
@@ -55,18 +55,12 @@ export function harness(db: Firestore, sinks: Sinks, policy: Partial<RetryPolicy
   };
 }
 
+/** A claims spy that accepts any uid (the queue tests do not create Auth users; the claims contract covers that). */
 export class RecordingClaims implements ClaimsPort {
   readonly calls: Array<{ uid: string; entitlements: string[] }> = [];
   claims = new Map<string, Record<string, unknown>>();
   async setClaims(uid: string, owned: { entitlements: string[]; plan: string | null; supportTier: string }): Promise<void> {
     this.calls.push({ uid, entitlements: owned.entitlements });
     this.claims.set(uid, { ...(this.claims.get(uid) ?? {}), ...owned });
-  }
-}
-
-export class RecordingNotify implements NotifyPort {
-  readonly posts: Array<{ key: string; text: string }> = [];
-  async post(message: { key: string; text: string }): Promise<void> {
-    this.posts.push(message);
   }
 }

@@ -50,22 +50,11 @@ export function decideFailure(error: unknown, attempt: number, policy: RetryPoli
   return { kind: "retry", delayMs: Math.max(retryAfter, backoffMs(attempt, policy, random)), error: info };
 }
 
-/** HTTP status → error class, for adapters that talk HTTP themselves. */
-export function errorForStatus(
-  status: number,
-  message: string,
-  detail: { retryAfterMs?: number | null; vendorRequestId?: string | null } = {},
-): TransientError | PermanentError {
-  const d = { httpStatus: status, vendorRequestId: detail.vendorRequestId ?? null };
-  if (status === 408 || status === 429 || status >= 500) return new TransientError(message, detail.retryAfterMs ?? null, d);
-  return new PermanentError(message, d);
-}
-
 /** `Retry-After` is seconds or an HTTP date. */
 export function parseRetryAfter(value: string | null | undefined, nowMs: number): number | null {
-  if (!value) return null;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
+  if (!value || value.trim() === "") return null;
+  const seconds = Number(value.trim());
+  if (Number.isFinite(seconds)) return Math.max(0, Math.round(seconds * 1000));
   const at = Date.parse(value);
   return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
 }

@@ -9,6 +9,7 @@
 import { Client } from "@hubspot/api-client";
 import { PropertyCreateFieldTypeEnum, PropertyCreateTypeEnum } from "@hubspot/api-client/lib/codegen/crm/properties/index.js";
 import { OpsyncError, PermanentError, TransientError } from "../domain/errors.js";
+import { parseRetryAfter } from "../domain/retry.js";
 import type { ContactState, CrmPort, DealStage, DealState, HelpdeskPort, TicketRequest } from "./ports.js";
 
 export interface HubspotConfig {
@@ -79,13 +80,8 @@ function bodyField(body: unknown, field: string): string | null {
 
 /** Retry-After is seconds or an HTTP date; HubSpot's 10-second policy often omits it, so fall back to its window. */
 function retryAfterMs(err: SdkHttpError): number | null {
-  const raw = err.headers["retry-after"];
-  if (raw !== undefined && raw.trim() !== "") {
-    const seconds = Number(raw);
-    if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000);
-    const at = Date.parse(raw);
-    if (Number.isFinite(at)) return Math.max(0, at - Date.now());
-  }
+  const fromHeader = parseRetryAfter(err.headers["retry-after"]?.trim(), Date.now());
+  if (fromHeader !== null) return fromHeader;
   const policy = bodyField(err.body, "policyName");
   if (policy === "TEN_SECONDLY_ROLLING") return 10_000;
   if (policy === "SECONDLY") return 1_000;

@@ -3,7 +3,7 @@
  * (the shared contract suites hold both to them), for queue tests and local runs without a vendor.
  */
 import { PermanentError, type TransientError } from "../domain/errors.js";
-import type { ContactState, CrmPort, DealStage, DealState, HelpdeskPort, TicketRequest } from "./ports.js";
+import type { ClaimsPort, ContactState, CrmPort, DealStage, DealState, HelpdeskPort, NotifyPort, TicketRequest } from "./ports.js";
 
 export interface MemoryContact {
   id: string;
@@ -193,5 +193,39 @@ export class MemoryHelpdesk implements HelpdeskPort {
   private newTicket(request: TicketRequest): MemoryTicket {
     const { requestId, subject, body, priority } = request;
     return { id: `ticket-${this.nextId++}`, requestId, subject, body, priority, tags: [...request.tags], contactIds: [] };
+  }
+}
+
+/** Claims fake: a map of users to their custom claims; unknown users are refused like Firebase Auth does. */
+export class MemoryClaims implements ClaimsPort {
+  private readonly users = new Map<string, Record<string, unknown>>();
+  readonly failures = new FailureQueue();
+
+  addUser(uid: string, claims: Record<string, unknown> = {}): void {
+    this.users.set(uid, { ...claims });
+  }
+
+  claimsOf(uid: string): Record<string, unknown> | null {
+    const claims = this.users.get(uid);
+    return claims ? { ...claims } : null;
+  }
+
+  async setClaims(uid: string, owned: { entitlements: string[]; plan: string | null; supportTier: string }): Promise<void> {
+    this.failures.enter();
+    const current = this.users.get(uid);
+    if (!current) throw new PermanentError(`claims for ${uid}: auth/user-not-found`);
+    this.users.set(uid, { ...current, entitlements: [...owned.entitlements], plan: owned.plan, supportTier: owned.supportTier });
+  }
+}
+
+/** Notification fake: records what would have been posted. */
+export class MemoryNotify implements NotifyPort {
+  readonly posts: Array<{ key: string; text: string }> = [];
+  readonly failures = new FailureQueue();
+
+  async post(message: { key: string; text: string }): Promise<void> {
+    this.failures.enter();
+    if (!message.text.trim()) throw new PermanentError("notification text is empty");
+    this.posts.push({ ...message });
   }
 }

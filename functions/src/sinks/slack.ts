@@ -13,6 +13,7 @@
  * The webhook URL is a secret (its path is the credential), so no message ever contains it.
  */
 import { PermanentError, TransientError } from "../domain/errors.js";
+import { parseRetryAfter } from "../domain/retry.js";
 import type { NotifyPort } from "./ports.js";
 
 export interface SlackOptions {
@@ -25,13 +26,6 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 /** Slack truncates longer texts; cut here so the end of the message says so. */
 const MAX_TEXT = 39_000;
 
-function retryAfterMs(header: string | null): number | null {
-  if (header === null || header.trim() === "") return null;
-  const seconds = Number(header.trim());
-  if (Number.isFinite(seconds)) return Math.max(0, Math.round(seconds * 1000));
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
-}
 
 function networkReason(err: unknown): string {
   if (!(err instanceof Error)) return "network error";
@@ -79,7 +73,7 @@ export class SlackNotifier implements NotifyPort {
     const vendor = body.replace(/\s+/g, " ").trim().slice(0, 100).split(this.webhookUrl).join("<webhook>");
     const msg = `${what}: HTTP ${status}${vendor ? ` ${vendor}` : ""}`;
     if (status === 408 || status === 429 || status >= 500) {
-      throw new TransientError(msg, retryAfterMs(headers.get("retry-after")), detail);
+      throw new TransientError(msg, parseRetryAfter(headers.get("retry-after"), Date.now()), detail);
     }
     throw new PermanentError(msg, detail);
   }

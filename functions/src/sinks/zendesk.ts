@@ -23,6 +23,7 @@
  * and Zendesk's `x-request-id`. Messages never contain the API token or the Authorization header.
  */
 import { PermanentError, TransientError } from "../domain/errors.js";
+import { parseRetryAfter } from "../domain/retry.js";
 import type { BillingContext, HelpdeskPort, TicketRequest } from "./ports.js";
 
 export interface ZendeskOptions {
@@ -109,13 +110,6 @@ export function formatTicketBody(ticket: TicketRequest): string {
   return lines.join("\n");
 }
 
-function retryAfterMs(header: string | null): number | null {
-  if (header === null || header.trim() === "") return null;
-  const seconds = Number(header.trim());
-  if (Number.isFinite(seconds)) return Math.max(0, Math.round(seconds * 1000));
-  const at = Date.parse(header);
-  return Number.isNaN(at) ? null : Math.max(0, at - Date.now());
-}
 
 /** A short description from Zendesk's error body: `error`, `description` and field details. */
 function vendorMessage(text: string): string {
@@ -259,7 +253,7 @@ export class ZendeskHelpdesk implements HelpdeskPort {
     if (res.status >= 200 && res.status < 300) return;
     const message = this.scrub(`zendesk ${what}: HTTP ${res.status}${vendorSuffix(vendorMessage(res.text))}`);
     if (res.status === 408 || res.status === 409 || res.status === 429 || res.status >= 500) {
-      throw new TransientError(message, retryAfterMs(res.headers.get("retry-after")), this.detail(res));
+      throw new TransientError(message, parseRetryAfter(res.headers.get("retry-after"), Date.now()), this.detail(res));
     }
     throw new PermanentError(message, this.detail(res));
   }
