@@ -108,6 +108,14 @@ export const syncMaxAttempts = defineString("SYNC_MAX_ATTEMPTS", {
   default: "crm=5,helpdesk=5,claims=5,notify=3",
   description: "Attempts per sink before a job is dead, as sink=n pairs.",
 });
+/**
+ * Jobs dispatched per second across all instances. A job makes up to 3 HubSpot calls (contact, deal,
+ * association), so 6/s stays under HubSpot's 190 requests / 10 s per portal; lower it if other apps share the portal.
+ */
+export const syncDispatchesPerSecond = defineInt("SYNC_DISPATCHES_PER_SECOND", {
+  default: 6,
+  description: "Sync jobs started per second (Cloud Tasks queue rate limit).",
+});
 export const syncBackoffBaseMs = defineInt("SYNC_BACKOFF_BASE_MS", { default: 2000, description: "First retry delay ceiling." });
 export const syncBackoffMaxMs = defineInt("SYNC_BACKOFF_MAX_MS", { default: 900_000, description: "Largest retry delay." });
 
