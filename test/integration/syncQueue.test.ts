@@ -93,9 +93,13 @@ describe("sync queue", () => {
     const h = harness(db, sinks());
     const uid = uniq("user");
     const cus = uniq("cus");
+    const meta = { orderId: uniq("order"), buyerUid: uid, sellerUid: uniq("seller") };
+    const pi = uniq("pi");
     const events = [
       stripeEvent("checkout.session.completed", checkoutSession({ id: uniq("cs"), mode: "subscription", customer: cus, clientReferenceId: uid, email: "dup@example.com" })),
       stripeEvent("customer.subscription.created", subscription({ id: uniq("sub"), customer: cus, status: "active", price: price({ id: "price_pro", lookupKey: "pro", entitlements: "a" }) })),
+      stripeEvent("payment_intent.succeeded", paymentIntent({ id: pi, status: "succeeded", metadata: meta })),
+      stripeEvent("charge.dispute.created", dispute({ id: uniq("dp"), charge: uniq("ch"), paymentIntent: pi, status: "needs_response" })),
     ];
     for (const e of events) {
       for (let i = 0; i < 50; i++) await deliver(db, e);
@@ -105,9 +109,11 @@ describe("sync queue", () => {
     await Promise.all([...pending, ...pending].map((id) => h.deps.dispatcher.dispatch(id, 0)));
     await h.idle();
     await h.runPending();
+    await h.runPending(); // the ticket's notification
     expect(hubspot.contacts()).toHaveLength(1);
-    expect(hubspot.deals()).toHaveLength(1);
-    expect(slack.messages()).toHaveLength(0);
+    expect(hubspot.deals()).toHaveLength(2); // the subscription's and the order's
+    expect(hubspot.tickets()).toHaveLength(1);
+    expect(slack.messages()).toHaveLength(1);
     const all = await jobs(db);
     expect(all.every((j) => j.status === "succeeded" && j.attempts === 1)).toBe(true);
   });
