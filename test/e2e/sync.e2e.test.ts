@@ -7,20 +7,12 @@ import { getAuth } from "firebase-admin/auth";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readLocalWebhookSecret, ensureLocalSecrets } from "../../scripts/lib/localSecret";
 import { testDb } from "../support/firestore";
+import { until } from "../support/wait";
 import { customer, dispute, paymentIntent, price, signedDelivery, stripeEvent, subscription, uniq } from "../support/stripeFixtures";
 
 const URL = "http://127.0.0.1:5001/demo-opsync/us-central1/stripeWebhook";
 const HUBSPOT = "http://127.0.0.1:4610";
 
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 45_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!ok(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 250));
-    value = await read();
-  }
-  return value;
-}
 
 describe("sync queue on the emulators", () => {
   const db = testDb();

@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { readLocalWebhookSecret } from "../../scripts/lib/localSecret";
 import { testDb } from "../support/firestore";
+import { until } from "../support/wait";
 import { checkoutSession, customer, price, signedDelivery, stripeEvent, subscription, uniq } from "../support/stripeFixtures";
 
 const URL = "http://127.0.0.1:5001/demo-opsync/us-central1/stripeWebhook";
@@ -26,15 +27,6 @@ async function post(body: string, headers: Record<string, string>, method = "POS
   return { status: res.status, body: json };
 }
 
-async function until<T>(read: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let value = await read();
-  while (!ok(value) && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 250));
-    value = await read();
-  }
-  return value;
-}
 
 describe("stripeWebhook on the Functions emulator", () => {
   let secret = "";
