@@ -5,3 +5,7 @@ export { onSyncJobWritten } from "./triggers/onSyncJobWritten.js";
 export { runSyncJob } from "./triggers/runSyncJob.js";
 export { sweepSyncJobs } from "./triggers/sweepSyncJobs.js";
 export { onAutomationWritten } from "./triggers/onAutomationWritten.js";
+export { onUserCreated } from "./triggers/onUserCreated.js";
+export { onSupportRequestCreated } from "./triggers/onSupportRequestCreated.js";
+export { onCustomerUpdated } from "./triggers/onCustomerUpdated.js";
+export { fulfillOrder } from "./triggers/fulfillOrder.js";

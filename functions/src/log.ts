@@ -26,6 +26,7 @@ export const log = {
     entry(outcome === "dead" ? "ERROR" : "INFO", "sync_job_run", { jobId, outcome }),
   sweep: (dispatched: number) => entry("INFO", "sync_sweep", { dispatched }),
   automationResumed: (requeued: number) => entry("INFO", "automation_resumed", { requeued }),
+  supportRequest: (requestId: string, status: string) => entry("INFO", "support_request", { requestId, status }),
   heldEventsReleased: (stripeCustomerId: string, statuses: string[]) =>
     entry("INFO", "held_events_released", { stripeCustomerId, count: statuses.length, statuses }),
 };

@@ -153,6 +153,7 @@ export interface JobTarget {
   disputeId?: string;
   alertId?: string;
   ticketRequestId?: string;
+  supportRequestId?: string;
 }
 
 export interface JobSpec {

@@ -98,18 +98,21 @@ export function ticketFor(input: {
   order: OrderDoc | null;
   openOrders: string[];
   detail: { invoiceId?: string; disputeId?: string };
+  /** An in-app support request: its own subject and message. */
+  request?: { subject: string; message: string; category: string } | null;
 }): TicketRequest {
-  const { customer: c, order, reason, detail } = input;
+  const { customer: c, order, reason, detail, request } = input;
   const paying = PAYING.includes(c?.subscriptionStatus ?? "") || c?.supportTier === "priority";
-  const billingIssue = reason === "failed_renewal" || reason === "dispute";
-  const subject =
-    reason === "failed_renewal"
+  const billingIssue = reason === "failed_renewal" || reason === "dispute" || request?.category === "billing";
+  const subject = request
+    ? request.subject
+    : reason === "failed_renewal"
       ? `Renewal payment failed${c?.plan ? ` (${c.plan})` : ""}`
       : reason === "dispute"
         ? `Payment disputed${order ? ` for order ${order.orderId}` : ""}`
         : `Support request ${input.requestId}`;
   const lines = [
-    subject + ".",
+    request ? request.message : subject + ".",
     detail.invoiceId ? `Invoice: ${detail.invoiceId}` : null,
     detail.disputeId ? `Dispute: ${detail.disputeId}` : null,
     order ? `Order: ${order.orderId} (${order.status})` : null,
@@ -119,7 +122,7 @@ export function ticketFor(input: {
     subject,
     body: lines.join("\n"),
     priority: reason === "dispute" ? "urgent" : paying ? "high" : "normal",
-    tags: ["opsync", ...(billingIssue ? ["billing"] : []), ...(reason ? [reason] : [])],
+    tags: [...new Set(["opsync", ...(billingIssue ? ["billing"] : []), ...(reason ? [reason] : []), ...(request ? [request.category] : [])])],
     requester: { email: c?.email ?? null, name: c?.name ?? null },
     contactId: c?.crmContactId ?? null,
     context: billingContext(c, input.openOrders),

@@ -112,7 +112,10 @@ async function execute(deps: SyncDeps, job: JobDoc): Promise<Completion> {
       const openOrders = job.target.uid
         ? (await db.collection(COL.orders).where("buyerUid", "==", job.target.uid).where("status", "in", OPEN_ORDER_STATUSES).limit(10).get()).docs.map((d) => d.id)
         : [];
+      const supportRef = job.target.supportRequestId ? db.collection(COL.supportRequests).doc(job.target.supportRequestId) : null;
+      const request = supportRef ? await read<{ subject: string; message: string; category: string }>(db, supportRef.path) : null;
       const ticket = ticketFor({
+        request,
         requestId: job.idempotencyKey,
         reason: job.reason,
         customer,
@@ -122,12 +125,18 @@ async function execute(deps: SyncDeps, job: JobDoc): Promise<Completion> {
       });
       const { ticketId } = await sinks.helpdesk.createTicket(ticket);
       // The ticket id goes back on the document the ticket is about.
+      const at = deps.now?.() ?? new Date();
       const source = order ? db.collection(COL.orders).doc(order.orderId) : customer ? db.collection(COL.customers).doc(customer.uid) : null;
-      const entry = { ticketId, helpdesk: sinks.helpdesk.name, subject: ticket.subject, at: deps.now?.() ?? new Date() };
+      const entry = { ticketId, helpdesk: sinks.helpdesk.name, subject: ticket.subject, at };
       if (source) writes.push((tx) => tx.set(source, { tickets: { [job.idempotencyKey]: entry } }, { merge: true }));
+      if (supportRef) writes.push((tx) => tx.set(supportRef, { status: "ticket_created", ticketId, helpdesk: sinks.helpdesk.name, updatedAt: at }, { merge: true }));
       const notify: JobSpec = {
         kind: "notify.slack",
-        target: { ticketRequestId: job.idempotencyKey, ...(customer ? { uid: customer.uid } : {}) },
+        target: {
+          ticketRequestId: job.idempotencyKey,
+          ...(customer ? { uid: customer.uid } : {}),
+          ...(job.target.supportRequestId ? { supportRequestId: job.target.supportRequestId } : {}),
+        },
         idempotencyKey: `ticket:${job.idempotencyKey}`,
         reason: "ticket",
         text: `:ticket: New ${ticket.priority}-priority ticket ${ticketId} in ${sinks.helpdesk.name}: ${ticket.subject}${customer ? ` — ${customer.email ?? customer.uid}, plan ${customer.plan ?? "none"}` : ""}`,
@@ -137,6 +146,11 @@ async function execute(deps: SyncDeps, job: JobDoc): Promise<Completion> {
     case "notify.slack": {
       if (!sinks.notify) return done({ skipped: true });
       await sinks.notify.post({ key: job.idempotencyKey, text: job.text ?? job.idempotencyKey });
+      const supportId = job.target.supportRequestId;
+      if (supportId) {
+        const at = deps.now?.() ?? new Date();
+        writes.push((tx) => tx.set(db.collection(COL.supportRequests).doc(supportId), { status: "notified", notifiedAt: at, updatedAt: at }, { merge: true }));
+      }
       return done({ posted: true });
     }
   }

@@ -9,6 +9,7 @@ export const COL = {
   auditLog: "auditLog",
   reviewQueue: "reviewQueue",
   ops: "ops",
+  supportRequests: "supportRequests",
 } as const;
 
 export const billingPath = (uid: string) => `${COL.customers}/${uid}/private/billing`;

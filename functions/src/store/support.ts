@@ -1,0 +1,130 @@
+/**
+ * Support requests and new users: the canonical record and the follow-up jobs, written once however often the
+ * trigger fires (the request's `status` / the customer's existence is checked inside the transaction).
+ */
+import type { Firestore } from "firebase-admin/firestore";
+import { newCustomer } from "../domain/apply.js";
+import { jobId } from "../domain/jobs.js";
+import type { CustomerDoc, JobSpec } from "../domain/model.js";
+import { describeSupportRequestProblem, rateLimitReason, SUPPORT_RATE_LIMIT, supportRequestSchema } from "../domain/supportRequests.js";
+import { fromFirestore } from "./db.js";
+import { newJobDoc } from "./jobs.js";
+import { COL } from "./paths.js";
+
+export type SupportOutcome = { status: "received"; jobId: string } | { status: "rejected"; reason: string } | { status: "already_handled" };
+
+export async function handleSupportRequest(db: Firestore, requestId: string, now: Date): Promise<SupportOutcome> {
+  const ref = db.collection(COL.supportRequests).doc(requestId);
+  const pre = await ref.get();
+  if (!pre.exists) return { status: "already_handled" };
+  const uid = pre.get("uid");
+  // The rate-limit count is read before the transaction (queries in transactions lock ranges); the status
+  // check inside the transaction still makes a second firing a no-op.
+  const recent =
+    typeof uid === "string" && uid
+      ? (await db.collection(COL.supportRequests).where("uid", "==", uid).where("createdAt", ">", new Date(now.getTime() - SUPPORT_RATE_LIMIT.windowMs)).get()).docs.filter(
+          (d) => d.id !== requestId && d.get("status") !== "rejected",
+        ).length
+      : 0;
+  return db.runTransaction(async (tx) => {
+    const snap = await tx.get(ref);
+    if (!snap.exists || snap.get("status")) return { status: "already_handled" } as const;
+    const raw = { ...snap.data() };
+    const parsed = supportRequestSchema.safeParse(raw);
+    const reason = !parsed.success ? describeSupportRequestProblem(parsed.error) : rateLimitReason(recent);
+    if (!parsed.success || reason) {
+      tx.update(ref, { status: "rejected", reason: reason ?? "the request is not valid", updatedAt: now });
+      return { status: "rejected", reason: reason ?? "the request is not valid" } as const;
+    }
+    const spec: JobSpec = {
+      kind: "helpdesk.ticket.create",
+      target: { uid: parsed.data.uid, supportRequestId: requestId, ...(parsed.data.orderId ? { orderId: parsed.data.orderId } : {}) },
+      idempotencyKey: `support:${requestId}`,
+      reason: "support_request",
+    };
+    const id = jobId(`support_${requestId}`, spec);
+    tx.set(db.collection(COL.syncJobs).doc(id), newJobDoc(id, spec, { type: "supportRequest", jobId: requestId }, now));
+    tx.update(ref, { status: "received", jobId: id, updatedAt: now });
+    tx.set(db.collection(COL.auditLog).doc(), {
+      actor: { type: "user", id: parsed.data.uid },
+      action: "supportRequest.received",
+      target: `${COL.supportRequests}/${requestId}`,
+      before: null,
+      after: { status: "received", category: parsed.data.category },
+      cause: { type: "supportRequest", id: requestId },
+      at: now,
+    });
+    return { status: "received", jobId: id } as const;
+  });
+}
+
+/** A new Firebase Auth user gets its canonical record (once) and a CRM contact job. */
+export async function ensureCustomerForUser(
+  db: Firestore,
+  user: { uid: string; email: string | null; displayName: string | null },
+  now: Date,
+): Promise<boolean> {
+  const ref = db.collection(COL.customers).doc(user.uid);
+  return db.runTransaction(async (tx) => {
+    const snap = await tx.get(ref);
+    if (snap.exists) return false;
+    const spec: JobSpec = { kind: "crm.contact.upsert", target: { uid: user.uid }, idempotencyKey: `contact:${user.uid}`, reason: "new user" };
+    const id = jobId(`user_${user.uid}`, spec);
+    const customer: CustomerDoc = {
+      ...newCustomer(user.uid, now),
+      email: user.email,
+      name: user.displayName,
+      sync: { crm: { status: "pending", jobId: id, at: now } },
+    };
+    tx.set(ref, customer);
+    tx.set(db.collection(COL.syncJobs).doc(id), newJobDoc(id, spec, { type: "authUser", jobId: user.uid }, now));
+    tx.set(db.collection(COL.auditLog).doc(), {
+      actor: { type: "auth", id: user.uid },
+      action: "customer.create",
+      target: `${COL.customers}/${user.uid}`,
+      before: null,
+      after: { uid: user.uid, email: user.email },
+      cause: { type: "authUserCreated", id: user.uid },
+      at: now,
+    });
+    return true;
+  });
+}
+
+/**
+ * Staff edits of admin-editable fields (supportTier, internalNotes) are resynced to the CRM and audited.
+ * Server writes always move `updatedAt`; an edit that changes these fields without moving it came from a person.
+ */
+export async function handleCustomerEdit(
+  db: Firestore,
+  uid: string,
+  /** The trigger event's id: a second firing of the same event writes the same documents. */
+  eventId: string,
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  now: Date,
+): Promise<boolean> {
+  const fields = ["supportTier", "internalNotes"] as const;
+  const changed = fields.filter((f) => JSON.stringify(before[f] ?? null) !== JSON.stringify(after[f] ?? null));
+  const b = fromFirestore<{ updatedAt?: Date }>(before);
+  const a = fromFirestore<{ updatedAt?: Date }>(after);
+  const serverWrite = b.updatedAt?.getTime() !== a.updatedAt?.getTime();
+  if (!changed.length || serverWrite) return false;
+  const editor = typeof after.lastEditedBy === "string" ? after.lastEditedBy : "unknown";
+  const editId = `edit_${eventId}`;
+  const spec: JobSpec = { kind: "crm.contact.upsert", target: { uid }, idempotencyKey: `contact:${uid}`, reason: `staff edit: ${changed.join(", ")}` };
+  const id = jobId(editId, spec);
+  const batch = db.batch();
+  batch.set(db.collection(COL.syncJobs).doc(id), newJobDoc(id, spec, { type: "staffEdit", jobId: editId }, now));
+  batch.set(db.collection(COL.auditLog).doc(editId.replace(/[/\s]/g, "_")), {
+    actor: { type: "user", id: editor },
+    action: "customer.staff_edit",
+    target: `${COL.customers}/${uid}`,
+    before: Object.fromEntries(changed.map((f) => [f, before[f] ?? null])),
+    after: Object.fromEntries(changed.map((f) => [f, after[f] ?? null])),
+    cause: { type: "staffEdit" },
+    at: now,
+  });
+  await batch.commit();
+  return true;
+}

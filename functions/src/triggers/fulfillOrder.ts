@@ -1,0 +1,22 @@
+/** Deployed entry point (callable): a seller or an admin moves an order to in_fulfillment or completed. */
+import { HttpsError, onCall } from "firebase-functions/v2/https";
+import { z } from "zod";
+import { staffRolesFromClaims } from "../domain/roles.js";
+import { getDb } from "../store/db.js";
+import { fulfilOrder } from "../store/orders.js";
+
+const input = z.object({ orderId: z.string().min(1).max(200), status: z.enum(["in_fulfillment", "completed"]) }).strict();
+
+export const fulfillOrder = onCall(async (request) => {
+  if (!request.auth) throw new HttpsError("unauthenticated", "sign in to fulfil an order");
+  const parsed = input.safeParse(request.data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.code === "unrecognized_keys" ? issue.keys.join(", ") : (issue?.path.join(".") ?? "input");
+    throw new HttpsError("invalid-argument", `${field}: ${issue?.message ?? "invalid"}`);
+  }
+  const result = await fulfilOrder(getDb(), parsed.data, { uid: request.auth.uid, roles: staffRolesFromClaims(request.auth.token) }, new Date());
+  if (result.ok) return result;
+  const code = result.code === "not_found" ? "not-found" : result.code === "permission_denied" ? "permission-denied" : "failed-precondition";
+  throw new HttpsError(code, result.reason);
+});

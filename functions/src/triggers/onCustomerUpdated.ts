@@ -1,0 +1,12 @@
+/** Deployed entry point: staff edited admin-editable customer fields; resync the CRM and audit the edit. */
+import { onDocumentUpdated } from "firebase-functions/v2/firestore";
+import { getDb } from "../store/db.js";
+import { COL } from "../store/paths.js";
+import { handleCustomerEdit } from "../store/support.js";
+
+export const onCustomerUpdated = onDocumentUpdated({ document: `${COL.customers}/{uid}`, retry: true }, async (event) => {
+  const before = event.data?.before.data();
+  const after = event.data?.after.data();
+  if (!before || !after) return;
+  await handleCustomerEdit(getDb(), event.params.uid, event.id, before, after, new Date());
+});
