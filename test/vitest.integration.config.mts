@@ -4,7 +4,7 @@ import { defineConfig } from "vitest/config";
 // FIRESTORE_EMULATOR_HOST is already set). Files share one emulator, so they run one at a time.
 export default defineConfig({
   test: {
-    include: ["test/integration/**/*.test.ts"],
+    include: ["test/integration/**/*.test.ts", "test/rules/**/*.test.ts"],
     environment: "node",
     // Structured logs only for failing tests.
     silent: "passed-only",
