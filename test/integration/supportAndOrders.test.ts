@@ -107,6 +107,7 @@ describe("new users and staff edits", () => {
     expect(resyncs).toHaveLength(1);
     const entries = (await audits(db)).filter((a) => a.action === "customer.staff_edit");
     expect(entries).toEqual([expect.objectContaining({ actor: { type: "user", id: "admin_1" }, after: { supportTier: "vip", internalNotes: "Founder's friend" } })]);
+    expect((await data(db, `customers/${uid}`))?.supportTierSource).toBe("staff");
     const serverWrite = { ...before, supportTier: "priority", updatedAt: new Date(Date.now() + 1000) };
     expect(await handleCustomerEdit(db, uid, "evt-server-1", before, serverWrite, new Date())).toBe(false);
   });

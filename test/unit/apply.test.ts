@@ -78,6 +78,13 @@ describe("applyEvent", () => {
     expect(plan.audits.map((a) => a.action)).toEqual(["billing.create"]);
   });
 
+  it("leaves a staff-set supportTier alone when the plan changes", () => {
+    const e = norm(stripeEvent("customer.subscription.updated", subscription({ id: "sub_1", customer: "cus_1", status: "active", price: price({ id: "price_1", entitlements: "a", supportTier: "priority" }) })));
+    const staffSet = { ...newCustomer("u1", now), supportTier: "vip", supportTierSource: "staff" as const };
+    expect(applyEvent(input(e, { mappingUid: "u1", customer: staffSet })).customer?.after.supportTier).toBe("vip");
+    expect(applyEvent(input(e, { mappingUid: "u1", customer: newCustomer("u1", now) })).customer?.after.supportTier).toBe("priority");
+  });
+
   it("keeps amounts out of the canonical record", () => {
     const e = norm(stripeEvent("invoice.paid", invoice({ id: "in_1", customer: "cus_1", uid: "u1", subscription: "sub_1", status: "paid", amount: 4200 })));
     const plan = applyEvent(input(e));

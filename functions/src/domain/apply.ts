@@ -235,7 +235,7 @@ function applyToCustomer(input: ApplyInput, uid: string, mark: Watermark): Apply
         c.pastDueSince = ent.pastDueSince;
         c.entitlementsGraceUntil = ent.graceUntil;
         if (!sameSet(c.entitlements, ent.entitlements)) c.entitlements = ent.entitlements;
-        c.supportTier = ent.entitlements.length ? (s.supportTier ?? "standard") : "free";
+        if (c.supportTierSource !== "staff") c.supportTier = ent.entitlements.length ? (s.supportTier ?? "standard") : "free";
         c.stripeState.subscription = mark;
         jobs.push({
           kind: "crm.deal.upsert",

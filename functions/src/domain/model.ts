@@ -59,6 +59,8 @@ export interface CustomerDoc {
   entitlements: string[];
   entitlementsGraceUntil: Date | null;
   supportTier: string;
+  /** `staff` once a person set supportTier: plan changes then leave it alone. */
+  supportTierSource?: "plan" | "staff";
   sync: Record<string, SinkSyncStatus>;
   /** Field-group watermarks: state derived from different Stripe objects must not regress either. */
   stripeState: Partial<Record<"customer" | "subscription" | "payment", Watermark>>;

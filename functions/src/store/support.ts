@@ -125,6 +125,11 @@ export async function handleCustomerEdit(
     cause: { type: "staffEdit" },
     at: now,
   });
+  if (changed.includes("supportTier")) {
+    // Keep the person's choice when later plan changes recompute the tier (this write leaves both fields as
+    // they are, so it does not trigger another edit).
+    batch.set(db.collection(COL.customers).doc(uid), { supportTierSource: "staff" }, { merge: true });
+  }
   await batch.commit();
   return true;
 }
