@@ -2,7 +2,7 @@
  * The only module that reads params, secrets and environment. Values are read inside handlers (never at
  * module load) and validated, so a misconfiguration fails with a message that names the setting.
  */
-import { defineInt, defineSecret, defineString } from "firebase-functions/params";
+import { Expression, defineInt, defineSecret, defineString } from "firebase-functions/params";
 import { z } from "zod";
 import { ValidationError } from "./domain/errors.js";
 
@@ -166,3 +166,60 @@ export function adminAppOptions(): { serviceAccountId?: string } {
   const env = envSchema.parse(process.env);
   return isLocalProject() ? { serviceAccountId: `${env.GCLOUD_PROJECT ?? "demo-opsync"}@appspot.gserviceaccount.com` } : {};
 }
+
+// ---- Admin API (adminApi, adminCall) ---------------------------------------------------------------------
+
+export const adminCorsOrigins = defineString("ADMIN_CORS_ORIGINS", {
+  default: "",
+  description: "Browser origins allowed to call the admin API, comma separated, exact match (e.g. https://admin.example.com). Empty: none.",
+});
+export const adminRateLimitPerMinute = defineInt("ADMIN_RATE_LIMIT_PER_MINUTE", {
+  default: 60,
+  description: "Admin API calls allowed per caller (user or API key) per minute.",
+});
+
+/** An origin as a browser sends it: scheme://host[:port], no path, no trailing slash, no wildcard. */
+const originSchema = z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, "each origin must look like https://host[:port] (no path, no trailing slash, no *)");
+
+export function parseCorsOrigins(value: string): string[] {
+  const origins = value
+    .split(/[,\s]+/)
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of origins) {
+    const parsed = originSchema.safeParse(origin);
+    if (!parsed.success) {
+      throw new ValidationError(`invalid configuration ADMIN_CORS_ORIGINS: "${origin}": ${parsed.error.issues[0]?.message}`, "ADMIN_CORS_ORIGINS");
+    }
+  }
+  return origins;
+}
+
+export interface AdminConfig {
+  corsOrigins: string[];
+  rateLimitPerMinute: number;
+  graceDays: number;
+}
+
+export function adminConfig(): AdminConfig {
+  const limit = z.number().int().min(1).max(100_000).safeParse(adminRateLimitPerMinute.value());
+  if (!limit.success) {
+    throw new ValidationError(`invalid configuration ADMIN_RATE_LIMIT_PER_MINUTE: ${limit.error.issues[0]?.message}`, "ADMIN_RATE_LIMIT_PER_MINUTE");
+  }
+  return { corsOrigins: parseCorsOrigins(adminCorsOrigins.value()), rateLimitPerMinute: limit.data, graceDays: graceDaysConfig() };
+}
+
+/**
+ * ADMIN_CORS_ORIGINS as a list, for the callable's `cors` option: firebase-functions resolves an Expression per
+ * request (`runtimeValue`), so the setting is read at run time, not at module load. An empty list (or an invalid
+ * setting) disables CORS.
+ */
+class AdminCorsOriginList extends Expression<string[]> {
+  runtimeValue(): string[] {
+    return parseCorsOrigins(adminCorsOrigins.value());
+  }
+  override toString(): string {
+    return "params.ADMIN_CORS_ORIGINS.split(',')";
+  }
+}
+export const adminCorsOriginList: Expression<string[]> = new AdminCorsOriginList();

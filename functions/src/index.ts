@@ -9,3 +9,5 @@ export { onUserCreated } from "./triggers/onUserCreated.js";
 export { onSupportRequestCreated } from "./triggers/onSupportRequestCreated.js";
 export { onCustomerUpdated } from "./triggers/onCustomerUpdated.js";
 export { fulfillOrder } from "./triggers/fulfillOrder.js";
+export { adminApi } from "./triggers/adminApi.js";
+export { adminCall } from "./triggers/adminCall.js";

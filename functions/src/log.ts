@@ -29,4 +29,13 @@ export const log = {
   supportRequest: (requestId: string, status: string) => entry("INFO", "support_request", { requestId, status }),
   heldEventsReleased: (stripeCustomerId: string, statuses: string[]) =>
     entry("INFO", "held_events_released", { stripeCustomerId, count: statuses.length, statuses }),
+  adminOperation: (fields: { operation: string; callerId: string; via: string; outcome: "applied" | "dry_run" | "read" | "unchanged" }) =>
+    entry("INFO", "admin_operation", fields),
+  adminRefused: (fields: { operation: string; callerId: string | null; via: string | null; code: string; field: string | null }) =>
+    entry(fields.code === "permission-denied" || fields.code === "resource-exhausted" ? "WARNING" : "INFO", "admin_refused", fields),
+  adminFailed: (operation: string, error: unknown) =>
+    entry("ERROR", "admin_failed", {
+      operation,
+      error: error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 500) : String(error).slice(0, 500),
+    }),
 };

@@ -1,0 +1,264 @@
+/**
+ * The admin operations, as data: each one's input schema (strict: an unknown field is an error that names it),
+ * the staff roles that may run it, and whether it is destructive (without `confirm: true` it answers a dry-run
+ * summary and changes nothing). Also the typed error every admin entry point maps to its transport, the
+ * fixed-window rate-limit decision, and the shaping of the customer summary. Pure: no I/O.
+ */
+import { z } from "zod";
+import { OpsyncError, ValidationError } from "./errors.js";
+import { STAFF_ROLES, hasAnyRole, type StaffRole } from "./roles.js";
+
+// ---- Errors ------------------------------------------------------------------------------------------------
+
+export const ADMIN_ERROR_CODES = [
+  "unauthenticated",
+  "permission-denied",
+  "invalid-argument",
+  "not-found",
+  "resource-exhausted",
+  "failed-precondition",
+] as const;
+export type AdminErrorCode = (typeof ADMIN_ERROR_CODES)[number];
+
+/** HTTP status of each code (the callable uses the code itself as its `HttpsError` code). */
+export const ADMIN_HTTP_STATUS: Record<AdminErrorCode, number> = {
+  unauthenticated: 401,
+  "permission-denied": 403,
+  "invalid-argument": 400,
+  "not-found": 404,
+  "resource-exhausted": 429,
+  "failed-precondition": 409,
+};
+
+export interface AdminErrorDetail {
+  /** The input field at fault (invalid-argument). */
+  field?: string | null;
+  /** The roles that may run the operation (permission-denied). */
+  allowedRoles?: readonly StaffRole[];
+  /** Seconds until the caller's rate-limit window resets (resource-exhausted). */
+  retryAfterSeconds?: number;
+}
+
+/** An admin request that cannot be served; callers branch on `code`, never on the message. */
+export class AdminError extends OpsyncError {
+  constructor(
+    readonly code: AdminErrorCode,
+    message: string,
+    readonly detail: AdminErrorDetail = {},
+  ) {
+    super(message);
+  }
+
+  get httpStatus(): number {
+    return ADMIN_HTTP_STATUS[this.code];
+  }
+}
+
+// ---- Input schemas -----------------------------------------------------------------------------------------
+
+/** A Firestore document id / Firebase uid: no slashes, not `.` or `..`, at most 128 characters. */
+const docId = (what: string, max = 128) =>
+  z
+    .string({ error: `${what} is required (a string)` })
+    .min(1, `${what} must not be empty`)
+    .max(max, `${what} must be at most ${max} characters`)
+    .regex(/^(?!\.\.?$)[^/]+$/, `${what} must not contain "/"`);
+
+const confirm = z.boolean({ error: "confirm must be true or false" }).optional();
+
+export const adminInputSchemas = {
+  setRole: z.strictObject({
+    uid: docId("uid"),
+    role: z.enum(STAFF_ROLES, { error: `role must be one of ${STAFF_ROLES.join(", ")}` }),
+    enabled: z.boolean({ error: "enabled must be true or false" }),
+    confirm,
+  }),
+  customerSummary: z.strictObject({ uid: docId("uid") }),
+  retryJob: z.strictObject({ jobId: docId("jobId", 1500) }),
+  setAutomation: z.strictObject({
+    paused: z.boolean({ error: "paused must be true or false" }),
+    reason: z.string({ error: "reason must be a string" }).max(500, "reason must be at most 500 characters").optional(),
+    confirm,
+  }),
+  resolveReview: z.strictObject({
+    stripeCustomerId: z
+      .string({ error: "stripeCustomerId is required (cus_...)" })
+      .regex(/^cus_[A-Za-z0-9_]+$/, "stripeCustomerId must look like cus_..."),
+    uid: docId("uid"),
+    confirm,
+  }),
+};
+
+export type AdminOperation = keyof typeof adminInputSchemas;
+export type AdminInput<O extends AdminOperation> = z.infer<(typeof adminInputSchemas)[O]>;
+
+export interface OperationSpec {
+  /** Staff roles that may run it (an admin may run everything). */
+  roles: readonly StaffRole[];
+  /** Needs `confirm: true`; without it the answer is a dry run. */
+  destructive: boolean;
+  summary: string;
+}
+
+export const ADMIN_OPERATIONS: Record<AdminOperation, OperationSpec> = {
+  setRole: { roles: ["admin"], destructive: true, summary: "Grant or remove a staff role (custom claim) on a Firebase user." },
+  customerSummary: {
+    roles: ["admin", "support", "finance"],
+    destructive: false,
+    summary: "One page about a customer: identity, billing, sync, open jobs, tickets, recent audit.",
+  },
+  retryJob: { roles: ["admin", "support"], destructive: false, summary: "Put a dead sync job back to pending." },
+  setAutomation: { roles: ["admin"], destructive: true, summary: "Pause or resume every sink (the kill switch)." },
+  resolveReview: {
+    roles: ["admin", "support"],
+    destructive: true,
+    summary: "Map a Stripe customer to a uid and apply the events held for it.",
+  },
+};
+
+export const ADMIN_OPERATION_NAMES = Object.keys(ADMIN_OPERATIONS) as AdminOperation[];
+
+export function isAdminOperation(name: string): name is AdminOperation {
+  return Object.prototype.hasOwnProperty.call(ADMIN_OPERATIONS, name);
+}
+
+export function mayRun(operation: AdminOperation, roles: readonly StaffRole[]): boolean {
+  return hasAnyRole(roles, ADMIN_OPERATIONS[operation].roles);
+}
+
+/** True when the operation is destructive and the input does not carry `confirm: true`. */
+export function isDryRun(operation: AdminOperation, input: { confirm?: boolean }): boolean {
+  return ADMIN_OPERATIONS[operation].destructive && input.confirm !== true;
+}
+
+/** Validates an operation's input; a ValidationError names the offending field. */
+export function parseAdminInput<O extends AdminOperation>(operation: O, raw: unknown): AdminInput<O> {
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new ValidationError(`${operation}: input must be a JSON object`, null);
+  }
+  const schema = adminInputSchemas[operation] as unknown as z.ZodType<AdminInput<O>>;
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  throw validationErrorFrom(operation, parsed.error);
+}
+
+function validationErrorFrom(operation: string, error: z.ZodError): ValidationError {
+  const issue = error.issues[0];
+  if (!issue) return new ValidationError(`${operation}: invalid input`, null);
+  if (issue.code === "unrecognized_keys") {
+    const [key] = issue.keys;
+    const allowed = Object.keys(adminInputSchemas[operation as AdminOperation]?.shape ?? {}).join(", ");
+    const prefix = issue.path.length ? `${issue.path.join(".")}.` : "";
+    return new ValidationError(`${operation}: unknown field "${prefix}${key ?? "?"}" (allowed: ${allowed})`, `${prefix}${key ?? ""}`);
+  }
+  const field = issue.path.map(String).join(".") || null;
+  return new ValidationError(`${operation}: ${field ? `${field}: ` : ""}${issue.message}`, field);
+}
+
+/** The document an operation is about, for audit entries (best effort on raw, possibly invalid, input). */
+export function auditTarget(operation: AdminOperation, raw: unknown): string | null {
+  const get = (key: string): string | null => {
+    if (!raw || typeof raw !== "object") return null;
+    const value = (raw as Record<string, unknown>)[key];
+    return typeof value === "string" && /^[^/]{1,1500}$/.test(value) ? value : null;
+  };
+  switch (operation) {
+    case "setRole": {
+      const uid = get("uid");
+      return uid ? `users/${uid}` : null;
+    }
+    case "customerSummary": {
+      const uid = get("uid");
+      return uid ? `customers/${uid}` : null;
+    }
+    case "retryJob": {
+      const id = get("jobId");
+      return id ? `syncJobs/${id}` : null;
+    }
+    case "setAutomation":
+      return "ops/automation";
+    case "resolveReview": {
+      const id = get("stripeCustomerId");
+      return id ? `stripeCustomers/${id}` : null;
+    }
+  }
+}
+
+// ---- Rate limit (fixed one-minute window) ------------------------------------------------------------------
+
+export const RATE_WINDOW_MS = 60_000;
+
+export interface RateWindow {
+  windowStartMs: number;
+  count: number;
+}
+
+export type RateDecision = { allowed: true; next: RateWindow } | { allowed: false; retryAfterSeconds: number };
+
+export function rateLimitDecision(current: RateWindow | null, limit: number, nowMs: number): RateDecision {
+  const windowStartMs = Math.floor(nowMs / RATE_WINDOW_MS) * RATE_WINDOW_MS;
+  const count = current && current.windowStartMs === windowStartMs ? current.count : 0;
+  if (count >= limit) {
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((windowStartMs + RATE_WINDOW_MS - nowMs) / 1000)) };
+  }
+  return { allowed: true, next: { windowStartMs, count: count + 1 } };
+}
+
+// ---- Customer summary --------------------------------------------------------------------------------------
+
+/** Job statuses a person may still have to act on (or wait for). */
+export const OPEN_JOB_STATUSES = ["pending", "running", "retrying", "dead", "paused"] as const;
+
+/** Roles that see `customers/{uid}/private/billing`. */
+export const BILLING_READER_ROLES: readonly StaffRole[] = ["admin", "finance"];
+
+/** Dates become ISO strings, so the answer is the same over HTTP (JSON) and the callable encoder. */
+export function jsonSafe(value: unknown): unknown {
+  if (value instanceof Date) return value.toISOString();
+  if (Array.isArray(value)) return value.map(jsonSafe);
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, jsonSafe(v)]));
+  }
+  return value === undefined ? null : value;
+}
+
+type Doc = Record<string, unknown>;
+
+export interface CustomerSummaryInput {
+  uid: string;
+  customer: Doc;
+  /** customers/{uid}/private/billing, or null when absent. */
+  billing: Doc | null;
+  jobs: Doc[];
+  audit: Doc[];
+}
+
+const pick = (doc: Doc | null, keys: readonly string[]): Doc =>
+  Object.fromEntries(keys.map((k) => [k, doc?.[k] ?? null]));
+
+const time = (v: unknown): number => (v instanceof Date ? v.getTime() : 0);
+
+export function shapeCustomerSummary(input: CustomerSummaryInput, roles: readonly StaffRole[]): Record<string, unknown> {
+  const c = input.customer;
+  const tickets = c.tickets && typeof c.tickets === "object" ? (c.tickets as Record<string, Doc>) : {};
+  const summary: Record<string, unknown> = {
+    uid: input.uid,
+    identity: { ...pick(c, ["email", "name", "stripeCustomerId", "crmContactId"]), uid: input.uid },
+    billing: {
+      ...pick(c, ["plan", "subscriptionStatus", "currentPeriodEnd", "cancelAtPeriodEnd", "delinquent", "lastPaymentAt", "supportTier"]),
+      entitlements: Array.isArray(c.entitlements) ? c.entitlements : [],
+    },
+    sync: c.sync ?? {},
+    openJobs: [...input.jobs]
+      .sort((a, b) => time(a.createdAt) - time(b.createdAt))
+      .map((j) => pick(j, ["jobId", "kind", "status", "attempts", "nextAttemptAt", "deadReason", "lastError", "createdAt", "updatedAt"])),
+    tickets: Object.entries(tickets)
+      .map(([requestId, t]): Doc => ({ requestId, ...pick(t, ["ticketId", "helpdesk", "subject", "at"]) }))
+      .sort((a, b) => time(b.at) - time(a.at)),
+    recentAudit: input.audit.map((a) => pick(a, ["action", "actor", "before", "after", "at"])),
+  };
+  if (hasAnyRole(roles, BILLING_READER_ROLES)) {
+    summary.privateBilling = input.billing ? pick(input.billing, ["lastPaymentFailure", "actionRequired", "invoices"]) : null;
+  }
+  return jsonSafe(summary) as Record<string, unknown>;
+}

@@ -1,0 +1,522 @@
+/**
+ * The admin operations, one implementation behind both the HTTP API (adminHttp.ts) and the callable: rate limit
+ * per caller, role check (denied attempts are audited), strict input validation, then the operation. Every
+ * operation that changes something writes an `admin.<operation>` audit entry naming the caller, their roles and
+ * how they authenticated. Destructive operations answer a dry run unless the input says `confirm: true`.
+ */
+import { getAuth } from "firebase-admin/auth";
+import type { DocumentData, Firestore, QueryDocumentSnapshot } from "firebase-admin/firestore";
+import { HttpsError } from "firebase-functions/v2/https";
+import { z } from "zod";
+import { adminConfig } from "../config.js";
+import {
+  ADMIN_OPERATIONS,
+  ADMIN_OPERATION_NAMES,
+  AdminError,
+  BILLING_READER_ROLES,
+  OPEN_JOB_STATUSES,
+  RATE_WINDOW_MS,
+  auditTarget,
+  isAdminOperation,
+  isDryRun,
+  jsonSafe,
+  mayRun,
+  parseAdminInput,
+  rateLimitDecision,
+  shapeCustomerSummary,
+  type AdminInput,
+  type AdminOperation,
+} from "../domain/adminOps.js";
+import { ValidationError } from "../domain/errors.js";
+import { hasAnyRole, staffRolesFromClaims, type StaffRole } from "../domain/roles.js";
+import { log } from "../log.js";
+import { ensureDefaultApp, fromFirestore, getDb } from "../store/db.js";
+import { releaseHeldEventsForCustomer } from "../store/heldEvents.js";
+import { retryDeadJob, setAutomationPaused } from "../store/jobs.js";
+import { AUTOMATION_DOC, COL, billingPath } from "../store/paths.js";
+
+/** Collections the admin API owns (docs/admin-api.md). */
+export const ADMIN_COL = {
+  rateLimits: "rateLimits",
+  apiKeys: "apiKeys",
+} as const;
+
+/** Firebase Auth custom claims must stay under 1000 bytes of JSON. */
+const MAX_CLAIMS_BYTES = 1000;
+
+export interface AdminUser {
+  claims: Record<string, unknown>;
+  /** Sessions (ID tokens) issued before this instant were revoked; null when never revoked. */
+  tokensValidAfterMs: number | null;
+}
+
+/** The slice of Firebase Auth the admin operations use (a fake stands in for it in tests). */
+export interface AdminAuthPort {
+  /** null when there is no such user. */
+  getUser(uid: string): Promise<AdminUser | null>;
+  setClaims(uid: string, claims: Record<string, unknown>): Promise<void>;
+  /** Invalidates the user's refresh tokens: they sign in again and get a token with their current claims. */
+  revokeSessions(uid: string): Promise<void>;
+}
+
+export interface AdminDeps {
+  db: Firestore;
+  auth: AdminAuthPort;
+  rateLimitPerMinute: number;
+  /** ENTITLEMENT_GRACE_DAYS, for events applied by resolveReview. */
+  graceDays: number;
+  now?: () => Date;
+}
+
+export type CallerVia = "idToken" | "apiKey" | "callable";
+
+export interface Caller {
+  /** Firebase uid, or `apiKey:<keyId>` for an API key. */
+  uid: string;
+  roles: StaffRole[];
+  via: CallerVia;
+  keyId?: string;
+}
+
+export type AdminResult = Record<string, unknown>;
+
+type Outcome = "applied" | "dry_run" | "read" | "unchanged";
+interface Ctx {
+  deps: AdminDeps;
+  caller: Caller;
+  now: Date;
+}
+type Handler<O extends AdminOperation> = (ctx: Ctx, input: AdminInput<O>) => Promise<{ outcome: Outcome; result: AdminResult }>;
+
+// ---- Entry point -------------------------------------------------------------------------------------------
+
+/**
+ * Runs one admin operation for an authenticated caller. Resolves to the operation's answer (JSON-safe: dates are
+ * ISO strings) or rejects with an AdminError (anything else is an internal failure).
+ */
+export async function runAdminOperation(deps: AdminDeps, caller: Caller, operation: string, rawInput: unknown): Promise<AdminResult> {
+  const now = deps.now?.() ?? new Date();
+  try {
+    await enforceRateLimit(deps, caller, now);
+    if (!isAdminOperation(operation)) {
+      throw new AdminError("not-found", `unknown operation "${operation}" (operations: ${ADMIN_OPERATION_NAMES.join(", ")})`);
+    }
+    const allowedRoles = ADMIN_OPERATIONS[operation].roles;
+    if (!mayRun(operation, caller.roles)) {
+      await deps.db.collection(COL.auditLog).add(
+        auditEntry(caller, operation, {
+          outcome: "denied",
+          target: auditTarget(operation, rawInput),
+          before: null,
+          after: null,
+          detail: { allowedRoles: [...allowedRoles] },
+          at: now,
+        }),
+      );
+      throw new AdminError(
+        "permission-denied",
+        `${operation} needs one of the roles ${allowedRoles.join(", ")}; you have ${caller.roles.join(", ") || "no staff role"}`,
+        { allowedRoles },
+      );
+    }
+    const { outcome, result } = await dispatch(operation, { deps, caller, now }, rawInput);
+    log.adminOperation({ operation, callerId: caller.uid, via: caller.via, outcome });
+    return result;
+  } catch (error) {
+    if (error instanceof AdminError) {
+      log.adminRefused({ operation, callerId: caller.uid, via: caller.via, code: error.code, field: error.detail.field ?? null });
+    } else {
+      log.adminFailed(operation, error);
+    }
+    throw error;
+  }
+}
+
+async function dispatch<O extends AdminOperation>(operation: O, ctx: Ctx, rawInput: unknown) {
+  let input: AdminInput<O>;
+  try {
+    input = parseAdminInput(operation, rawInput);
+  } catch (error) {
+    if (error instanceof ValidationError) throw new AdminError("invalid-argument", error.message, { field: error.field });
+    throw error;
+  }
+  const handler = HANDLERS[operation] as Handler<O>;
+  return handler(ctx, input);
+}
+
+// ---- Rate limit --------------------------------------------------------------------------------------------
+
+export function callerKey(caller: Caller): string {
+  return caller.via === "apiKey" && caller.keyId ? `apiKey:${caller.keyId}` : `user:${caller.uid}`;
+}
+
+/** Fixed one-minute window per caller, counted in a transaction on `rateLimits/{callerKey}`. */
+async function enforceRateLimit(deps: AdminDeps, caller: Caller, now: Date): Promise<void> {
+  const key = callerKey(caller);
+  const ref = deps.db.collection(ADMIN_COL.rateLimits).doc(key);
+  const decision = await deps.db.runTransaction(async (tx) => {
+    const snap = await tx.get(ref);
+    const current = snap.exists ? { windowStartMs: Number(snap.get("windowStartMs")), count: Number(snap.get("count")) } : null;
+    const d = rateLimitDecision(current, deps.rateLimitPerMinute, now.getTime());
+    if (d.allowed) {
+      tx.set(ref, {
+        callerKey: key,
+        windowStartMs: d.next.windowStartMs,
+        count: d.next.count,
+        // For a Firestore TTL policy on rateLimits.expireAt (optional; stale windows are harmless).
+        expireAt: new Date(d.next.windowStartMs + 2 * RATE_WINDOW_MS),
+      });
+    }
+    return d;
+  });
+  if (!decision.allowed) {
+    throw new AdminError(
+      "resource-exhausted",
+      `rate limit of ${deps.rateLimitPerMinute} admin calls per minute reached; retry in ${decision.retryAfterSeconds} s`,
+      { retryAfterSeconds: decision.retryAfterSeconds },
+    );
+  }
+}
+
+// ---- Audit -------------------------------------------------------------------------------------------------
+
+export interface AuditActor {
+  type: "user" | "apiKey";
+  id: string;
+  roles: StaffRole[];
+  via: CallerVia;
+  keyId?: string;
+}
+
+function actorOf(caller: Caller): AuditActor {
+  return {
+    type: caller.via === "apiKey" ? "apiKey" : "user",
+    id: caller.uid,
+    roles: [...caller.roles],
+    via: caller.via,
+    ...(caller.keyId ? { keyId: caller.keyId } : {}),
+  };
+}
+
+function auditEntry(
+  caller: Caller,
+  operation: AdminOperation,
+  e: { outcome: "applied" | "denied"; target: string | null; before: unknown; after: unknown; detail?: Record<string, unknown>; at: Date },
+): Record<string, unknown> {
+  return {
+    actor: actorOf(caller),
+    action: `admin.${operation}`,
+    outcome: e.outcome,
+    target: e.target,
+    before: e.before ?? null,
+    after: e.after ?? null,
+    ...(e.detail ? { detail: e.detail } : {}),
+    cause: { type: "manual" },
+    at: e.at,
+  };
+}
+
+// ---- Operations --------------------------------------------------------------------------------------------
+
+const notFound = (message: string) => new AdminError("not-found", message);
+const conflict = (message: string) => new AdminError("failed-precondition", message);
+
+const setRole: Handler<"setRole"> = async ({ deps, caller, now }, input) => {
+  if (caller.uid === input.uid && input.role === "admin" && !input.enabled) {
+    throw conflict("you cannot remove your own admin role; ask another admin");
+  }
+  const user = await deps.auth.getUser(input.uid);
+  if (!user) throw notFound(`no Firebase user ${input.uid}`);
+  const beforeRoles = staffRolesFromClaims(user.claims);
+  const claims: Record<string, unknown> = { ...user.claims };
+  if (input.enabled) claims[input.role] = true;
+  else delete claims[input.role];
+  const afterRoles = staffRolesFromClaims(claims);
+  const changed = beforeRoles.includes(input.role) !== input.enabled;
+  const revoke = changed && !input.enabled;
+  const base = { uid: input.uid, role: input.role, enabled: input.enabled, before: { roles: beforeRoles }, after: { roles: afterRoles } };
+  if (isDryRun("setRole", input)) {
+    return { outcome: "dry_run", result: { operation: "setRole", dryRun: true, ...base, wouldChange: changed, wouldRevokeSessions: revoke } };
+  }
+  if (!changed) {
+    return { outcome: "unchanged", result: { operation: "setRole", dryRun: false, ...base, changed: false, sessionsRevoked: false } };
+  }
+  if (JSON.stringify(claims).length > MAX_CLAIMS_BYTES) {
+    throw conflict(`custom claims for ${input.uid} would exceed ${MAX_CLAIMS_BYTES} bytes`);
+  }
+  await deps.auth.setClaims(input.uid, claims);
+  // A removed role must stop working now, not when the user's ID token next refreshes (up to an hour).
+  if (revoke) await deps.auth.revokeSessions(input.uid);
+  await deps.db.collection(COL.auditLog).add(
+    auditEntry(caller, "setRole", {
+      outcome: "applied",
+      target: `users/${input.uid}`,
+      before: { roles: beforeRoles },
+      after: { roles: afterRoles, sessionsRevoked: revoke },
+      at: now,
+    }),
+  );
+  return { outcome: "applied", result: { operation: "setRole", dryRun: false, ...base, changed: true, sessionsRevoked: revoke } };
+};
+
+const customerSummary: Handler<"customerSummary"> = async ({ deps, caller }, input) => {
+  const { db } = deps;
+  const readsBilling = hasAnyRole(caller.roles, BILLING_READER_ROLES);
+  const [customerSnap, billingSnap, jobsSnap, auditSnap] = await Promise.all([
+    db.collection(COL.customers).doc(input.uid).get(),
+    readsBilling ? db.doc(billingPath(input.uid)).get() : Promise.resolve(null),
+    db
+      .collection(COL.syncJobs)
+      .where("target.uid", "==", input.uid)
+      .where("status", "in", [...OPEN_JOB_STATUSES])
+      .limit(100)
+      .get(),
+    db.collection(COL.auditLog).where("target", "==", `${COL.customers}/${input.uid}`).orderBy("at", "desc").limit(20).get(),
+  ]);
+  if (!customerSnap.exists) throw notFound(`no customer record ${COL.customers}/${input.uid}`);
+  const docs = (snaps: QueryDocumentSnapshot<DocumentData>[]) => snaps.map((d) => fromFirestore<Record<string, unknown>>(d.data()));
+  const summary = shapeCustomerSummary(
+    {
+      uid: input.uid,
+      customer: fromFirestore<Record<string, unknown>>(customerSnap.data()),
+      billing: billingSnap?.exists ? fromFirestore<Record<string, unknown>>(billingSnap.data()) : null,
+      jobs: docs(jobsSnap.docs),
+      audit: docs(auditSnap.docs),
+    },
+    caller.roles,
+  );
+  return { outcome: "read", result: { operation: "customerSummary", ...summary } };
+};
+
+const retryJob: Handler<"retryJob"> = async ({ deps, caller, now }, input) => {
+  const snap = await deps.db.collection(COL.syncJobs).doc(input.jobId).get();
+  if (!snap.exists) throw notFound(`no sync job ${COL.syncJobs}/${input.jobId}`);
+  const status = String(snap.get("status"));
+  if (status !== "dead") throw conflict(`job ${input.jobId} is ${status}; only dead jobs can be retried`);
+  const before = { status: "dead", attempts: snap.get("attempts") ?? null, deadReason: snap.get("deadReason") ?? null };
+  const retried = await retryDeadJob(deps.db, input.jobId, actorOf(caller), now);
+  if (!retried) throw conflict(`job ${input.jobId} changed while retrying; read it again`);
+  const after = { status: "pending", attempts: 0 };
+  await deps.db
+    .collection(COL.auditLog)
+    .add(auditEntry(caller, "retryJob", { outcome: "applied", target: `${COL.syncJobs}/${input.jobId}`, before, after, at: now }));
+  return { outcome: "applied", result: { operation: "retryJob", jobId: input.jobId, retried: true, before, after } };
+};
+
+const setAutomation: Handler<"setAutomation"> = async ({ deps, caller, now }, input) => {
+  const { db } = deps;
+  const snap = await db.doc(AUTOMATION_DOC).get();
+  const current = snap.exists ? fromFirestore<Record<string, unknown>>(snap.data()) : {};
+  const before = { paused: current.paused === true, reason: current.reason ?? null, by: current.by ?? null, at: current.at ?? null };
+  const after = { paused: input.paused, reason: input.reason ?? null };
+  if (isDryRun("setAutomation", input)) {
+    // Pausing holds every job still to run; resuming re-queues the paused ones.
+    const affected = input.paused
+      ? db.collection(COL.syncJobs).where("status", "in", ["pending", "retrying", "running"])
+      : db.collection(COL.syncJobs).where("status", "==", "paused");
+    const jobsAffected = (await affected.count().get()).data().count;
+    return {
+      outcome: "dry_run",
+      result: jsonSafe({
+        operation: "setAutomation",
+        dryRun: true,
+        before,
+        after,
+        jobsAffected,
+        effect: input.paused
+          ? `no sink will be called; ${jobsAffected} job(s) waiting to run would be held as paused`
+          : `${jobsAffected} paused job(s) would be re-queued in creation order`,
+      }) as AdminResult,
+    };
+  }
+  const requeued = await setAutomationPaused(db, input.paused, { by: caller.uid, reason: input.reason ?? null }, now);
+  await db.collection(COL.auditLog).add(
+    auditEntry(caller, "setAutomation", {
+      outcome: "applied",
+      target: AUTOMATION_DOC,
+      before: { paused: before.paused, reason: before.reason },
+      after: { ...after, requeued },
+      at: now,
+    }),
+  );
+  return { outcome: "applied", result: jsonSafe({ operation: "setAutomation", dryRun: false, before, after, requeued }) as AdminResult };
+};
+
+const resolveReview: Handler<"resolveReview"> = async ({ deps, caller, now }, input) => {
+  const { db } = deps;
+  const mapRef = db.collection(COL.stripeCustomers).doc(input.stripeCustomerId);
+  const openItems = db
+    .collection(COL.reviewQueue)
+    .where("stripeCustomerId", "==", input.stripeCustomerId)
+    .where("status", "==", "open")
+    .orderBy("eventCreated", "asc");
+  const item = (d: QueryDocumentSnapshot<DocumentData>) => ({
+    eventId: d.id,
+    eventType: d.get("eventType") ?? null,
+    reason: d.get("reason") ?? null,
+    eventCreated: d.get("eventCreated") ?? null,
+  });
+  const mappedTo = (uid: unknown): void => {
+    if (typeof uid === "string" && uid !== input.uid) {
+      throw conflict(`Stripe customer ${input.stripeCustomerId} is already mapped to uid ${uid}; a mapping is never moved`);
+    }
+  };
+  if (!(await deps.auth.getUser(input.uid))) throw notFound(`no Firebase user ${input.uid}`);
+
+  if (isDryRun("resolveReview", input)) {
+    const [mapping, items] = await Promise.all([mapRef.get(), openItems.get()]);
+    mappedTo(mapping.get("uid"));
+    return {
+      outcome: "dry_run",
+      result: jsonSafe({
+        operation: "resolveReview",
+        dryRun: true,
+        stripeCustomerId: input.stripeCustomerId,
+        uid: input.uid,
+        mapping: mapping.exists ? { uid: mapping.get("uid") ?? null, source: mapping.get("source") ?? null } : null,
+        wouldCreateMapping: !mapping.exists,
+        openItems: items.docs.map((d) => fromFirestore<Record<string, unknown>>(item(d))),
+      }) as AdminResult,
+    };
+  }
+
+  const auditRef = db.collection(COL.auditLog).doc();
+  const source = `admin:${caller.uid}`;
+  // The mapping (written once, never moved) and its audit entry commit together; the open items are read in
+  // the same transaction so the answer covers them even if the onStripeCustomerMapped trigger applies them first.
+  const { created, itemIds } = await db.runTransaction(async (tx) => {
+    const [mapping, items] = await Promise.all([tx.get(mapRef), tx.get(openItems)]);
+    mappedTo(mapping.get("uid"));
+    const ids = items.docs.map((d) => d.id);
+    if (!mapping.exists) {
+      tx.create(mapRef, { stripeCustomerId: input.stripeCustomerId, uid: input.uid, source, createdAt: now });
+      tx.set(
+        auditRef,
+        auditEntry(caller, "resolveReview", {
+          outcome: "applied",
+          target: `${COL.stripeCustomers}/${input.stripeCustomerId}`,
+          before: { uid: null },
+          after: { uid: input.uid, source, applied: [] },
+          at: now,
+        }),
+      );
+    }
+    return { created: !mapping.exists, itemIds: ids };
+  });
+
+  // Idempotent: an event the trigger already applied is skipped.
+  const released = await releaseHeldEventsForCustomer(db, input.stripeCustomerId, { graceDays: deps.graceDays, ...(deps.now ? { now: deps.now } : {}) });
+  const ids = [...new Set([...itemIds, ...released.map((r) => r.eventId)])];
+  const ledger = ids.length ? await db.getAll(...ids.map((id) => db.collection(COL.stripeEvents).doc(id))) : [];
+  const results = ledger.map((snap) => ({ eventId: snap.id, eventType: snap.get("type") ?? null, status: snap.get("status") ?? null }));
+  const applied = results.filter((r) => r.status === "applied").map((r) => r.eventId);
+  if (created) {
+    await auditRef.update({ "after.applied": applied });
+  } else if (applied.length) {
+    await auditRef.set(
+      auditEntry(caller, "resolveReview", {
+        outcome: "applied",
+        target: `${COL.stripeCustomers}/${input.stripeCustomerId}`,
+        before: { uid: input.uid },
+        after: { uid: input.uid, applied },
+        at: now,
+      }),
+    );
+  }
+  if (released.length) log.heldEventsReleased(input.stripeCustomerId, released.map((r) => r.status));
+  return {
+    outcome: created || applied.length ? "applied" : "unchanged",
+    result: { operation: "resolveReview", dryRun: false, stripeCustomerId: input.stripeCustomerId, uid: input.uid, mappingCreated: created, applied, results },
+  };
+};
+
+const HANDLERS: { [O in AdminOperation]: Handler<O> } = { setRole, customerSummary, retryJob, setAutomation, resolveReview };
+
+// ---- Callable ----------------------------------------------------------------------------------------------
+
+export interface CallableAuth {
+  uid: string;
+  token: Record<string, unknown>;
+}
+
+const callEnvelope = z.strictObject({
+  operation: z.string({ error: "operation is required (a string)" }).min(1, "operation must not be empty"),
+  input: z.unknown().optional(),
+});
+
+/** The callable contract: `data = {operation, input}`, caller from the verified ID token. Throws HttpsError. */
+export async function handleAdminCall(deps: AdminDeps, request: { auth?: CallableAuth | undefined; data: unknown }): Promise<AdminResult> {
+  try {
+    const caller = await callableCaller(deps, request.auth);
+    const envelope = callEnvelope.safeParse(request.data);
+    if (!envelope.success) {
+      const issue = envelope.error.issues[0];
+      const field = issue?.code === "unrecognized_keys" ? (issue.keys[0] ?? null) : issue?.path.map(String).join(".") || null;
+      const message =
+        issue?.code === "unrecognized_keys"
+          ? `unknown field "${field ?? "?"}" in the call data (send {operation, input})`
+          : `call data must be {operation, input}: ${field ? `${field}: ` : ""}${issue?.message ?? "invalid"}`;
+      throw new AdminError("invalid-argument", message, { field });
+    }
+    return await runAdminOperation(deps, caller, envelope.data.operation, envelope.data.input ?? {});
+  } catch (error) {
+    throw toHttpsError(error);
+  }
+}
+
+async function callableCaller(deps: AdminDeps, auth: CallableAuth | undefined): Promise<Caller> {
+  if (!auth) throw new AdminError("unauthenticated", "sign in first: the admin callable needs a Firebase ID token");
+  // Roles removed by setRole revoke the user's sessions; the callable framework does not check revocation.
+  const user = await deps.auth.getUser(auth.uid);
+  const authTime = typeof auth.token.auth_time === "number" ? auth.token.auth_time * 1000 : 0;
+  if (!user || (user.tokensValidAfterMs !== null && authTime < user.tokensValidAfterMs)) {
+    throw new AdminError("unauthenticated", "this session was revoked; sign in again");
+  }
+  return { uid: auth.uid, roles: staffRolesFromClaims(auth.token), via: "callable" };
+}
+
+export function toHttpsError(error: unknown): HttpsError {
+  if (error instanceof HttpsError) return error;
+  if (error instanceof AdminError) {
+    const details: Record<string, unknown> = { code: error.code };
+    if (error.detail.field !== undefined) details.field = error.detail.field;
+    if (error.detail.allowedRoles) details.allowedRoles = [...error.detail.allowedRoles];
+    if (error.detail.retryAfterSeconds !== undefined) details.retryAfterSeconds = error.detail.retryAfterSeconds;
+    return new HttpsError(error.code, error.message, details);
+  }
+  return new HttpsError("internal", "internal error");
+}
+
+// ---- Composition root --------------------------------------------------------------------------------------
+
+/** Firebase Auth behind AdminAuthPort. */
+export function firebaseAdminAuth(): AdminAuthPort {
+  ensureDefaultApp();
+  const auth = getAuth();
+  return {
+    async getUser(uid) {
+      try {
+        const user = await auth.getUser(uid);
+        const validAfter = user.tokensValidAfterTime ? Date.parse(user.tokensValidAfterTime) : NaN;
+        return { claims: { ...(user.customClaims ?? {}) }, tokensValidAfterMs: Number.isFinite(validAfter) ? validAfter : null };
+      } catch (error) {
+        const code = typeof error === "object" && error !== null && "code" in error ? (error as { code: unknown }).code : null;
+        if (code === "auth/user-not-found") return null;
+        throw error;
+      }
+    },
+    setClaims: (uid, claims) => auth.setCustomUserClaims(uid, claims),
+    revokeSessions: (uid) => auth.revokeRefreshTokens(uid),
+  };
+}
+
+export function deployedAdminDeps(): AdminDeps & { corsOrigins: string[] } {
+  const cfg = adminConfig();
+  return {
+    db: getDb(),
+    auth: firebaseAdminAuth(),
+    rateLimitPerMinute: cfg.rateLimitPerMinute,
+    graceDays: cfg.graceDays,
+    corsOrigins: cfg.corsOrigins,
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * The admin HTTP contract (`adminApi`), independent of the HTTP framework: `POST /v1/<operation>` with a JSON
+ * body, authenticated by a Firebase ID token (`Authorization: Bearer`) or an API key (`X-Api-Key`), CORS only for
+ * the configured origins. Answers `{status, headers, body}`; errors are `{error}` plus the field / roles / wait
+ * that explain them. docs/admin-api.md is the reference.
+ */
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Firestore } from "firebase-admin/firestore";
+import { AdminError, ADMIN_HTTP_STATUS } from "../domain/adminOps.js";
+import { ValidationError } from "../domain/errors.js";
+import { STAFF_ROLES, staffRolesFromClaims, type StaffRole } from "../domain/roles.js";
+import { log } from "../log.js";
+import { COL } from "../store/paths.js";
+import { ADMIN_COL, runAdminOperation, type AdminDeps, type Caller } from "./admin.js";
+
+export interface AdminHttpRequest {
+  method: string;
+  /** The path below the function's URL, e.g. `/v1/customerSummary`. */
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  rawBody: Buffer | undefined;
+}
+
+export interface AdminHttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  /** null for a body-less answer (CORS preflight). */
+  body: Record<string, unknown> | null;
+}
+
+export interface VerifiedIdToken {
+  uid: string;
+  claims: Record<string, unknown>;
+}
+
+export interface AdminHttpDeps extends AdminDeps {
+  /** Verifies a Firebase ID token (and that its session was not revoked); rejects when it is not valid. */
+  verifyIdToken: (token: string) => Promise<VerifiedIdToken>;
+  /** ADMIN_CORS_ORIGINS: exact origins a browser may call from. */
+  corsOrigins: readonly string[];
+  maxBodyBytes?: number;
+}
+
+export const ADMIN_MAX_BODY_BYTES = 65_536;
+const ALLOWED_HEADERS = "Authorization, Content-Type, X-Api-Key";
+
+function header(headers: AdminHttpRequest["headers"], name: string): string | undefined {
+  const value = headers[name.toLowerCase()] ?? headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export async function handleAdminRequest(req: AdminHttpRequest, deps: AdminHttpDeps): Promise<AdminHttpResponse> {
+  const headers: Record<string, string> = { Vary: "Origin", "Cache-Control": "no-store" };
+  const answer = (status: number, body: Record<string, unknown> | null, extra: Record<string, string> = {}): AdminHttpResponse => ({
+    status,
+    headers: { ...headers, ...extra },
+    body,
+  });
+  const fail = (status: number, error: string, extra: Record<string, string> = {}) => answer(status, { error }, extra);
+
+  // CORS: reflect only an exactly configured origin; never `*`. A browser call from any other origin is refused.
+  const origin = header(req.headers, "origin");
+  if (origin !== undefined) {
+    if (!deps.corsOrigins.includes(origin)) return fail(403, `origin ${origin} is not allowed to call the admin API (ADMIN_CORS_ORIGINS)`);
+    headers["Access-Control-Allow-Origin"] = origin;
+  }
+  if (req.method === "OPTIONS") {
+    return answer(204, null, {
+      "Access-Control-Allow-Methods": "POST, OPTIONS",
+      "Access-Control-Allow-Headers": ALLOWED_HEADERS,
+      "Access-Control-Max-Age": "3600",
+    });
+  }
+  if (req.method !== "POST") return fail(405, `method ${req.method} not allowed; use POST /v1/<operation>`, { Allow: "POST, OPTIONS" });
+
+  let caller: Caller;
+  try {
+    caller = await authenticate(req, deps);
+  } catch (error) {
+    if (error instanceof AdminError) return fail(error.httpStatus, error.message);
+    log.adminFailed("authenticate", error);
+    return fail(500, "could not verify the credentials; retry");
+  }
+
+  // `/v1/<operation>` at the end of the path, so a Firebase Hosting rewrite (e.g. /api/admin/v1/...) works too.
+  const route = /(?:^|\/)v1\/([A-Za-z0-9_-]+)\/?$/.exec(req.path);
+  if (!route?.[1]) return fail(404, `no route ${req.path}; send POST /v1/<operation>`);
+  const operation = route[1];
+
+  const maxBytes = deps.maxBodyBytes ?? ADMIN_MAX_BODY_BYTES;
+  const raw = req.rawBody ?? Buffer.alloc(0);
+  if (raw.length > maxBytes) return fail(413, `body larger than ${maxBytes} bytes`);
+  let input: unknown = {};
+  if (raw.length > 0) {
+    try {
+      input = JSON.parse(raw.toString("utf8"));
+    } catch {
+      return fail(400, "body is not valid JSON");
+    }
+  }
+
+  try {
+    const result = await runAdminOperation(deps, caller, operation, input);
+    return answer(200, result);
+  } catch (error) {
+    if (error instanceof AdminError) {
+      const body: Record<string, unknown> = { error: error.message };
+      if (error.detail.field !== undefined) body.field = error.detail.field;
+      if (error.detail.allowedRoles) body.allowedRoles = [...error.detail.allowedRoles];
+      const extra: Record<string, string> = {};
+      if (error.detail.retryAfterSeconds !== undefined) {
+        body.retryAfterSeconds = error.detail.retryAfterSeconds;
+        extra["Retry-After"] = String(error.detail.retryAfterSeconds);
+      }
+      return answer(ADMIN_HTTP_STATUS[error.code], body, extra);
+    }
+    // Logged by runAdminOperation; no detail leaves the server.
+    return fail(500, `${operation} failed; see the function logs`);
+  }
+}
+
+// ---- Authentication ----------------------------------------------------------------------------------------
+
+const unauthenticated = (message: string) => new AdminError("unauthenticated", message);
+
+async function authenticate(req: AdminHttpRequest, deps: AdminHttpDeps): Promise<Caller> {
+  const authorization = header(req.headers, "authorization");
+  const apiKey = header(req.headers, "x-api-key");
+  if (authorization !== undefined && apiKey !== undefined) {
+    throw unauthenticated("send either Authorization: Bearer <ID token> or X-Api-Key, not both");
+  }
+  if (apiKey !== undefined) return apiKeyCaller(deps.db, apiKey);
+  if (authorization === undefined) {
+    throw unauthenticated("missing credentials: send Authorization: Bearer <Firebase ID token> or X-Api-Key: opk_...");
+  }
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization);
+  if (!bearer?.[1]) throw unauthenticated("Authorization must be: Bearer <Firebase ID token>");
+  let verified: VerifiedIdToken;
+  try {
+    verified = await deps.verifyIdToken(bearer[1]);
+  } catch (error) {
+    const code = typeof error === "object" && error !== null && "code" in error ? String((error as { code: unknown }).code) : "";
+    // Auth's own errors (auth/id-token-expired, auth/id-token-revoked, auth/argument-error...) mean a bad token;
+    // anything else (e.g. the key fetch failing) is ours, and a 500 lets the client retry.
+    if (code === "" || code.startsWith("auth/")) throw unauthenticated("invalid, expired or revoked ID token");
+    throw error;
+  }
+  return { uid: verified.uid, roles: staffRolesFromClaims(verified.claims), via: "idToken" };
+}
+
+// ---- API keys ----------------------------------------------------------------------------------------------
+
+/** `opk_<keyId>_<secret>`: keyId 16 hex characters, secret 43 base64url characters (256 bits). */
+const API_KEY_PATTERN = /^opk_([0-9a-f]{16})_([A-Za-z0-9_-]{32,128})$/;
+
+function hashSecret(salt: string, secret: string): string {
+  return createHash("sha256").update(`${salt}:${secret}`, "utf8").digest("hex");
+}
+
+async function apiKeyCaller(db: Firestore, presented: string): Promise<Caller> {
+  const match = API_KEY_PATTERN.exec(presented.trim());
+  if (!match?.[1] || !match[2]) throw unauthenticated("malformed API key (expected opk_<keyId>_<secret>)");
+  const [, keyId, secret] = match;
+  const snap = await db.collection(ADMIN_COL.apiKeys).doc(keyId).get();
+  if (!snap.exists) throw unauthenticated("invalid API key");
+  const stored = Buffer.from(String(snap.get("hash") ?? ""), "hex");
+  const computed = Buffer.from(hashSecret(String(snap.get("salt") ?? ""), secret), "hex");
+  if (stored.length !== computed.length || !timingSafeEqual(stored, computed)) throw unauthenticated("invalid API key");
+  // Said only to a holder of the secret, so revocation status does not leak.
+  if (snap.get("revoked") === true) throw unauthenticated("API key revoked");
+  const role = snap.get("role");
+  if (!STAFF_ROLES.includes(role)) throw unauthenticated("API key has no valid role");
+  return { uid: `apiKey:${keyId}`, roles: [role as StaffRole], via: "apiKey", keyId };
+}
+
+export interface CreatedApiKey {
+  keyId: string;
+  /** The plaintext key. Shown once: only its salted hash is stored. */
+  apiKey: string;
+}
+
+/** Creates an API key for one staff role. Stores `apiKeys/{keyId}` with the salted hash, and an audit entry. */
+export async function createApiKey(
+  db: Firestore,
+  spec: { role: StaffRole; label: string; createdBy: string },
+  now: Date = new Date(),
+): Promise<CreatedApiKey> {
+  if (!STAFF_ROLES.includes(spec.role)) throw new ValidationError(`role must be one of ${STAFF_ROLES.join(", ")}`, "role");
+  const label = spec.label.trim();
+  if (!label || label.length > 100) throw new ValidationError("label must be 1 to 100 characters", "label");
+  if (!spec.createdBy.trim()) throw new ValidationError("createdBy must name who created the key", "createdBy");
+  const keyId = randomBytes(8).toString("hex");
+  const secret = randomBytes(32).toString("base64url");
+  const salt = randomBytes(16).toString("hex");
+  const batch = db.batch();
+  batch.create(db.collection(ADMIN_COL.apiKeys).doc(keyId), {
+    keyId,
+    hash: hashSecret(salt, secret),
+    salt,
+    role: spec.role,
+    label,
+    createdBy: spec.createdBy,
+    createdAt: now,
+    revoked: false,
+  });
+  batch.set(db.collection(COL.auditLog).doc(), {
+    actor: { type: "user", id: spec.createdBy },
+    action: "apiKey.create",
+    target: `${ADMIN_COL.apiKeys}/${keyId}`,
+    before: null,
+    after: { role: spec.role, label },
+    cause: { type: "manual" },
+    at: now,
+  });
+  await batch.commit();
+  return { keyId, apiKey: `opk_${keyId}_${secret}` };
+}

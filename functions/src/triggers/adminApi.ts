@@ -1,0 +1,24 @@
+/** Deployed entry point: the admin HTTP API (`POST /v1/<operation>`, docs/admin-api.md). CORS is handled inside. */
+import { getAuth } from "firebase-admin/auth";
+import { onRequest } from "firebase-functions/v2/https";
+import { deployedAdminDeps } from "../services/admin.js";
+import { handleAdminRequest } from "../services/adminHttp.js";
+import { ensureDefaultApp } from "../store/db.js";
+
+export const adminApi = onRequest({ cors: false, concurrency: 40, timeoutSeconds: 60, memory: "256MiB" }, async (req, res) => {
+  ensureDefaultApp();
+  const result = await handleAdminRequest(
+    { method: req.method, path: req.path, headers: req.headers, rawBody: req.rawBody },
+    {
+      ...deployedAdminDeps(),
+      verifyIdToken: async (token) => {
+        // checkRevoked: a role removed by setRole (which revokes the user's sessions) stops working at once.
+        const decoded = await getAuth().verifyIdToken(token, true);
+        return { uid: decoded.uid, claims: decoded };
+      },
+    },
+  );
+  res.set(result.headers).status(result.status);
+  if (result.body === null) res.end();
+  else res.json(result.body);
+});
