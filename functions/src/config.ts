@@ -167,6 +167,54 @@ export function adminAppOptions(): { serviceAccountId?: string } {
   return isLocalProject() ? { serviceAccountId: `${env.GCLOUD_PROJECT ?? "demo-opsync"}@appspot.gserviceaccount.com` } : {};
 }
 
+// ---- Stripe API (admin replayEvent) -----------------------------------------------------------------------
+
+/** A restricted (`rk_`) or secret (`sk_`) key that may read events (`GET /v1/events/{id}`); bound to adminApi/adminCall. */
+export const stripeSecretKey = defineSecret("STRIPE_SECRET_KEY");
+export const stripeApiBaseUrl = defineString("STRIPE_API_BASE_URL", {
+  default: "https://api.stripe.com",
+  description: "Stripe API base URL (a local stand-in can take its place on the emulators).",
+});
+
+export interface StripeApiConfig {
+  secretKey: string;
+  host: string;
+  port: number;
+  protocol: "http" | "https";
+}
+
+const stripeKeySchema = z.string().regex(/^(sk|rk)_(test|live)_\S+$/, "must be a Stripe secret (sk_...) or restricted (rk_...) key");
+
+/** Where and how the admin API calls Stripe. The key's mode must match the events this project accepts. */
+export function stripeApiConfig(): StripeApiConfig {
+  const key = stripeKeySchema.safeParse(stripeSecretKey.value().trim());
+  if (!key.success) throw new ValidationError(`invalid configuration STRIPE_SECRET_KEY: ${key.error.issues[0]?.message}`, "STRIPE_SECRET_KEY");
+  const wantLive = acceptLivemodeConfig();
+  if (key.data.includes("_live_") !== wantLive) {
+    throw new ValidationError(
+      `invalid configuration STRIPE_SECRET_KEY: a ${wantLive ? "live" : "test"}-mode key is needed (this project accepts ${wantLive ? "live" : "test"}-mode events)`,
+      "STRIPE_SECRET_KEY",
+    );
+  }
+  const raw = stripeApiBaseUrl.value().trim();
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ValidationError(`invalid configuration STRIPE_API_BASE_URL: "${raw}" is not a URL`, "STRIPE_API_BASE_URL");
+  }
+  if ((url.protocol !== "https:" && url.protocol !== "http:") || (url.pathname !== "/" && url.pathname !== "")) {
+    throw new ValidationError(`invalid configuration STRIPE_API_BASE_URL: "${raw}" must be http(s)://host[:port] without a path`, "STRIPE_API_BASE_URL");
+  }
+  const protocol = url.protocol === "https:" ? "https" : "http";
+  return { secretKey: key.data, host: url.hostname, port: url.port ? Number(url.port) : protocol === "https" ? 443 : 80, protocol };
+}
+
+/** The value of `event.livemode` this deployment accepts (never live on the emulators or a demo-* project). */
+export function acceptLivemodeConfig(): boolean {
+  return z.enum(["test", "live"]).parse(stripeMode.value()) === "live" && !isLocalProject();
+}
+
 // ---- Admin API (adminApi, adminCall) ---------------------------------------------------------------------
 
 export const adminCorsOrigins = defineString("ADMIN_CORS_ORIGINS", {
@@ -199,6 +247,8 @@ export interface AdminConfig {
   corsOrigins: string[];
   rateLimitPerMinute: number;
   graceDays: number;
+  /** For replayEvent: the same mode check as the webhook. */
+  acceptLivemode: boolean;
 }
 
 export function adminConfig(): AdminConfig {
@@ -206,7 +256,12 @@ export function adminConfig(): AdminConfig {
   if (!limit.success) {
     throw new ValidationError(`invalid configuration ADMIN_RATE_LIMIT_PER_MINUTE: ${limit.error.issues[0]?.message}`, "ADMIN_RATE_LIMIT_PER_MINUTE");
   }
-  return { corsOrigins: parseCorsOrigins(adminCorsOrigins.value()), rateLimitPerMinute: limit.data, graceDays: graceDaysConfig() };
+  return {
+    corsOrigins: parseCorsOrigins(adminCorsOrigins.value()),
+    rateLimitPerMinute: limit.data,
+    graceDays: graceDaysConfig(),
+    acceptLivemode: acceptLivemodeConfig(),
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Local stand-ins for HubSpot, Zendesk and Slack on fixed ports, started with the emulators when the demo
+ * Local stand-ins for HubSpot, Zendesk, Slack and the Stripe API (events) on fixed ports, started with the emulators when the demo
  * project points at them (functions/.env.demo-opsync). A developer who sets real base URLs in
  * functions/.env.local gets the real services instead.
  */
@@ -7,10 +7,11 @@ import { randomBytes } from "node:crypto";
 import { ensureHubspotProperties } from "../../functions/src/sinks/hubspot";
 import { startHubspotServer } from "../../test/vendors/hubspotServer";
 import { startSlackServer } from "../../test/vendors/slackServer";
+import { startStripeServer } from "../../test/vendors/stripeServer";
 import { startZendeskServer } from "../../test/vendors/zendeskServer";
 import { ensureLocalSecrets, localParams } from "./localSecret";
 
-export const LOCAL_PORTS = { hubspot: 4610, zendesk: 4620, slack: 4630 } as const;
+export const LOCAL_PORTS = { hubspot: 4610, zendesk: 4620, slack: 4630, stripe: 4640 } as const;
 const SLACK_PATH = "/services/T000/B000/XXXX";
 
 export interface LocalVendors {
@@ -25,6 +26,7 @@ export async function startLocalVendors(log: (line: string) => void = console.lo
     HUBSPOT_TOKEN: () => `pat-local-${randomBytes(12).toString("hex")}`,
     ZENDESK_TOKEN: () => `local-${randomBytes(12).toString("hex")}`,
     SLACK_WEBHOOK_URL: () => `http://127.0.0.1:${LOCAL_PORTS.slack}${SLACK_PATH}`,
+    STRIPE_SECRET_KEY: () => `sk_test_local_${randomBytes(12).toString("hex")}`,
   });
   const params = localParams();
   const closers: Array<() => Promise<void>> = [];
@@ -62,6 +64,12 @@ export async function startLocalVendors(log: (line: string) => void = console.lo
       await slack.close();
     });
     started.push(`Slack ${slack.url.replace(SLACK_PATH, "/services/…")}`);
+  }
+  if (isLocal(params.get("STRIPE_API_BASE_URL"), LOCAL_PORTS.stripe)) {
+    // Knows only the events seeded into it (admin replayEvent of anything else answers 404, as Stripe does after 30 days).
+    const stripe = await startStripeServer({ port: LOCAL_PORTS.stripe, secretKey: secrets.get("STRIPE_SECRET_KEY") ?? "" });
+    closers.push(() => stripe.close());
+    started.push(`Stripe API ${stripe.url}`);
   }
   return {
     started,

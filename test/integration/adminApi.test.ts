@@ -4,15 +4,17 @@
  * Auth is a fake: test tokens map to claims, users live in memory.
  */
 import { HttpsError } from "firebase-functions/v2/https";
-import { beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseCorsOrigins } from "../../functions/src/config";
 import { ADMIN_OPERATIONS, type AdminOperation } from "../../functions/src/domain/adminOps";
 import { handleAdminCall, type AdminAuthPort, type AdminUser } from "../../functions/src/services/admin";
 import { createApiKey, handleAdminRequest, type AdminHttpDeps, type AdminHttpResponse } from "../../functions/src/services/adminHttp";
+import { stripeEventsClient } from "../../functions/src/sinks/stripeApi";
 import { deliver } from "../support/deliver";
 import { dumpAll, resetFirestore, testDb } from "../support/firestore";
 import { data } from "../support/read";
-import { price, stripeEvent, subscription, uniq } from "../support/stripeFixtures";
+import { customer, price, stripeEvent, subscription, uniq } from "../support/stripeFixtures";
+import { startStripeServer, type StripeServer } from "../vendors/stripeServer";
 
 const db = testDb();
 const ORIGIN = "https://admin.example.com";
@@ -50,6 +52,8 @@ class FakeAuth implements AdminAuthPort {
 }
 
 let auth: FakeAuth;
+let stripe: StripeServer;
+const STRIPE_KEY = "sk_test_adminapi_0123456789";
 
 function deps(over: Partial<AdminHttpDeps> = {}): AdminHttpDeps {
   return {
@@ -57,6 +61,8 @@ function deps(over: Partial<AdminHttpDeps> = {}): AdminHttpDeps {
     auth,
     rateLimitPerMinute: 1000,
     graceDays: 3,
+    acceptLivemode: false,
+    stripe: stripeEventsClient({ secretKey: STRIPE_KEY, host: stripe.host, port: stripe.port, protocol: "http", maxNetworkRetries: 0 }),
     corsOrigins: [ORIGIN],
     verifyIdToken: async (token) => {
       const entry = Object.values(TOKENS).find((t) => t.token === token);
@@ -167,6 +173,9 @@ const INPUT: Record<AdminOperation, Record<string, unknown>> = {
   retryJob: { jobId: DEAD_JOB },
   setAutomation: { paused: true, reason: "matrix" },
   resolveReview: { stripeCustomerId: "cus_matrix", uid: "u-target" },
+  replayEvent: { eventId: "evt_matrix" },
+  flagRefund: { orderId: "order-matrix", reason: "matrix" },
+  resolveFailedPayment: { uid: CUSTOMER_UID },
 };
 
 const ALLOWED: Record<AdminOperation, Role[]> = {
@@ -175,12 +184,23 @@ const ALLOWED: Record<AdminOperation, Role[]> = {
   retryJob: ["admin", "support"],
   setAutomation: ["admin"],
   resolveReview: ["admin", "support"],
+  replayEvent: ["admin"],
+  flagRefund: ["admin", "support"],
+  resolveFailedPayment: ["admin", "support", "finance"],
 };
 
 describe("admin API", () => {
+  beforeAll(async () => {
+    stripe = await startStripeServer({ secretKey: STRIPE_KEY });
+  });
+  afterAll(async () => {
+    await stripe.close();
+  });
   beforeEach(async () => {
     await resetFirestore();
     auth = new FakeAuth();
+    stripe.reset();
+    stripe.seedEvent(stripeEvent("customer.updated", customer({ id: "cus_matrix", uid: "u-target" }), { id: "evt_matrix" }));
     await seed();
   });
 

@@ -17,6 +17,7 @@ export const ADMIN_ERROR_CODES = [
   "not-found",
   "resource-exhausted",
   "failed-precondition",
+  "unavailable",
 ] as const;
 export type AdminErrorCode = (typeof ADMIN_ERROR_CODES)[number];
 
@@ -28,6 +29,7 @@ export const ADMIN_HTTP_STATUS: Record<AdminErrorCode, number> = {
   "not-found": 404,
   "resource-exhausted": 429,
   "failed-precondition": 409,
+  unavailable: 503,
 };
 
 export interface AdminErrorDetail {
@@ -66,6 +68,16 @@ const docId = (what: string, max = 128) =>
 
 const confirm = z.boolean({ error: "confirm must be true or false" }).optional();
 
+const stripeId = (what: string, prefixes: readonly string[]) =>
+  z
+    .string({ error: `${what} must be a string (${prefixes.map((p) => `${p}_...`).join(" or ")})` })
+    .max(255, `${what} must be at most 255 characters`)
+    .regex(new RegExp(`^(${prefixes.join("|")})_[A-Za-z0-9_]+$`), `${what} must look like ${prefixes.map((p) => `${p}_...`).join(" or ")}`);
+
+/** The ids flagRefund accepts; exactly one is given. */
+export const REFUND_TARGET_FIELDS = ["orderId", "chargeId", "paymentIntentId"] as const;
+export type RefundTargetField = (typeof REFUND_TARGET_FIELDS)[number];
+
 export const adminInputSchemas = {
   setRole: z.strictObject({
     uid: docId("uid"),
@@ -87,6 +99,41 @@ export const adminInputSchemas = {
     uid: docId("uid"),
     confirm,
   }),
+  replayEvent: z.strictObject({
+    eventId: z
+      .string({ error: "eventId is required (evt_...)" })
+      .max(255, "eventId must be at most 255 characters")
+      .regex(/^evt_[A-Za-z0-9_]+$/, "eventId must look like evt_..."),
+    confirm,
+  }),
+  flagRefund: z
+    .strictObject({
+      orderId: docId("orderId").optional(),
+      chargeId: stripeId("chargeId", ["ch", "py"]).optional(),
+      paymentIntentId: stripeId("paymentIntentId", ["pi"]).optional(),
+      reason: z
+        .string({ error: "reason is required (why the refund is requested)" })
+        .trim()
+        .min(1, "reason must not be empty")
+        .max(500, "reason must be at most 500 characters"),
+      amount: z
+        .number({ error: "amount must be a number (cents)" })
+        .int("amount must be a whole number of cents")
+        .positive("amount must be more than 0")
+        .max(100_000_000, "amount must be at most 100000000 cents")
+        .optional(),
+    })
+    .superRefine((input, ctx) => {
+      const given = REFUND_TARGET_FIELDS.filter((f) => input[f] !== undefined);
+      if (given.length === 1) return;
+      ctx.addIssue({
+        code: "custom",
+        // Name the second id when there are two; none given names no single field.
+        path: given.length > 1 ? [given[1] ?? "orderId"] : [],
+        message: `exactly one of ${REFUND_TARGET_FIELDS.join(", ")} is required${given.length > 1 ? ` (got ${given.join(", ")})` : ""}`,
+      });
+    }),
+  resolveFailedPayment: z.strictObject({ uid: docId("uid"), confirm }),
 };
 
 export type AdminOperation = keyof typeof adminInputSchemas;
@@ -113,6 +160,21 @@ export const ADMIN_OPERATIONS: Record<AdminOperation, OperationSpec> = {
     roles: ["admin", "support"],
     destructive: true,
     summary: "Map a Stripe customer to a uid and apply the events held for it.",
+  },
+  replayEvent: {
+    roles: ["admin"],
+    destructive: true,
+    summary: "Fetch an event from the Stripe API and run it through the webhook's path again (failed, held or never received).",
+  },
+  flagRefund: {
+    roles: ["admin", "support"],
+    destructive: false,
+    summary: "Ask finance for a refund: opens (or updates) a refund_requested review item.",
+  },
+  resolveFailedPayment: {
+    roles: ["admin", "support", "finance"],
+    destructive: true,
+    summary: "Show a customer's failed invoice, retry their dead sync jobs, resync the CRM contact and note the ticket.",
   },
 };
 
@@ -181,7 +243,24 @@ export function auditTarget(operation: AdminOperation, raw: unknown): string | n
       const id = get("stripeCustomerId");
       return id ? `stripeCustomers/${id}` : null;
     }
+    case "replayEvent": {
+      const id = get("eventId");
+      return id ? `stripeEvents/${id}` : null;
+    }
+    case "flagRefund": {
+      const id = REFUND_TARGET_FIELDS.map(get).find((v) => v !== null);
+      return id ? `reviewQueue/${refundReviewId(id)}` : null;
+    }
+    case "resolveFailedPayment": {
+      const uid = get("uid");
+      return uid ? `customers/${uid}` : null;
+    }
   }
+}
+
+/** `reviewQueue/refund_<id>`: one item per refund target, so flagging it again updates it. */
+export function refundReviewId(targetId: string): string {
+  return `refund_${targetId}`;
 }
 
 // ---- Rate limit (fixed one-minute window) ------------------------------------------------------------------
@@ -253,7 +332,7 @@ export function shapeCustomerSummary(input: CustomerSummaryInput, roles: readonl
       .sort((a, b) => time(a.createdAt) - time(b.createdAt))
       .map((j) => pick(j, ["jobId", "kind", "status", "attempts", "nextAttemptAt", "deadReason", "lastError", "createdAt", "updatedAt"])),
     tickets: Object.entries(tickets)
-      .map(([requestId, t]): Doc => ({ requestId, ...pick(t, ["ticketId", "helpdesk", "subject", "at"]) }))
+      .map(([requestId, t]): Doc => ({ requestId, ...pick(t, ["ticketId", "helpdesk", "subject", "at"]), notes: Array.isArray(t.notes) ? t.notes : [] }))
       .sort((a, b) => time(b.at) - time(a.at)),
     recentAudit: input.audit.map((a) => pick(a, ["action", "actor", "before", "after", "at"])),
   };
@@ -261,4 +340,42 @@ export function shapeCustomerSummary(input: CustomerSummaryInput, roles: readonl
     summary.privateBilling = input.billing ? pick(input.billing, ["lastPaymentFailure", "actionRequired", "invoices"]) : null;
   }
   return jsonSafe(summary) as Record<string, unknown>;
+}
+
+// ---- Failed payment ----------------------------------------------------------------------------------------
+
+/** Roles that see the amounts of a failed invoice (support sees its id, status and attempts only). */
+export const AMOUNT_READER_ROLES: readonly StaffRole[] = ["admin", "finance"];
+
+/**
+ * The failed payment of `customers/{uid}/private/billing`: `lastPaymentFailure` plus that invoice's summary.
+ * Amounts (and the hosted invoice page, which shows them) only for AMOUNT_READER_ROLES. null when nothing failed.
+ */
+export function shapeFailedPayment(billing: Doc | null, roles: readonly StaffRole[]): Record<string, unknown> | null {
+  const failure = billing?.lastPaymentFailure;
+  if (!failure || typeof failure !== "object") return null;
+  const f = failure as Doc;
+  const invoiceId = typeof f.invoiceId === "string" ? f.invoiceId : null;
+  const invoices = billing?.invoices && typeof billing.invoices === "object" ? (billing.invoices as Record<string, Doc>) : {};
+  const invoice = invoiceId ? (invoices[invoiceId] ?? null) : null;
+  const seesAmounts = hasAnyRole(roles, AMOUNT_READER_ROLES);
+  const shaped = {
+    invoiceId,
+    paymentIntentId: f.paymentIntentId ?? null,
+    code: f.code ?? null,
+    failedAt: f.at ?? null,
+    invoice: invoice
+      ? {
+          invoiceId,
+          ...pick(invoice, ["status", "attemptCount", "nextPaymentAttempt"]),
+          ...(seesAmounts ? pick(invoice, ["amountDue", "amountPaid", "currency", "number", "hostedInvoiceUrl"]) : {}),
+        }
+      : null,
+  };
+  return jsonSafe(shaped) as Record<string, unknown>;
+}
+
+/** The key of the failed-renewal ticket opsync opens for an invoice (`customers/{uid}.tickets.<key>`). */
+export function failedRenewalTicketKey(invoiceId: string): string {
+  return `failed-renewal:${invoiceId}`;
 }

@@ -5,10 +5,10 @@
  * how they authenticated. Destructive operations answer a dry run unless the input says `confirm: true`.
  */
 import { getAuth } from "firebase-admin/auth";
-import type { DocumentData, Firestore, QueryDocumentSnapshot } from "firebase-admin/firestore";
+import { FieldPath, FieldValue, type DocumentData, type Firestore, type QueryDocumentSnapshot } from "firebase-admin/firestore";
 import { HttpsError } from "firebase-functions/v2/https";
 import { z } from "zod";
-import { adminConfig } from "../config.js";
+import { adminConfig, stripeApiConfig } from "../config.js";
 import {
   ADMIN_OPERATIONS,
   ADMIN_OPERATION_NAMES,
@@ -16,24 +16,33 @@ import {
   BILLING_READER_ROLES,
   OPEN_JOB_STATUSES,
   RATE_WINDOW_MS,
+  REFUND_TARGET_FIELDS,
   auditTarget,
+  failedRenewalTicketKey,
   isAdminOperation,
   isDryRun,
   jsonSafe,
   mayRun,
   parseAdminInput,
   rateLimitDecision,
+  refundReviewId,
   shapeCustomerSummary,
+  shapeFailedPayment,
   type AdminInput,
   type AdminOperation,
 } from "../domain/adminOps.js";
-import { ValidationError } from "../domain/errors.js";
+import { TransientError, ValidationError } from "../domain/errors.js";
+import { jobId as jobIdFor } from "../domain/jobs.js";
+import type { JobSpec, LedgerStatus } from "../domain/model.js";
 import { hasAnyRole, staffRolesFromClaims, type StaffRole } from "../domain/roles.js";
 import { log } from "../log.js";
 import { ensureDefaultApp, fromFirestore, getDb } from "../store/db.js";
+import { lazyStripeEvents, type StripeEventsPort } from "../sinks/stripeApi.js";
 import { releaseHeldEventsForCustomer } from "../store/heldEvents.js";
-import { retryDeadJob, setAutomationPaused } from "../store/jobs.js";
+import { REPLAYABLE_STATUSES, ingestReplay } from "../store/ingest.js";
+import { newJobDoc, retryDeadJob, setAutomationPaused } from "../store/jobs.js";
 import { AUTOMATION_DOC, COL, billingPath } from "../store/paths.js";
+import { checkStripeEvent } from "./stripeWebhook.js";
 
 /** Collections the admin API owns (docs/admin-api.md). */
 export const ADMIN_COL = {
@@ -63,8 +72,12 @@ export interface AdminDeps {
   db: Firestore;
   auth: AdminAuthPort;
   rateLimitPerMinute: number;
-  /** ENTITLEMENT_GRACE_DAYS, for events applied by resolveReview. */
+  /** ENTITLEMENT_GRACE_DAYS, for events applied by resolveReview and replayEvent. */
   graceDays: number;
+  /** The Stripe API (replayEvent fetches the event from it). */
+  stripe: StripeEventsPort;
+  /** The value of `event.livemode` this project accepts (STRIPE_MODE), checked on a replay as on a delivery. */
+  acceptLivemode: boolean;
   now?: () => Date;
 }
 
@@ -430,7 +443,237 @@ const resolveReview: Handler<"resolveReview"> = async ({ deps, caller, now }, in
   };
 };
 
-const HANDLERS: { [O in AdminOperation]: Handler<O> } = { setRole, customerSummary, retryJob, setAutomation, resolveReview };
+const alreadyRecorded = (eventId: string, status: string) =>
+  conflict(`event ${eventId} is already ${status}; replaying cannot change it`);
+
+/** The event from the Stripe API; 404 when Stripe has none, 503 when Stripe cannot answer now. */
+async function fetchStripeEvent(deps: AdminDeps, eventId: string): Promise<Record<string, unknown>> {
+  let event: Record<string, unknown> | null;
+  try {
+    event = await deps.stripe.retrieveEvent(eventId);
+  } catch (error) {
+    if (error instanceof TransientError) {
+      throw new AdminError("unavailable", `the Stripe API could not be reached (${error.message}); retry in a moment`);
+    }
+    throw error;
+  }
+  if (!event) throw notFound(`event ${eventId} not found (Stripe keeps events 30 days)`);
+  return event;
+}
+
+const replayEvent: Handler<"replayEvent"> = async ({ deps, caller, now }, input) => {
+  const { db } = deps;
+  const fetched = await fetchStripeEvent(deps, input.eventId);
+  const ledgerSnap = await db.collection(COL.stripeEvents).doc(input.eventId).get();
+  const ledger = ledgerSnap.exists
+    ? { status: ledgerSnap.get("status") as LedgerStatus, reason: (ledgerSnap.get("reason") as string | null | undefined) ?? null }
+    : null;
+  // The same path as a webhook delivery: envelope, mode check, normalization (then the ingest transaction).
+  const checked = checkStripeEvent(fetched, deps.acceptLivemode);
+  const envelope = checked.event;
+  const event = {
+    eventId: input.eventId,
+    type: envelope?.type ?? (typeof fetched.type === "string" ? fetched.type : null),
+    created: envelope ? new Date(envelope.created * 1000).toISOString() : null,
+    objectId: envelope?.data.object.id ?? null,
+    objectType: envelope?.data.object.object ?? null,
+    livemode: envelope?.livemode ?? null,
+    apiVersion: envelope?.api_version ?? null,
+  };
+  const replayable = REPLAYABLE_STATUSES.includes(ledger?.status ?? null);
+
+  if (isDryRun("replayEvent", input)) {
+    const normalized = checked.ok
+      ? checked.normalized.outcome === "normalized"
+        ? { outcome: "normalized", reason: null }
+        : { outcome: checked.normalized.outcome, reason: checked.normalized.reason }
+      : null;
+    const why = !replayable
+      ? `already ${ledger?.status ?? "recorded"}; replaying cannot change it`
+      : !checked.ok
+        ? checked.problem
+        : ledger
+          ? `the ledger says ${ledger.status}; the event would be run again and that outcome overwritten`
+          : "not in the ledger; the event would be recorded as if Stripe had delivered it";
+    return {
+      outcome: "dry_run",
+      result: { operation: "replayEvent", dryRun: true, event, ledger, normalized, wouldReprocess: replayable && checked.ok, why },
+    };
+  }
+
+  if (ledger && !replayable) throw alreadyRecorded(input.eventId, ledger.status);
+  if (!checked.ok) throw conflict(checked.problem);
+  const result = await ingestReplay(db, checked.event, checked.normalized, { graceDays: deps.graceDays, ...(deps.now ? { now: deps.now } : {}) });
+  // Recorded by a delivery (or another replay) between the read above and the transaction.
+  if (result.duplicate) throw alreadyRecorded(input.eventId, result.status);
+  log.eventRecorded({ eventId: input.eventId, type: checked.event.type, status: result.status, duplicate: false, attempts: result.attempts, reason: result.reason });
+  const before = { status: result.previous, reason: result.previous ? (ledger?.reason ?? null) : null };
+  const after = { status: result.status, reason: result.reason };
+  await db.collection(COL.auditLog).add(
+    auditEntry(caller, "replayEvent", { outcome: "applied", target: `${COL.stripeEvents}/${input.eventId}`, before, after, at: now }),
+  );
+  return { outcome: "applied", result: { operation: "replayEvent", dryRun: false, event, before, after } };
+};
+
+const flagRefund: Handler<"flagRefund"> = async ({ deps, caller, now }, input) => {
+  const { db } = deps;
+  const field = REFUND_TARGET_FIELDS.find((f) => input[f] !== undefined);
+  const targetId = field ? input[field] : undefined;
+  if (!field || !targetId) throw new AdminError("invalid-argument", `flagRefund: exactly one of ${REFUND_TARGET_FIELDS.join(", ")} is required`, { field: null });
+  const reviewId = refundReviewId(targetId);
+  const ref = db.collection(COL.reviewQueue).doc(reviewId);
+  const target = `${COL.reviewQueue}/${reviewId}`;
+  const after = { detail: input.reason, amount: input.amount ?? null, status: "open" };
+  const outcome = await db.runTransaction(async (tx) => {
+    const snap = await tx.get(ref);
+    const before = snap.exists
+      ? { detail: snap.get("detail") ?? null, amount: snap.get("amount") ?? null, status: snap.get("status") ?? null }
+      : null;
+    if (before && before.detail === after.detail && before.amount === after.amount && before.status === "open") {
+      return { changed: false, created: false, before };
+    }
+    if (!before) {
+      tx.create(ref, {
+        reviewId,
+        reason: "refund_requested",
+        detail: input.reason,
+        status: "open",
+        orderId: input.orderId ?? null,
+        chargeId: input.chargeId ?? null,
+        paymentIntentId: input.paymentIntentId ?? null,
+        amount: input.amount ?? null,
+        requestedBy: caller.uid,
+        createdAt: now,
+        updatedAt: now,
+      });
+    } else {
+      // One item per target: a second flag updates it (and reopens it if finance had closed it).
+      tx.update(ref, { detail: input.reason, amount: input.amount ?? null, status: "open", updatedBy: caller.uid, updatedAt: now });
+    }
+    tx.set(db.collection(COL.auditLog).doc(), auditEntry(caller, "flagRefund", { outcome: "applied", target, before, after: { ...after, [field]: targetId }, at: now }));
+    return { changed: true, created: !before, before };
+  });
+  return {
+    outcome: outcome.changed ? "applied" : "unchanged",
+    result: {
+      operation: "flagRefund",
+      reviewId,
+      [field]: targetId,
+      created: outcome.created,
+      changed: outcome.changed,
+      before: outcome.before,
+      after,
+    },
+  };
+};
+
+const resolveFailedPayment: Handler<"resolveFailedPayment"> = async ({ deps, caller, now }, input) => {
+  const { db } = deps;
+  const customerRef = db.collection(COL.customers).doc(input.uid);
+  const [customerSnap, billingSnap, deadSnap] = await Promise.all([
+    customerRef.get(),
+    db.doc(billingPath(input.uid)).get(),
+    db.collection(COL.syncJobs).where("target.uid", "==", input.uid).where("status", "==", "dead").limit(100).get(),
+  ]);
+  if (!customerSnap.exists) throw notFound(`no customer record ${COL.customers}/${input.uid}`);
+  const billing = billingSnap.exists ? fromFirestore<Record<string, unknown>>(billingSnap.data()) : null;
+  const failure = shapeFailedPayment(billing, caller.roles);
+  if (!failure) throw conflict(`customer ${input.uid} has no failed payment on record (billing.lastPaymentFailure is empty)`);
+  const invoiceId = typeof failure.invoiceId === "string" ? failure.invoiceId : null;
+  const ticketKey = invoiceId ? failedRenewalTicketKey(invoiceId) : null;
+  const ticketOf = (tickets: unknown): Record<string, unknown> | null => {
+    if (!ticketKey || !tickets || typeof tickets !== "object") return null;
+    const t = (tickets as Record<string, unknown>)[ticketKey];
+    return t && typeof t === "object" ? (t as Record<string, unknown>) : null;
+  };
+  const ticket = ticketOf(customerSnap.get("tickets"));
+  const ticketInfo = ticket && ticketKey
+    ? { requestId: ticketKey, ticketId: ticket.ticketId ?? null, helpdesk: ticket.helpdesk ?? null, subject: ticket.subject ?? null }
+    : null;
+  const deadJobs = [...deadSnap.docs]
+    .sort((a, b) => a.id.localeCompare(b.id))
+    .map((d) => ({ jobId: d.id, kind: d.get("kind") ?? null, deadReason: d.get("deadReason") ?? null, attempts: d.get("attempts") ?? null }));
+  const spec: JobSpec = {
+    kind: "crm.contact.upsert",
+    target: { uid: input.uid },
+    idempotencyKey: `contact:${input.uid}`,
+    reason: `failed payment follow-up${invoiceId ? ` (${invoiceId})` : ""}`,
+  };
+
+  if (isDryRun("resolveFailedPayment", input)) {
+    return {
+      outcome: "dry_run",
+      result: {
+        operation: "resolveFailedPayment",
+        dryRun: true,
+        uid: input.uid,
+        failure,
+        deadJobs,
+        wouldRetry: deadJobs.map((j) => j.jobId),
+        wouldPlan: [{ kind: spec.kind, target: spec.target }],
+        ticket: ticketInfo,
+        wouldNoteTicket: ticketInfo !== null,
+      },
+    };
+  }
+
+  const retried: string[] = [];
+  for (const job of deadJobs) {
+    // Each is its own transaction (with its syncJob.retry audit entry); one retried meanwhile is skipped.
+    if (await retryDeadJob(db, job.jobId, actorOf(caller), now)) retried.push(job.jobId);
+  }
+  const auditRef = db.collection(COL.auditLog).doc();
+  const plannedJobId = jobIdFor(`admin_${auditRef.id}`, spec);
+  const note = `Payment follow-up by ${caller.uid} (admin API): ${retried.length} dead sync job(s) retried; CRM contact resync planned.`;
+  const noted = await db.runTransaction(async (tx) => {
+    const current = await tx.get(customerRef);
+    const hasTicket = ticketOf(current.get("tickets")) !== null && ticketKey !== null;
+    tx.create(db.collection(COL.syncJobs).doc(plannedJobId), newJobDoc(plannedJobId, spec, { type: "admin", auditId: auditRef.id }, now));
+    const sync = { status: "pending", jobId: plannedJobId, at: now };
+    if (hasTicket && ticketKey) {
+      // A FieldPath: the ticket key holds ":" and "-".
+      tx.update(customerRef, new FieldPath("sync", "crm"), sync, new FieldPath("tickets", ticketKey, "notes"), FieldValue.arrayUnion({ note, by: caller.uid, at: now }));
+    } else {
+      tx.update(customerRef, new FieldPath("sync", "crm"), sync);
+    }
+    tx.set(
+      auditRef,
+      auditEntry(caller, "resolveFailedPayment", {
+        outcome: "applied",
+        target: `${COL.customers}/${input.uid}`,
+        before: { invoiceId, deadJobs: deadJobs.map((j) => j.jobId) },
+        after: { retried, plannedJobId, ticketNoted: hasTicket ? ticketKey : null },
+        at: now,
+      }),
+    );
+    return hasTicket;
+  });
+  return {
+    outcome: "applied",
+    result: jsonSafe({
+      operation: "resolveFailedPayment",
+      dryRun: false,
+      uid: input.uid,
+      failure,
+      retried,
+      planned: [{ jobId: plannedJobId, kind: spec.kind }],
+      ticket: ticketInfo,
+      ticketNoted: noted,
+      note: noted ? note : null,
+    }) as AdminResult,
+  };
+};
+
+const HANDLERS: { [O in AdminOperation]: Handler<O> } = {
+  setRole,
+  customerSummary,
+  retryJob,
+  setAutomation,
+  resolveReview,
+  replayEvent,
+  flagRefund,
+  resolveFailedPayment,
+};
 
 // ---- Callable ----------------------------------------------------------------------------------------------
 
@@ -510,6 +753,8 @@ export function firebaseAdminAuth(): AdminAuthPort {
   };
 }
 
+const deployedStripe: StripeEventsPort = lazyStripeEvents(stripeApiConfig);
+
 export function deployedAdminDeps(): AdminDeps & { corsOrigins: string[] } {
   const cfg = adminConfig();
   return {
@@ -517,6 +762,9 @@ export function deployedAdminDeps(): AdminDeps & { corsOrigins: string[] } {
     auth: firebaseAdminAuth(),
     rateLimitPerMinute: cfg.rateLimitPerMinute,
     graceDays: cfg.graceDays,
+    acceptLivemode: cfg.acceptLivemode,
+    // Built (and STRIPE_SECRET_KEY read) only when an operation calls Stripe.
+    stripe: deployedStripe,
     corsOrigins: cfg.corsOrigins,
   };
 }

@@ -59,6 +59,29 @@ function verifySignature(raw: Buffer, signature: string, secrets: string[], nowM
   return "signature does not match any configured webhook secret (pass the raw, unparsed request body)";
 }
 
+export type CheckedEvent =
+  | { ok: true; event: StripeEventEnvelope; normalized: NormalizeResult }
+  | { ok: false; problem: string; wrongMode: boolean; event: StripeEventEnvelope | null };
+
+/**
+ * What happens to an event's JSON once it is trusted (signature verified, or fetched from the Stripe API by the
+ * admin API's replayEvent): envelope validation, the mode check, then normalization against the pinned version.
+ */
+export function checkStripeEvent(json: unknown, acceptLivemode: boolean): CheckedEvent {
+  const envelope = stripeEventEnvelopeSchema.safeParse(json);
+  if (!envelope.success) {
+    const issue = envelope.error.issues[0];
+    return { ok: false, wrongMode: false, event: null, problem: `not a Stripe event: ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}` };
+  }
+  const event = envelope.data;
+  if (event.livemode !== acceptLivemode) {
+    const got = event.livemode ? "live-mode" : "test-mode";
+    const want = acceptLivemode ? "live" : "test";
+    return { ok: false, wrongMode: true, event, problem: `${got} event ${event.id} refused: this project accepts ${want}-mode events only` };
+  }
+  return { ok: true, event, normalized: normalizeEvent(event, STRIPE_API_VERSION) };
+}
+
 export async function handleStripeWebhook(req: WebhookRequest, deps: WebhookDeps): Promise<WebhookResponse> {
   if (req.method !== "POST") {
     return reject(405, `method ${req.method} not allowed; Stripe delivers with POST`);
@@ -85,20 +108,12 @@ export async function handleStripeWebhook(req: WebhookRequest, deps: WebhookDeps
   } catch {
     return reject(400, "body is not valid JSON");
   }
-  const envelope = stripeEventEnvelopeSchema.safeParse(json);
-  if (!envelope.success) {
-    const issue = envelope.error.issues[0];
-    return reject(400, `not a Stripe event: ${issue?.path.join(".") || "(root)"}: ${issue?.message ?? "invalid"}`);
+  const checked = checkStripeEvent(json, deps.acceptLivemode);
+  if (!checked.ok) {
+    if (checked.wrongMode && checked.event) log.webhookWrongMode(checked.event.id, checked.event.type, checked.event.livemode);
+    return reject(400, checked.problem);
   }
-  const event = envelope.data;
-  if (event.livemode !== deps.acceptLivemode) {
-    const got = event.livemode ? "live-mode" : "test-mode";
-    const want = deps.acceptLivemode ? "live" : "test";
-    log.webhookWrongMode(event.id, event.type, event.livemode);
-    return reject(400, `${got} event ${event.id} refused: this project accepts ${want}-mode events only`);
-  }
-
-  const normalized = normalizeEvent(event, STRIPE_API_VERSION);
+  const { event, normalized } = checked;
   try {
     const result = await deps.ingest(event, normalized);
     log.eventRecorded({

@@ -66,17 +66,45 @@ export async function releaseHeldEvent(db: Firestore, event: NormalizedEvent, ba
   return runIngest(db, base, { outcome: "normalized", event }, "release", options);
 }
 
+/** Ledger statuses a replay may overwrite: the event was never recorded, could not be applied, or is held. */
+export const REPLAYABLE_STATUSES: readonly (LedgerStatus | null)[] = [null, "failed", "needs_review"];
+
+/**
+ * Re-runs an event fetched again from Stripe (admin replayEvent) through the delivery transaction. Runs only
+ * when the ledger entry is absent, `failed` or `needs_review` (then its outcome is overwritten, and an open
+ * review item is resolved unless the event is held again); otherwise it changes nothing and answers the
+ * recorded status with `duplicate: true`.
+ */
+export async function ingestReplay(
+  db: Firestore,
+  envelope: StripeEventEnvelope,
+  normalized: NormalizeResult,
+  options: IngestOptions,
+): Promise<IngestResult & { previous: LedgerStatus | null }> {
+  let previous: LedgerStatus | null = null;
+  const result = await runIngest(db, ledgerBase(envelope), normalized, "replay", {
+    ...options,
+    onLedger: (status) => {
+      previous = status;
+    },
+  });
+  return { ...result, previous };
+}
+
 export type { LedgerBase };
+
+type IngestMode = "deliver" | "release" | "replay";
 
 async function runIngest(
   db: Firestore,
   base: LedgerBase,
   normalized: NormalizeResult,
-  mode: "deliver" | "release",
-  options: IngestOptions,
+  mode: IngestMode,
+  options: IngestOptions & { onLedger?: (status: LedgerStatus | null) => void },
 ): Promise<IngestResult> {
   const now = options.now ?? (() => new Date());
   const ledgerRef = db.collection(COL.stripeEvents).doc(base.eventId);
+  const reviewRef = db.collection(COL.reviewQueue).doc(base.eventId);
   let attempts = 0;
   return db.runTransaction(async (tx) => {
     attempts += 1;
@@ -88,34 +116,53 @@ async function runIngest(
     const objectsCol = db.collection(COL.stripeObjects);
     const linkIds = subject ? linkedObjectIds(subject) : [];
     const refs: DocumentReference[] = [ledgerRef];
+    // A replay resolves the event's review item only if there is one.
+    if (mode === "replay") refs.push(reviewRef);
     if (subject) {
       refs.push(objectsCol.doc(subject.objectId));
       for (const id of linkIds) refs.push(objectsCol.doc(id));
       if (customerId) refs.push(db.collection(COL.stripeCustomers).doc(customerId));
     }
-    const [ledgerSnap, ...snaps] = await tx.getAll(...refs);
+    const [ledgerSnap, ...fetched] = await tx.getAll(...refs);
+    const reviewSnap = mode === "replay" ? fetched[0] : undefined;
+    const snaps = mode === "replay" ? fetched.slice(1) : fetched;
     const existing = ledgerSnap?.exists ? (ledgerSnap.get("status") as LedgerStatus) : null;
+    options.onLedger?.(existing);
     if (mode === "deliver" && existing) {
       return { eventId: base.eventId, status: existing, duplicate: true, reason: null, attempts };
     }
     if (mode === "release" && existing !== "needs_review") {
       return { eventId: base.eventId, status: existing ?? "failed", duplicate: true, reason: null, attempts };
     }
+    if (mode === "replay" && !REPLAYABLE_STATUSES.includes(existing)) {
+      return { eventId: base.eventId, status: existing ?? "failed", duplicate: true, reason: ledgerSnap?.get("reason") ?? null, attempts };
+    }
+    /** The ledger entry: created on first sight, its outcome overwritten by a release or a replay. */
+    const writeLedger = (outcome: Record<string, unknown>) => {
+      if (!existing) tx.create(ledgerRef, { ...base, ...outcome, receivedAt: outcome.processedAt });
+      else if (mode === "replay") tx.update(ledgerRef, { ...base, ...outcome, replayedAt: outcome.processedAt });
+      else tx.update(ledgerRef, outcome);
+    };
+    /** A replay that moves a held event off needs_review closes its review item. */
+    const resolveReviewItem = (status: LedgerStatus) => {
+      if (mode === "replay" && existing === "needs_review" && status !== "needs_review" && reviewSnap?.exists && reviewSnap.get("status") === "open") {
+        tx.update(reviewRef, { status: "resolved", resolution: `replayed: ${status}`, updatedAt: at });
+      }
+    };
 
     if (!normalizedEvent || !subject) {
       const outcome = normalized.outcome === "normalized" ? null : normalized;
       const status: LedgerStatus = outcome?.outcome === "ignored" ? "ignored" : "failed";
-      tx.create(ledgerRef, {
-        ...base,
+      writeLedger({
         status,
         reason: outcome?.reason ?? null,
         uid: null,
         orderId: null,
         stripeCustomerId: null,
         jobIds: [],
-        receivedAt: at,
         processedAt: at,
       });
+      resolveReviewItem(status);
       await options.beforeCommit?.(tx);
       return { eventId: base.eventId, status, duplicate: false, reason: outcome?.reason ?? null, attempts };
     }
@@ -165,12 +212,7 @@ async function runIngest(
       jobIds,
       processedAt: at,
     };
-    if (mode === "deliver") {
-      tx.create(ledgerRef, { ...base, ...outcome, receivedAt: at });
-    } else {
-      tx.update(ledgerRef, outcome);
-    }
-    const reviewRef = db.collection(COL.reviewQueue).doc(base.eventId);
+    writeLedger(outcome);
     if (plan.review) {
       tx.set(reviewRef, {
         eventId: base.eventId,
@@ -189,6 +231,8 @@ async function runIngest(
       });
     } else if (mode === "release") {
       tx.update(reviewRef, { status: "resolved", resolution: `applied as ${plan.status}`, updatedAt: at });
+    } else {
+      resolveReviewItem(plan.status);
     }
     await options.beforeCommit?.(tx);
     return { eventId: base.eventId, status: plan.status, duplicate: false, reason: plan.reason, attempts };

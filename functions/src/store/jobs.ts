@@ -17,7 +17,8 @@ export interface JobDoc {
   idempotencyKey: string;
   reason: string | null;
   text?: string | null;
-  cause: { type: string; eventId?: string; eventType?: string; jobId?: string };
+  /** `auditId`: the admin API audit entry of the operation that planned the job. */
+  cause: { type: string; eventId?: string; eventType?: string; jobId?: string; auditId?: string };
   attempts: number;
   nextAttemptAt: Date | null;
   lastError: { message: string; httpStatus: number | null; vendorRequestId: string | null; at: Date } | null;
