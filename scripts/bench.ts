@@ -1,5 +1,5 @@
 /**
- * Ingest benchmark, run inside the emulators by `npm run bench`
+ * Ingest and sync benchmark, run inside the emulators by `npm run bench`
  * (= build, then `tsx scripts/emulators.ts exec "tsx scripts/bench.ts"`).
  *
  * 1. Webhook: signed Stripe deliveries POSTed to the functions emulator, a realistic mix (subscription
@@ -7,28 +7,38 @@
  *    events are sent in order, one at a time; parallelism is across customers. Rounds at concurrency 1, 8, 32,
  *    fresh ids each round. Per round: ack latency p50/p95/p99, events/s, commits per event, transaction attempts,
  *    non-200s, and a ledger count read back from Firestore (one stripeEvents doc per distinct event).
+ *    Background triggers are off meanwhile (emulator hub switch), so the sync queue does not run underneath.
  * 2. Bare transaction: the same chains against the same Firestore emulator straight from firebase-admin, each
- *    delivery replaced by a transaction of the ingest's shape (get; getAll of 3; getAll of 2; 9 writes) with no
- *    logic, using payloads copied from documents the webhook just wrote. Duplicates map to the read-only shape
- *    (get + empty commit), as in the webhook. Gives the ratio webhook / bare.
+ *    delivery replaced by a transaction of the ingest's shape (getAll of 4 incl. the ledger; getAll of 2; 9 writes)
+ *    with no logic, using payloads copied from documents the webhook just wrote. Duplicates map to the read-only
+ *    shape (getAll of 4 + empty commit), as in the webhook. Gives the ratio webhook / bare.
+ * 3. Sync lag (triggers on again): (a) customer.created with the uid in metadata, until the contact with
+ *    opsync_uid = uid is found on the local HubSpot; (b) an order paid then disputed, until orders/{id}.tickets has
+ *    an entry and the ticket exists on the local HubSpot. Closed loop, BENCH_SYNC_CONCURRENCY items in flight;
+ *    each wait times out after 60 s. Also the job's dispatch delay (firstAttemptAt - createdAt) and a summary
+ *    of every job the section wrote.
  *
  * Not measured: cold starts. The functions emulator runs one Node worker process per in-flight request and
  * spawns workers on demand; a warm-up (10 mixed events, then before each round at c > 1 simultaneous bursts
  * growing to c+c/4+1 events until the pool stops growing) makes sure the pool is spawned and warm when the clock runs.
  * Worker spawns during a round and machine CPU use are read from /proc and printed with the numbers.
  *
- * Env: BENCH_EVENTS (deliveries per round, default 300), BENCH_CONCURRENCY (default "1,8,32").
- * Prints a table to stdout; writes no files. Exits 1 if any delivery was not answered 200 (or the ledger count
- * does not match the distinct events sent).
+ * Env: BENCH_EVENTS (deliveries per round, default 300), BENCH_CONCURRENCY (default "1,8,32"), BENCH_SYNC_EVENTS
+ * (contacts, default 30), BENCH_SYNC_ORDERS (disputed orders, default 10), BENCH_SYNC_CONCURRENCY (default 4).
+ * The sync section needs the local HubSpot stand-in (HUBSPOT_BASE_URL=http://127.0.0.1:4610, HELPDESK=hubspot)
+ * and is skipped otherwise. Prints tables to stdout; writes no files. Exits 1 if any delivery was not answered 200,
+ * the ledger count does not match the distinct events sent, a sync wait timed out, or sync jobs stay open.
  */
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { cpus } from "node:os";
 import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { deleteApp, initializeApp } from "firebase-admin/app";
-import { getFirestore, type DocumentData, type Firestore } from "firebase-admin/firestore";
+import { getFirestore, Timestamp, type DocumentData, type Firestore } from "firebase-admin/firestore";
 import {
   checkoutSession,
+  customer,
+  dispute,
   invoice,
   paymentIntent,
   price,
@@ -38,7 +48,7 @@ import {
   uniq,
   type FixtureEvent,
 } from "../test/support/stripeFixtures";
-import { readLocalWebhookSecret } from "./lib/localSecret";
+import { ensureLocalSecrets, localParams, readLocalWebhookSecret } from "./lib/localSecret";
 
 const PROJECT_ID = "demo-opsync";
 const DEFAULT_URL = `http://127.0.0.1:5001/${PROJECT_ID}/us-central1/stripeWebhook`;
@@ -334,9 +344,18 @@ interface Sample {
   error: string | null;
 }
 
-async function post(url: string, secret: string, delivery: Delivery, timeoutMs: number): Promise<Sample> {
-  // Signed at send time (Stripe signs each attempt); signing is outside the timed span.
-  const { body, signature } = signedDelivery(delivery.event, secret);
+interface Posted {
+  ms: number;
+  httpStatus: number;
+  ack: WebhookAck | null;
+  error: string | null;
+  /** Wall clock (Date.now()) when the whole response had arrived: compared with Firestore and vendor timestamps. */
+  doneAt: number;
+}
+
+/** One signed delivery of any event. Signed at send time (Stripe signs each attempt), outside the timed span. */
+async function postEvent(url: string, secret: string, event: object, timeoutMs: number): Promise<Posted> {
+  const { body, signature } = signedDelivery(event, secret);
   const started = performance.now();
   try {
     const res = await fetch(url, {
@@ -347,6 +366,7 @@ async function post(url: string, secret: string, delivery: Delivery, timeoutMs: 
     });
     const text = await res.text();
     const ms = performance.now() - started;
+    const doneAt = Date.now();
     let parsed: unknown = null;
     try {
       parsed = JSON.parse(text);
@@ -355,12 +375,17 @@ async function post(url: string, secret: string, delivery: Delivery, timeoutMs: 
     }
     const ack = res.status === 200 && isAck(parsed) ? parsed : null;
     const error = ack ? null : `HTTP ${res.status}: ${text.slice(0, 300)}`;
-    return { ms, httpStatus: res.status, delivery, ack, error };
+    return { ms, httpStatus: res.status, ack, error, doneAt };
   } catch (err) {
     const ms = performance.now() - started;
     const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
-    return { ms, httpStatus: 0, delivery, ack: null, error: message };
+    return { ms, httpStatus: 0, ack: null, error: message, doneAt: Date.now() };
   }
+}
+
+async function post(url: string, secret: string, delivery: Delivery, timeoutMs: number): Promise<Sample> {
+  const { ms, httpStatus, ack, error } = await postEvent(url, secret, delivery.event, timeoutMs);
+  return { ms, httpStatus, delivery, ack, error };
 }
 
 /**
@@ -683,14 +708,14 @@ async function bareTransaction(db: Firestore, op: BareOp, t: Templates): Promise
   await db.runTransaction(async (tx) => {
     attempts += 1;
     const now = new Date();
-    await tx.get(ledgerRef);
-    if (op.readOnly) return; // a duplicate: the ledger read, then an empty commit
     const objectA = db.collection(BARE("stripeObjects")).doc(op.ids.objectA);
     const objectB = db.collection(BARE("stripeObjects")).doc(op.ids.objectB);
     const mapping = db.collection(BARE("stripeCustomers")).doc(op.ids.cus);
+    // The ingest's first read: the ledger entry together with the object, its link and the mapping.
+    await tx.getAll(ledgerRef, objectA, objectB, mapping);
+    if (op.readOnly) return; // a duplicate: that one read, then an empty commit
     const customer = db.collection(BARE("customers")).doc(op.ids.uid);
     const billing = db.doc(`${BARE("customers")}/${op.ids.uid}/private/billing`);
-    await tx.getAll(objectA, objectB, mapping);
     await tx.getAll(customer, billing);
     tx.create(ledgerRef, { ...t.ledger, eventId, receivedAt: now, processedAt: now });
     tx.set(customer, { ...t.customer, uid: op.ids.uid, updatedAt: now }, { merge: true });
@@ -753,6 +778,363 @@ async function runBare(db: Firestore, chains: BareOp[][], concurrency: number, t
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// Sync lag: Stripe event -> sync job -> onSyncJobWritten -> Cloud Tasks emulator -> runSyncJob -> local HubSpot.
+
+/**
+ * Background triggers (every Firestore and Auth trigger: onSyncJobWritten, onStripeCustomerMapped,
+ * onCustomerUpdated, ...) are switched off through the emulator hub during the webhook and bare rounds. Otherwise
+ * every job those rounds write would be dispatched and run against the local vendors while later rounds are
+ * timed, and the webhook numbers would not be comparable with runs from before the sync queue existed. HTTP and
+ * task-queue functions are not affected. Jobs written while the triggers are off stay `pending`: no sweeper runs
+ * on the emulators (no Pub/Sub emulator for the schedule), so they are never dispatched.
+ */
+async function setBackgroundTriggers(enabled: boolean): Promise<void> {
+  const hub = process.env.FIREBASE_EMULATOR_HUB ?? "127.0.0.1:4400";
+  const res = await fetch(`http://${hub}/functions/${enabled ? "enable" : "disable"}BackgroundTriggers`, {
+    method: "PUT",
+    signal: AbortSignal.timeout(120_000),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`emulator hub: ${enabled ? "enabling" : "disabling"} background triggers answered ${res.status}: ${text.slice(0, 200)}`);
+}
+
+const SYNC_WAIT_MS = 60_000;
+const SYNC_SETTLE_MS = 180_000;
+const POLL_MS = 100;
+/** HubSpot's search takes at most 5 filterGroups (ORed) per request. */
+const SEARCH_GROUPS = 5;
+const LOCAL_HUBSPOT = "http://127.0.0.1:4610";
+
+interface VendorObject {
+  id: string;
+  properties: Record<string, string | null>;
+  createdAt: string;
+}
+
+function isVendorObject(value: unknown): value is VendorObject {
+  if (!value || typeof value !== "object") return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.id === "string" && typeof v.createdAt === "string" && typeof v.properties === "object" && v.properties !== null;
+}
+
+/** The bench's own calls to the local HubSpot. They count against the portal's rate limit (190 / 10 s) like the sink's. */
+class HubspotProbe {
+  requests = 0;
+  rateLimited = 0;
+  failures = 0;
+  minRemaining = Infinity;
+
+  constructor(
+    readonly baseUrl: string,
+    private readonly token: string,
+  ) {}
+
+  private async call(method: string, path: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+    this.requests += 1;
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${this.token}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const remaining = res.headers.get("x-hubspot-ratelimit-remaining");
+    if (remaining !== null && Number.isFinite(Number(remaining))) this.minRemaining = Math.min(this.minRemaining, Number(remaining));
+    if (res.status === 429) this.rateLimited += 1;
+    else if (res.status >= 400 && res.status !== 404) this.failures += 1;
+    const text = await res.text();
+    let json: unknown = null;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      // not JSON: the status says enough
+    }
+    return { status: res.status, json };
+  }
+
+  /** Contacts whose opsync_uid is one of `uids`: one search per 5 uids. */
+  async contactsByUid(uids: string[]): Promise<Map<string, VendorObject>> {
+    const found = new Map<string, VendorObject>();
+    for (let i = 0; i < uids.length; i += SEARCH_GROUPS) {
+      const chunk = uids.slice(i, i + SEARCH_GROUPS);
+      const { status, json } = await this.call("POST", "/crm/v3/objects/contacts/search", {
+        filterGroups: chunk.map((uid) => ({ filters: [{ propertyName: "opsync_uid", operator: "EQ", value: uid }] })),
+        properties: ["opsync_uid"],
+        limit: 100,
+      });
+      if (status !== 200) continue;
+      const results = json && typeof json === "object" ? (json as { results?: unknown }).results : null;
+      for (const r of Array.isArray(results) ? results : []) {
+        if (!isVendorObject(r)) continue;
+        const uid = r.properties.opsync_uid;
+        if (uid) found.set(uid, r);
+      }
+    }
+    return found;
+  }
+
+  async ticket(id: string): Promise<VendorObject | null> {
+    const { status, json } = await this.call("GET", `/crm/v3/objects/tickets/${encodeURIComponent(id)}`);
+    return status === 200 && isVendorObject(json) ? json : null;
+  }
+}
+
+/**
+ * Waits for many keys with one poll loop: every POLL_MS a single batched `check` of all keys still pending, so
+ * the bench's own load (and its share of the vendor's rate limit) does not grow with the number of waits.
+ */
+class Poller<T> {
+  private readonly pending = new Map<string, { since: number; resolve: (r: { value: T; seenAt: number } | null) => void }>();
+  private running = false;
+  errors = 0;
+  firstError: string | null = null;
+
+  constructor(private readonly check: (keys: string[]) => Promise<Map<string, T>>) {}
+
+  /** The value and the wall-clock time it was first seen, or null once SYNC_WAIT_MS have passed since `since`. */
+  wait(key: string, since: number): Promise<{ value: T; seenAt: number } | null> {
+    const done = new Promise<{ value: T; seenAt: number } | null>((resolve) => this.pending.set(key, { since, resolve }));
+    if (!this.running) void this.loop();
+    return done;
+  }
+
+  private async loop(): Promise<void> {
+    this.running = true;
+    while (this.pending.size) {
+      const started = Date.now();
+      let found = new Map<string, T>();
+      try {
+        found = await this.check([...this.pending.keys()]);
+      } catch (err) {
+        this.errors += 1;
+        this.firstError ??= err instanceof Error ? err.message : String(err);
+      }
+      const seenAt = Date.now();
+      for (const [key, p] of [...this.pending]) {
+        const value = found.get(key);
+        if (value !== undefined) p.resolve({ value, seenAt });
+        else if (seenAt - p.since > SYNC_WAIT_MS) p.resolve(null);
+        else continue;
+        this.pending.delete(key);
+      }
+      await sleep(Math.max(0, POLL_MS - (Date.now() - started)));
+    }
+    this.running = false;
+  }
+}
+
+const millis = (v: unknown): number => (v instanceof Timestamp ? v.toMillis() : NaN);
+
+interface JobTimes {
+  jobId: string;
+  status: string;
+  attempts: number;
+  createdAt: number;
+  firstAttemptAt: number;
+  completedAt: number;
+}
+
+/** The job of `kind` that `eventId` wrote (its id from the event's ledger entry). */
+async function jobOfEvent(db: Firestore, eventId: string, kind: string): Promise<JobTimes | null> {
+  const ledger = await db.collection("stripeEvents").doc(eventId).get();
+  const ids = (ledger.get("jobIds") as string[] | undefined) ?? [];
+  const id = ids.find((j) => j.includes(`.${kind}.`));
+  if (!id) return null;
+  const snap = await db.collection("syncJobs").doc(id).get();
+  if (!snap.exists) return null;
+  return {
+    jobId: id,
+    status: String(snap.get("status")),
+    attempts: Number(snap.get("attempts") ?? 0),
+    createdAt: millis(snap.get("createdAt")),
+    firstAttemptAt: millis(snap.get("firstAttemptAt")),
+    completedAt: millis(snap.get("completedAt")),
+  };
+}
+
+interface LagSample {
+  /** The event whose job is measured (customer.created, or the dispute). */
+  eventId: string;
+  /** Its delivery was answered 200 (wall clock). */
+  ackAt: number;
+  /** First seen by the bench's poll (null: not within SYNC_WAIT_MS). */
+  seenAt: number | null;
+  /** The vendor object's own createdAt: when it became visible at the vendor (same machine, same clock). */
+  vendorAt: number | null;
+  job: JobTimes | null;
+}
+
+interface LagRun {
+  samples: LagSample[];
+  errors: string[];
+  wallMs: number;
+  cpu: number;
+  spawned: Record<string, number>;
+}
+
+/** `n` items, at most `concurrency` in flight; an item delivers its events, then waits for the result. */
+async function runLag(n: number, concurrency: number, watch: WorkerWatch, item: (i: number) => Promise<LagSample | string>): Promise<LagRun> {
+  const samples: LagSample[] = [];
+  const errors: string[] = [];
+  const before = watch.spawned();
+  const cpu0 = cpuTimes();
+  const wallMs = await runChains(
+    Array.from({ length: n }, (_, i) => [i]),
+    concurrency,
+    async (i) => {
+      const r = await item(i);
+      if (typeof r === "string") errors.push(r);
+      else samples.push(r);
+    },
+  );
+  const cpu = cpuBusy(cpu0, cpuTimes());
+  const after = watch.spawned();
+  const spawned: Record<string, number> = {};
+  for (const t of Object.keys(after)) if (spawnedSince(before, after, t)) spawned[t] = spawnedSince(before, after, t);
+  return { samples, errors, wallMs, cpu, spawned };
+}
+
+/** Jobs created since `since` (this section's), by state; waits until none is pending, running or retrying. */
+async function settleJobs(db: Firestore, since: Date, maxMs: number): Promise<{ open: number; docs: DocumentData[]; waitedMs: number }> {
+  const started = Date.now();
+  for (;;) {
+    const snap = await db.collection("syncJobs").where("createdAt", ">=", since).get();
+    const docs = snap.docs.map((d) => d.data());
+    const open = docs.filter((d) => ["pending", "running", "retrying"].includes(String(d.status))).length;
+    if (open === 0 || Date.now() - started > maxMs) return { open, docs, waitedMs: Date.now() - started };
+    await sleep(500);
+  }
+}
+
+interface SyncSection {
+  contacts: LagRun;
+  tickets: LagRun;
+  concurrency: number;
+  warm: { contacts: LagRun; tickets: LagRun };
+  jobs: DocumentData[];
+  openAfterSettle: number;
+  settleMs: number;
+  alerts: DocumentData[];
+  probe: HubspotProbe;
+  pollErrors: string[];
+}
+
+async function syncSection(
+  db: Firestore,
+  url: string,
+  secret: string,
+  watch: WorkerWatch,
+  opts: { contacts: number; orders: number; concurrency: number; hubspot: HubspotProbe },
+  out: (line?: string) => void,
+): Promise<SyncSection> {
+  const { hubspot } = opts;
+  const contactsPoll = new Poller<VendorObject>((uids) => hubspot.contactsByUid(uids));
+  const ordersPoll = new Poller<string>(async (orderIds) => {
+    const snaps = await db.getAll(...orderIds.map((id) => db.collection("orders").doc(id)));
+    const found = new Map<string, string>();
+    for (const s of snaps) {
+      const tickets = (s.get("tickets") ?? {}) as Record<string, { ticketId?: unknown }>;
+      const first = Object.values(tickets).find((t) => typeof t.ticketId === "string");
+      if (first && typeof first.ticketId === "string") found.set(s.id, first.ticketId);
+    }
+    return found;
+  });
+
+  /** (a) customer.created with the uid in metadata -> crm.contact.upsert -> contact with opsync_uid = uid. */
+  const contactItem = (uids: string[]) => async (i: number): Promise<LagSample | string> => {
+    const uid = uids[i] ?? uniq("user");
+    const event = stripeEvent("customer.created", customer({ id: uniq("cus"), uid, email: `${uid}@example.com`, name: "Bench Subscriber" }));
+    const r = await postEvent(url, secret, event, REQUEST_TIMEOUT_MS);
+    if (!r.ack) return `customer.created ${event.id}: ${r.error ?? "no ack"}`;
+    const seen = await contactsPoll.wait(uid, r.doneAt);
+    return { eventId: event.id, ackAt: r.doneAt, seenAt: seen?.seenAt ?? null, vendorAt: seen ? Date.parse(seen.value.createdAt) : null, job: null };
+  };
+
+  /** (b) an order paid, then disputed -> helpdesk.ticket.create -> orders/{id}.tickets entry + HubSpot ticket. */
+  const ticketItem = async (): Promise<LagSample | string> => {
+    const meta = { orderId: uniq("ord"), buyerUid: uniq("buyer"), sellerUid: uniq("seller") };
+    const pi = uniq("pi");
+    const paid = stripeEvent("payment_intent.succeeded", paymentIntent({ id: pi, status: "succeeded", amount: 5000, metadata: meta }));
+    const p1 = await postEvent(url, secret, paid, REQUEST_TIMEOUT_MS);
+    if (!p1.ack) return `payment_intent.succeeded ${paid.id}: ${p1.error ?? "no ack"}`;
+    const disputed = stripeEvent("charge.dispute.created", dispute({ id: uniq("dp"), charge: uniq("ch"), paymentIntent: pi, amount: 5000, status: "needs_response" }));
+    const p2 = await postEvent(url, secret, disputed, REQUEST_TIMEOUT_MS);
+    if (!p2.ack) return `charge.dispute.created ${disputed.id}: ${p2.error ?? "no ack"}`;
+    const entry = await ordersPoll.wait(meta.orderId, p2.doneAt);
+    let vendor: VendorObject | null = null;
+    let seenAt: number | null = null;
+    // The ticket id is written back after HubSpot answered, so the ticket should already be there.
+    while (entry && !vendor && Date.now() - p2.doneAt <= SYNC_WAIT_MS) {
+      vendor = await hubspot.ticket(entry.value);
+      if (vendor) seenAt = Date.now();
+      else await sleep(POLL_MS);
+    }
+    return { eventId: disputed.id, ackAt: p2.doneAt, seenAt, vendorAt: vendor ? Date.parse(vendor.createdAt) : null, job: null };
+  };
+
+  const c = opts.concurrency;
+  const sectionStart = new Date();
+  // No Auth users for these uids: creating one fires onUserCreated, which writes the customer and a contact job
+  // itself, so the contact would exist before the event. customer.created changes no entitlements and writes no
+  // claims job (the job summary below lists every kind written), so no claims job can go dead for a missing user.
+  const uids = Array.from({ length: opts.contacts + 2 * c }, () => uniq("user"));
+
+  // Warm-up at the same concurrency (not measured): spawns the trigger and task workers, opens their channels.
+  const warmUids = uids.slice(opts.contacts);
+  const warmOrders = opts.orders ? Math.min(c, opts.orders) : 0;
+  const warmContacts = await runLag(warmUids.length, c, watch, contactItem(warmUids));
+  const warmTickets = await runLag(warmOrders, c, watch, ticketItem);
+  const warmSettle = await settleJobs(db, sectionStart, SYNC_SETTLE_MS);
+  out(
+    `[bench] sync warm-up: ${warmUids.length} contacts + ${warmOrders} disputes at c=${c}, ` +
+      `${warmContacts.errors.length + warmTickets.errors.length} errors, ` +
+      `${[...warmContacts.samples, ...warmTickets.samples].filter((s) => s.seenAt === null).length} timeouts; ` +
+      `queue idle after ${f1(warmSettle.waitedMs / 1000)} s${warmSettle.open ? ` (${warmSettle.open} still open)` : ""}, workers ${JSON.stringify(watch.spawned())}`,
+  );
+
+  const since = new Date();
+  const alertsBefore = new Set((await db.collection("alerts").get()).docs.map((d) => d.id));
+  const contacts = await runLag(opts.contacts, c, watch, contactItem(uids.slice(0, opts.contacts)));
+  out(`[bench] sync lag contacts: ${opts.contacts} at c=${c} in ${f0(contacts.wallMs)} ms, ${contacts.errors.length} errors, spawned ${JSON.stringify(contacts.spawned)}`);
+  await settleJobs(db, since, SYNC_SETTLE_MS);
+  const tickets = await runLag(opts.orders, c, watch, ticketItem);
+  out(`[bench] sync lag tickets: ${opts.orders} at c=${c} in ${f0(tickets.wallMs)} ms, ${tickets.errors.length} errors, spawned ${JSON.stringify(tickets.spawned)}`);
+  const settled = await settleJobs(db, since, SYNC_SETTLE_MS);
+
+  for (const s of contacts.samples) s.job = await jobOfEvent(db, s.eventId, "crm.contact.upsert");
+  for (const s of tickets.samples) s.job = await jobOfEvent(db, s.eventId, "helpdesk.ticket.create");
+  const alerts = (await db.collection("alerts").get()).docs.filter((d) => !alertsBefore.has(d.id)).map((d) => d.data());
+  const pollErrors = [contactsPoll, ordersPoll].filter((p) => p.errors).map((p) => `${p.errors} poll errors, first: ${p.firstError ?? "?"}`);
+  return {
+    contacts,
+    tickets,
+    concurrency: c,
+    warm: { contacts: warmContacts, tickets: warmTickets },
+    jobs: settled.docs,
+    openAfterSettle: settled.open,
+    settleMs: settled.waitedMs,
+    alerts,
+    probe: hubspot,
+    pollErrors,
+  };
+}
+
+/** Lag table rows: from the delivery's 200 to (seen by the poll | visible at the vendor), and the job's own times. */
+function lagRows(run: LagRun): { seen: Latency; vendor: Latency; dispatch: Latency; toVendorFromAttempt: Latency; writeBack: Latency; timeouts: number } {
+  const ok = run.samples.filter((s) => s.seenAt !== null);
+  const jobs = run.samples.map((s) => s.job).filter((j): j is JobTimes => j !== null);
+  const diff = (xs: Array<[number | null | undefined, number | null | undefined]>) =>
+    latency(xs.map(([a, b]) => (a ?? NaN) - (b ?? NaN)).filter((v) => Number.isFinite(v)));
+  return {
+    seen: diff(ok.map((s) => [s.seenAt, s.ackAt])),
+    vendor: diff(ok.map((s) => [s.vendorAt, s.ackAt])),
+    dispatch: diff(jobs.map((j) => [j.firstAttemptAt, j.createdAt])),
+    toVendorFromAttempt: diff(run.samples.map((s) => [s.vendorAt, s.job?.firstAttemptAt])),
+    writeBack: diff(run.samples.map((s) => [s.job?.completedAt, s.vendorAt])),
+    timeouts: run.samples.length - ok.length,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Output
 
 const f0 = (n: number) => (Number.isFinite(n) ? n.toFixed(0) : "-");
@@ -765,6 +1147,107 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), ...rows.map(line)].join("\n");
 }
 
+/** Prints the sync-lag tables; returns true if the section failed (timeouts, non-200s, jobs still open). */
+function reportSync(sync: SyncSection, out: (line?: string) => void): boolean {
+  const c = sync.concurrency;
+  const a = lagRows(sync.contacts);
+  const b = lagRows(sync.tickets);
+  out("");
+  out("SYNC LAG  Stripe event -> job -> onSyncJobWritten -> Cloud Tasks emulator -> runSyncJob -> local HubSpot (ms, from the delivery's 200)");
+  out(`  ${c} items in flight: each delivers, waits for its result (timeout ${SYNC_WAIT_MS / 1000} s), then the next starts. Polls every ${POLL_MS} ms.`);
+  out("  contact = customer.created (metadata uid) until the contact with opsync_uid = uid is found by POST /crm/v3/objects/contacts/search");
+  out("  ticket  = payment_intent.succeeded, then charge.dispute.created; from the dispute's 200 until orders/{id}.tickets has an entry");
+  out("            and GET /crm/v3/objects/tickets/{ticketId} answers 200");
+  out(
+    table(
+      ["path", "n", "timeouts", "seen p50", "p95", "max", "vendor p50", "p95", "max", "dispatch p50", "p95", "max", "attempt->vendor p50", "vendor->done p50"],
+      [
+        ["contact", sync.contacts.samples.length, a],
+        ["ticket", sync.tickets.samples.length, b],
+      ].map(([name, n, r]) => {
+        const x = r as ReturnType<typeof lagRows>;
+        return [
+          String(name),
+          String(n),
+          String(x.timeouts),
+          f0(x.seen.p50),
+          f0(x.seen.p95),
+          f0(x.seen.max),
+          f0(x.vendor.p50),
+          f0(x.vendor.p95),
+          f0(x.vendor.max),
+          f0(x.dispatch.p50),
+          f0(x.dispatch.p95),
+          f0(x.dispatch.max),
+          f0(x.toVendorFromAttempt.p50),
+          f0(x.writeBack.p50),
+        ];
+      }),
+    ),
+  );
+  out("  seen = the bench's poll found it (includes up to one poll interval). vendor = the stand-in's own createdAt of the object.");
+  out("  dispatch = job firstAttemptAt - createdAt (createdAt is inside the ingest transaction, before the 200). attempt->vendor =");
+  out("  from the claim to the object's createdAt (runner reads + vendor calls). vendor->done = to the job's completedAt (write-back).");
+  const slow = (run: LagRun) => run.samples.filter((s) => s.job && s.job.firstAttemptAt - s.job.createdAt > 1000).length;
+  out(
+    `  target "first attempt within 1 s": contact dispatch p95 ${f0(a.dispatch.p95)} ms (${slow(sync.contacts)}/${sync.contacts.samples.length} over 1 s), ` +
+      `ticket dispatch p95 ${f0(b.dispatch.p95)} ms (${slow(sync.tickets)}/${sync.tickets.samples.length} over 1 s)`,
+  );
+  for (const [name, run] of [["contact", sync.contacts], ["ticket", sync.tickets]] as const) {
+    const attempts = run.samples.map((s) => s.job?.attempts ?? 0);
+    out(
+      `  ${name}: ${run.samples.length} in ${f1(run.wallMs / 1000)} s, cpu ${f0(run.cpu)}%, workers spawned ${JSON.stringify(run.spawned)}, ` +
+        `measured job attempts max ${Math.max(0, ...attempts)}`,
+    );
+  }
+
+  // Every job the measured part wrote (follow-up notifications included), by kind and final state.
+  const byKind = new Map<string, { n: number; states: Record<string, number>; retried: number; errors: Record<string, number> }>();
+  for (const j of sync.jobs) {
+    const k = String(j.kind);
+    const e = byKind.get(k) ?? { n: 0, states: {}, retried: 0, errors: {} };
+    e.n += 1;
+    e.states[String(j.status)] = (e.states[String(j.status)] ?? 0) + 1;
+    if (Number(j.attempts ?? 0) > 1) e.retried += 1;
+    const err = j.lastError as { httpStatus?: number | null; message?: string } | null | undefined;
+    if (err) {
+      const key = err.httpStatus ? `HTTP ${err.httpStatus}` : (err.message ?? "?").slice(0, 60);
+      e.errors[key] = (e.errors[key] ?? 0) + 1;
+    }
+    byKind.set(k, e);
+  }
+  out(`  jobs written by the measured part: ${sync.jobs.length}; queue idle ${f1(sync.settleMs / 1000)} s after the last ticket${sync.openAfterSettle ? ` (${sync.openAfterSettle} STILL OPEN)` : ""}`);
+  for (const [k, e] of [...byKind].sort()) {
+    const states = Object.entries(e.states).map(([s, n]) => `${s} ${n}`).join(", ");
+    const errors = Object.entries(e.errors).map(([s, n]) => `${s} x${n}`).join(", ");
+    out(`    ${k}: ${e.n} (${states}), ${e.retried} needed >1 attempt${errors ? `; last errors: ${errors}` : ""}`);
+  }
+  out(`  alerts opened: ${sync.alerts.length}${sync.alerts.length ? ` (${sync.alerts.slice(0, 3).map((al) => `${String(al.kind)}: ${String(al.reason)}`).join("; ")})` : ""}`);
+  out(
+    `  bench's own HubSpot calls: ${sync.probe.requests}, ${sync.probe.rateLimited} answered 429, ${sync.probe.failures} other errors, ` +
+      `lowest x-hubspot-ratelimit-remaining ${Number.isFinite(sync.probe.minRemaining) ? sync.probe.minRemaining : "-"} of 190`,
+  );
+  for (const e of sync.pollErrors) out(`  ${e}`);
+
+  const timeouts = a.timeouts + b.timeouts;
+  const errors = [...sync.contacts.errors, ...sync.tickets.errors, ...sync.warm.contacts.errors, ...sync.warm.tickets.errors];
+  const warmTimeouts = [...sync.warm.contacts.samples, ...sync.warm.tickets.samples].filter((s) => s.seenAt === null).length;
+  let failed = false;
+  if (timeouts || warmTimeouts) {
+    failed = true;
+    out(`FAIL: ${timeouts} sync waits (+${warmTimeouts} in the warm-up) timed out after ${SYNC_WAIT_MS / 1000} s`);
+  }
+  if (errors.length) {
+    failed = true;
+    out(`FAIL: ${errors.length} sync-section deliveries not answered 200: ${errors.slice(0, 3).join(" | ")}`);
+  }
+  if (sync.openAfterSettle) {
+    failed = true;
+    out(`FAIL: ${sync.openAfterSettle} jobs still pending/running/retrying ${SYNC_SETTLE_MS / 1000} s after the last ticket`);
+  }
+  return failed;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 
 async function main(): Promise<number> {
@@ -775,6 +1258,21 @@ async function main(): Promise<number> {
   if (!firestoreHost) throw new Error("FIRESTORE_EMULATOR_HOST is not set: run through `npm run bench`");
   const secret = readLocalWebhookSecret();
   if (!secret) throw new Error("no local webhook secret in functions/.secret.local: run through `npm run bench`");
+  const syncContacts = intEnv("BENCH_SYNC_EVENTS", 30, 0);
+  const syncOrders = intEnv("BENCH_SYNC_ORDERS", 10, 0);
+  const syncConcurrency = intEnv("BENCH_SYNC_CONCURRENCY", 4, 1);
+  const params = localParams();
+  // The sync section polls the local HubSpot stand-in; a developer pointed at the real HubSpot skips it.
+  const syncSkip =
+    syncContacts + syncOrders === 0
+      ? "BENCH_SYNC_EVENTS=0 and BENCH_SYNC_ORDERS=0"
+      : params.get("HUBSPOT_BASE_URL") !== LOCAL_HUBSPOT
+        ? `HUBSPOT_BASE_URL is ${params.get("HUBSPOT_BASE_URL") ?? "unset"}, not the local stand-in ${LOCAL_HUBSPOT}`
+        : (params.get("HELPDESK") ?? "hubspot") !== "hubspot" && syncOrders > 0
+          ? `HELPDESK=${params.get("HELPDESK") ?? ""}: tickets would not go to HubSpot (set BENCH_SYNC_ORDERS=0)`
+          : null;
+  const hubspotToken = ensureLocalSecrets({}).get("HUBSPOT_TOKEN") ?? "";
+  if (!syncSkip && !hubspotToken) throw new Error("no HUBSPOT_TOKEN in functions/.secret.local: run through `npm run bench`");
 
   const app = initializeApp({ projectId: PROJECT_ID }, "bench");
   const db = getFirestore(app);
@@ -783,8 +1281,13 @@ async function main(): Promise<number> {
   const watch = new WorkerWatch();
   watch.start();
 
+  let triggersOff = false;
+
   try {
     out(`\n[bench] webhook ${url}  firestore ${firestoreHost}`);
+    await setBackgroundTriggers(false);
+    triggersOff = true;
+    out("[bench] background triggers off for the webhook and bare rounds (emulator hub); their jobs stay pending");
     // Warm-up: the first request spawns a functions worker and loads the code; the first mapping wakes the
     // onStripeCustomerMapped worker. Not measured.
     const warm = buildWorkload("warm", 10, 1);
@@ -846,6 +1349,27 @@ async function main(): Promise<number> {
       out(`[bench] bare c=${c}: ${chains.flat().length} transactions, ${b.errors} errors, CPU ${f0(b.cpu)}% of all cores`);
     }
 
+    // Sync lag: background triggers back on (this reloads the functions emulator's triggers and workers).
+    let sync: SyncSection | null = null;
+    if (syncSkip) {
+      out(`[bench] sync lag skipped: ${syncSkip}`);
+    } else {
+      const parked = (await db.collection("syncJobs").where("status", "==", "pending").count().get()).data().count;
+      out(`[bench] ${parked} sync jobs written by the rounds above stay pending (never dispatched)`);
+      const t0 = performance.now();
+      await setBackgroundTriggers(true);
+      triggersOff = false;
+      out(`[bench] background triggers on again in ${f0(performance.now() - t0)} ms`);
+      sync = await syncSection(
+        db,
+        url,
+        secret,
+        watch,
+        { contacts: syncContacts, orders: syncOrders, concurrency: syncConcurrency, hubspot: new HubspotProbe(LOCAL_HUBSPOT, hubspotToken) },
+        out,
+      );
+    }
+
     // -------- report --------
     const wl = first.workload;
     out("");
@@ -896,7 +1420,7 @@ async function main(): Promise<number> {
     out("  started during the round (stripeWebhook / onStripeCustomerMapped), i.e. cold starts inside the measurement.");
     out(`  cpu% = whole machine (${cpus().length} cores, other processes included) busy during the round, /proc/stat.`);
     out("");
-    out("BARE TRANSACTION  firebase-admin (bench process) -> Firestore emulator; get + getAll(3) + getAll(2) + 9 writes, no logic");
+    out("BARE TRANSACTION  firebase-admin (bench process) -> Firestore emulator; getAll(4) + getAll(2) + 9 writes, no logic");
     out(
       `  payload bytes (JSON, copied from webhook-written docs): ledger ${approxBytes(templates.ledger)}, customer ${approxBytes(templates.customer)}, ` +
         `billing ${approxBytes(templates.billing)}, mapping ${approxBytes(templates.mapping)}, object ${approxBytes(templates.object)}, ` +
@@ -924,6 +1448,7 @@ async function main(): Promise<number> {
       ),
     );
     for (const b of bare) if (b.firstError) out(`  c=${b.concurrency} first bare error: ${b.firstError}`);
+    if (sync && reportSync(sync, out)) failed = true;
 
     const non200 = webhook.reduce((n, r) => n + r.non200, 0);
     const ledgerOff = webhook.filter((r) => r.ledgerDocs !== r.workload.distinctEvents);
@@ -940,6 +1465,7 @@ async function main(): Promise<number> {
     out("=".repeat(100));
   } finally {
     watch.stop();
+    if (triggersOff) await setBackgroundTriggers(true).catch(() => undefined);
     await deleteApp(app);
   }
   return failed ? 1 : 0;

@@ -262,6 +262,10 @@ async function post(cfg: DemoConfig, event: SentEvent): Promise<Delivery> {
       signal: AbortSignal.timeout(HTTP_TIMEOUT_MS),
     });
   } catch (error) {
+    if (error instanceof Error && error.name === "TimeoutError") {
+      // A failed step, not the end of the story: Stripe would mark the delivery "Timed out" and send it again.
+      return { http: 0, ledger: "-", duplicate: false, error: `no answer within ${HTTP_TIMEOUT_MS / 1000} s (Stripe would retry it)` };
+    }
     const why = error instanceof Error ? error.message : String(error);
     throw new Error(`delivering ${event.type} ${event.id} failed (${why}); is \`npm start\` still running?`);
   }
@@ -469,7 +473,8 @@ async function runStep(run: RunState, step: Step, view: "customer" | "order"): P
 
   let brief = "";
   const problems: string[] = [];
-  if (d.http !== 200) problems.push(`HTTP ${d.http}${d.error ? `: ${d.error}` : ""}`);
+  if (d.http === 0) problems.push(`webhook timed out: ${d.error ?? ""}`);
+  else if (d.http !== 200) problems.push(`HTTP ${d.http}${d.error ? `: ${d.error}` : ""}`);
   else if (d.ledger !== "applied") problems.push(`ledger status ${d.ledger}, expected applied`);
   if (step.duplicate && d.http === 200) {
     if (!d.duplicate) problems.push("redelivery was not recognised as a duplicate");
@@ -491,7 +496,7 @@ async function runStep(run: RunState, step: Step, view: "customer" | "order"): P
   const ledger = `${d.ledger}${d.duplicate ? " (duplicate)" : ""}`;
   const mark = problems.length ? "✗" : "✓";
   console.log(
-    ` ${mark} ${String(run.n).padStart(2)}. ${step.label.padEnd(30)} ${step.event.type.padEnd(32)} → ${d.http} → ${ledger.padEnd(20)} ${brief}`,
+    ` ${mark} ${String(run.n).padStart(2)}. ${step.label.padEnd(30)} ${step.event.type.padEnd(32)} → ${d.http || "timeout"} → ${ledger.padEnd(20)} ${brief}`,
   );
   for (const p of problems) {
     console.log(`        ${p}`);
@@ -499,22 +504,126 @@ async function runStep(run: RunState, step: Step, view: "customer" | "order"): P
   }
 }
 
-function countBy(docs: Fields[]): string[] {
-  const counts = new Map<string, number>();
-  for (const d of docs) {
-    const key = `${str(d.kind) ?? "?"} (${str(d.status) ?? "?"})`;
-    counts.set(key, (counts.get(key) ?? 0) + 1);
+// ---------------------------------------------------------------------------------------------------------------
+// The sync queue: every job this run caused, followed until it is done
+
+interface JobView {
+  id: string;
+  kind: string;
+  status: string;
+  attempts: number;
+  error: string | null;
+  result: Fields;
+}
+
+const FINISHED = new Set(["succeeded", "dead"]);
+const STATUS_ORDER = ["succeeded", "running", "pending", "retrying", "paused", "dead"];
+
+function jobView(id: string, d: Fields): JobView {
+  return {
+    id,
+    kind: str(d.kind) ?? "?",
+    status: str(d.status) ?? "?",
+    attempts: num(d.attempts) ?? 0,
+    error: str(record(d.lastError).message),
+    result: record(d.result),
+  };
+}
+
+/**
+ * This run's jobs: the ones its events caused and any other job about its people or its order (signing up in
+ * Auth plans a CRM contact too), plus their follow-ups to any depth (the Slack notice for a new ticket, the
+ * alert notice for a dead job), which point at the job that created them. A follow-up is written in the same
+ * transaction that finishes its parent, so once every job found here is finished, none is missing.
+ */
+async function jobsOfRun(db: Firestore, eventIds: string[], cast: Cast): Promise<JobView[]> {
+  const found = new Map<string, JobView>();
+  const seeds = await Promise.all([
+    docsWhereIn(db, "syncJobs", "cause.eventId", eventIds),
+    docsWhereIn(db, "syncJobs", "target.uid", [cast.uid, cast.buyerUid]),
+    docsWhereIn(db, "syncJobs", "target.orderId", [cast.orderId]),
+  ]);
+  let level = [...new Map(seeds.flat().map((d) => [d.id, d])).values()];
+  while (level.length) {
+    for (const { id, data } of level) found.set(id, jobView(id, data));
+    const parents = level.map((d) => d.id);
+    level = (await docsWhereIn(db, "syncJobs", "cause.jobId", parents)).filter((d) => !found.has(d.id));
   }
+  return [...found.values()];
+}
+
+function statusCounts(jobs: JobView[]): string {
+  const counts = new Map<string, number>();
+  for (const j of jobs) counts.set(j.status, (counts.get(j.status) ?? 0) + 1);
+  const rank = (s: string) => (STATUS_ORDER.includes(s) ? STATUS_ORDER.indexOf(s) : STATUS_ORDER.length);
+  return [...counts.entries()]
+    .sort(([a], [b]) => rank(a) - rank(b))
+    .map(([status, n]) => `${n} ${status}`)
+    .join(" · ");
+}
+
+const secondsSince = (t: number): string => `${((Date.now() - t) / 1000).toFixed(1)} s`;
+
+async function waitForQueue(run: RunState): Promise<JobView[]> {
+  const started = Date.now();
+  console.log(`\nThe sync queue works through what those events asked for (waiting up to ${QUEUE_TIMEOUT_MS / 1000} s):`);
+  let shown = "";
+  let shownAt = 0;
+  for (;;) {
+    const jobs = await jobsOfRun(run.db, [...run.eventIds], run.cast);
+    const open = jobs.filter((j) => !FINISHED.has(j.status));
+    const line = `${jobs.length} jobs: ${statusCounts(jobs)}`;
+    const timedOut = Date.now() - started >= QUEUE_TIMEOUT_MS;
+    if (!open.length || timedOut) {
+      console.log(`  ${secondsSince(started).padStart(6)}  ${line}${open.length ? "" : " — all done"}`);
+      if (open.length) {
+        run.failures.push(`${open.length} sync job(s) still unfinished after ${QUEUE_TIMEOUT_MS / 1000} s`);
+        for (const j of open) {
+          console.log(`          ${j.status.padEnd(8)} ${j.id} (attempt ${j.attempts}${j.error ? `, last error: ${j.error}` : ""})`);
+        }
+        if (open.some((j) => j.status === "paused")) console.log("          (jobs are paused: the automation kill switch is on)");
+        if (open.some((j) => j.status === "running")) {
+          console.log("          (a job left running by a worker that failed waits for its lease to expire and the sweeper,");
+          console.log("           which does not run in the local emulators)");
+        }
+      }
+      return jobs;
+    }
+    if (line !== shown && Date.now() - shownAt >= QUEUE_PROGRESS_EVERY_MS) {
+      console.log(`  ${secondsSince(started).padStart(6)}  ${line}`);
+      shown = line;
+      shownAt = Date.now();
+    }
+    await sleep(QUEUE_POLL_MS);
+  }
+}
+
+function reportDeadJobs(run: RunState, jobs: JobView[]): void {
+  const dead = jobs.filter((j) => j.status === "dead");
+  if (!dead.length) return;
+  console.log(`  ✗ ${dead.length} job(s) gave up (see alerts/{jobId} in Firestore):`);
+  for (const j of dead) {
+    console.log(`      ${j.id}`);
+    console.log(`        ${j.kind} after ${j.attempts} attempt(s): ${j.error ?? "no error recorded"}`);
+    run.failures.push(`sync job ${j.id} is dead: ${j.error ?? "no error recorded"}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What opsync recorded
+
+function countByKind(jobs: JobView[]): string[] {
+  const counts = new Map<string, number>();
+  for (const j of jobs) counts.set(j.kind, (counts.get(j.kind) ?? 0) + 1);
   return [...counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([k, v]) => `${v} × ${k}`);
 }
 
-async function summarize(run: RunState): Promise<void> {
+async function summarize(run: RunState, jobs: JobView[]): Promise<void> {
   const { db, cast } = run;
   const ids = [...run.eventIds];
-  const [c, o, jobs, audits, reviews] = await Promise.all([
+  const [c, o, audits, reviews] = await Promise.all([
     readCustomer(db, cast.uid),
     readOrder(db, cast.orderId),
-    docsCausedBy(db, "syncJobs", ids),
     docsCausedBy(db, "auditLog", ids),
     reviewItemsFor(db, ids),
   ]);
@@ -527,7 +636,7 @@ async function summarize(run: RunState): Promise<void> {
   console.log(`  orders/${cast.orderId}`);
   console.log(`    status ${show(o.status)}, amount ${o.amount ?? "–"}, amountRefunded ${o.amountRefunded ?? "–"}`);
   console.log(`    history ${o.history.join(", ") || "–"}${o.rejected ? `, ${o.rejected} rejected transitions` : ""}`);
-  console.log(`  syncJobs    ${jobs.length}: ${countBy(jobs).join(", ")}`);
+  console.log(`  syncJobs    ${jobs.length}: ${countByKind(jobs).join(", ")}`);
   console.log(`  auditLog    ${audits.length} entries`);
   console.log(`  reviewQueue ${reviews} items`);
 
@@ -536,41 +645,242 @@ async function summarize(run: RunState): Promise<void> {
     mismatches("customer", c, { subscriptionStatus: "canceled", entitlements: [], delinquent: false, plan: "pro", stripeCustomerId: cast.cus }),
   );
   if (!c.lastPaymentAt) expectFinal(["customer.lastPaymentAt is empty after two paid invoices"]);
-  if (!["crm", "claims", "helpdesk"].every((sink) => sink in c.sync)) expectFinal([`customer.sync lacks a sink: ${JSON.stringify(c.sync)}`]);
+  const unsynced = ["crm", "claims", "helpdesk"].filter((sink) => c.sync[sink] !== "synced");
+  if (unsynced.length) expectFinal([`customer.sync is not "synced" for ${unsynced.join(", ")}: ${JSON.stringify(c.sync)}`]);
   expectFinal(mismatches("order", o, { status: "refunded", amountRefunded: 5000, history: ["new→paid", "paid→refunded"], rejected: 0 }));
   const tickets = jobs.filter((j) => j.kind === "helpdesk.ticket.create").length;
-  if (tickets !== 1) expectFinal([`${tickets} helpdesk tickets, expected 1 (the failed renewal)`]);
+  if (tickets !== 1) expectFinal([`${tickets} helpdesk ticket jobs, expected 1 (the failed renewal)`]);
   if (!jobs.some((j) => j.kind === "auth.claims.update")) expectFinal(["no auth.claims.update job although entitlements changed"]);
   if (audits.length === 0) expectFinal(["no audit entries"]);
   if (reviews !== 0) expectFinal([`${reviews} events went to the review queue`]);
 }
 
+// ---------------------------------------------------------------------------------------------------------------
+// What the outside systems got
+
+/** One HubSpot object by id, or null if HubSpot does not have it. */
+async function hubspotObject(
+  hubspot: NonNullable<DemoConfig["hubspot"]>,
+  type: "contacts" | "deals" | "tickets",
+  id: string,
+  properties: string[],
+): Promise<Record<string, string> | null> {
+  const url = `${hubspot.url}/crm/v3/objects/${type}/${encodeURIComponent(id)}?properties=${properties.join(",")}`;
+  let res: Response;
+  try {
+    res = await fetch(url, { headers: { authorization: `Bearer ${hubspot.token}` }, signal: AbortSignal.timeout(HTTP_TIMEOUT_MS) });
+  } catch (error) {
+    throw new Error(`local HubSpot did not answer GET /crm/v3/objects/${type}/${id} (${error instanceof Error ? error.message : String(error)})`);
+  }
+  const text = await res.text();
+  if (res.status === 404) return null;
+  if (!res.ok) throw new Error(`local HubSpot answered ${res.status} to GET /crm/v3/objects/${type}/${id}: ${text.slice(0, 200)}`);
+  let body: unknown = null;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    throw new Error(`local HubSpot sent a non-JSON ${type} object: ${text.slice(0, 200)}`);
+  }
+  return stringValues(record(body).properties);
+}
+
+const row = (what: string, detail: string): void => console.log(`  ${what.padEnd(24)} ${detail}`);
+const prop = (p: Record<string, string> | null, name: string): string => (p?.[name] ? p[name] : "–");
+
+/** Reads one HubSpot object, prints it, and returns what is wrong with it (missing, or unlike `expected`). */
+async function showHubspot(
+  hubspot: NonNullable<DemoConfig["hubspot"]>,
+  what: string,
+  type: "contacts" | "deals" | "tickets",
+  id: string | null,
+  properties: string[],
+  describe: (p: Record<string, string>) => string,
+  expected: Record<string, string | null>,
+): Promise<string[]> {
+  if (!id) {
+    row(what, "✗ opsync recorded no id for it");
+    return [`${what}: opsync recorded no HubSpot id`];
+  }
+  let p: Record<string, string> | null;
+  try {
+    p = await hubspotObject(hubspot, type, id, properties);
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    row(what, `✗ ${why}`);
+    return [`${what}: ${why}`];
+  }
+  if (!p) {
+    row(`${what} ${id}`, "✗ not found in HubSpot");
+    return [`${what} ${id} is not in HubSpot`];
+  }
+  const wrong = Object.entries(expected)
+    .filter(([name, want]) => (p[name] ?? "") !== (want ?? ""))
+    .map(([name, want]) => `${name} is "${p[name] ?? ""}", expected "${want ?? ""}"`);
+  row(`${what} ${id}`, `${wrong.length ? "✗" : "✓"} ${describe(p)}`);
+  for (const w of wrong) console.log(`  ${"".padEnd(24)}   ${w}`);
+  return wrong.map((w) => `${what} ${id}: ${w}`);
+}
+
+function sameSet(a: string[], b: string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+async function outsideSystems(run: RunState, jobs: JobView[]): Promise<void> {
+  const { cfg, db, auth, cast } = run;
+  const [c, o] = await Promise.all([readCustomer(db, cast.uid), readOrder(db, cast.orderId)]);
+  const problems: string[] = [];
+  const subscriptionDealId = c.crmDealIds[cast.sub] ?? null;
+  const tickets = Object.entries(c.tickets);
+  const ticketId = tickets.length === 1 ? (tickets[0]?.[1] ?? null) : null;
+  if (tickets.length !== 1) problems.push(`customers/${cast.uid}.tickets has ${tickets.length} tickets, expected 1 (the failed renewal)`);
+
+  console.log("\nWhat the outside systems got:");
+  if (cfg.hubspot) {
+    const h = cfg.hubspot;
+    problems.push(
+      ...(await showHubspot(
+        h,
+        "HubSpot contact",
+        "contacts",
+        c.crmContactId,
+        ["email", "opsync_uid", "opsync_plan", "opsync_subscription_status", "lifecyclestage"],
+        (p) => `${prop(p, "email")} · plan ${prop(p, "opsync_plan")} · ${prop(p, "opsync_subscription_status")} · ${prop(p, "lifecyclestage")}`,
+        { email: cast.email, opsync_uid: cast.uid, opsync_plan: c.plan, opsync_subscription_status: c.subscriptionStatus },
+      )),
+      ...(await showHubspot(
+        h,
+        "HubSpot deal",
+        "deals",
+        subscriptionDealId,
+        ["dealname", "dealstage", "amount", "opsync_deal_key"],
+        (p) => `${prop(p, "dealname")} · ${prop(p, "dealstage")} · amount ${prop(p, "amount")}`,
+        // A canceled subscription is a lost deal.
+        { opsync_deal_key: `subscription:${cast.sub}`, dealstage: "closedlost" },
+      )),
+      ...(await showHubspot(
+        h,
+        "HubSpot deal",
+        "deals",
+        o.crmDealId,
+        ["dealname", "dealstage", "amount", "opsync_deal_key"],
+        (p) => `${prop(p, "dealname")} · ${prop(p, "dealstage")} · amount ${prop(p, "amount")}`,
+        // Refunded in full: the deal moves to opsync's refunded stage and is worth nothing.
+        { opsync_deal_key: `order:${cast.orderId}`, dealstage: "opsync_refunded", amount: "0" },
+      )),
+    );
+    if (cfg.helpdesk === "hubspot") {
+      problems.push(
+        ...(await showHubspot(
+          h,
+          "HubSpot ticket",
+          "tickets",
+          ticketId,
+          ["subject", "hs_ticket_priority"],
+          (p) => `${prop(p, "subject")} · priority ${prop(p, "hs_ticket_priority")}`,
+          {},
+        )),
+      );
+    } else {
+      row(`${cfg.helpdesk} ticket`, ticketId ? `${ticketId} (not read back: only the local HubSpot is)` : "✗ opsync recorded no ticket id");
+      if (!ticketId) problems.push(`no ${cfg.helpdesk} ticket id recorded`);
+    }
+  } else {
+    row("HubSpot", "real vendors are configured (functions/.env.local): the demo does not read them back");
+    const missing = [
+      c.crmContactId ? "" : `customers/${cast.uid}.crmContactId`,
+      subscriptionDealId ? "" : `customers/${cast.uid}.crmDealIds.${cast.sub}`,
+      o.crmDealId ? "" : `orders/${cast.orderId}.crmDealId`,
+    ].filter(Boolean);
+    row("CRM ids opsync stored", missing.length ? `✗ missing ${missing.join(", ")}` : `contact ${c.crmContactId}, deals ${subscriptionDealId}, ${o.crmDealId}`);
+    problems.push(...missing.map((m) => `${m} is empty`));
+  }
+
+  // Custom claims: opsync's three must equal the customer record; any other claim is left alone.
+  try {
+    const user = await withTimeout(auth.getUser(cast.uid), `reading Auth user ${cast.uid}`);
+    const claims: Fields = user.customClaims ?? {};
+    const entitlements = strings(claims.entitlements);
+    const matches =
+      Array.isArray(claims.entitlements) &&
+      sameSet(entitlements, c.entitlements) &&
+      claims.plan === c.plan &&
+      claims.supportTier === c.supportTier;
+    row(
+      "Auth custom claims",
+      `${matches ? "✓" : "✗"} entitlements [${entitlements.join(", ")}] · plan ${String(claims.plan ?? "–")} · supportTier ${String(claims.supportTier ?? "–")}`,
+    );
+    if (!matches) {
+      problems.push(
+        `Auth claims ${JSON.stringify(claims)} do not match the customer (entitlements [${c.entitlements.join(", ")}], plan ${show(c.plan)}, supportTier ${show(c.supportTier)})`,
+      );
+    }
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error);
+    row("Auth custom claims", `✗ ${why}`);
+    problems.push(`reading Auth user ${cast.uid}: ${why}`);
+  }
+
+  const notices = jobs.filter((j) => j.kind === "notify.slack");
+  const posted = notices.filter((j) => j.status === "succeeded" && j.result.skipped !== true).length;
+  const skipped = notices.filter((j) => j.status === "succeeded" && j.result.skipped === true).length;
+  row(
+    "Slack",
+    `${posted} of ${notices.length} notification job(s) posted${skipped ? `, ${skipped} skipped (no Slack webhook configured)` : ""}` +
+      (posted ? " — `npm start` shows them as [local slack] … when Slack is the local stand-in" : ""),
+  );
+  // The failed renewal's ticket announces itself in Slack.
+  if (!notices.some((j) => j.status === "succeeded")) problems.push("no Slack notification job succeeded (the new ticket should have posted one)");
+
+  run.failures.push(...problems.map((p) => `outside systems: ${p}`));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
 function newCast(): Cast {
   const uid = uniq("demo_user");
+  const buyerUid = uniq("demo_buyer");
   return {
     uid,
     email: `ada.${uid.slice(-6)}@example.com`,
     cus: uniq("cus"),
     sub: uniq("sub"),
-    buyerUid: uniq("demo_buyer"),
+    buyerUid,
     sellerUid: uniq("demo_seller"),
     orderId: uniq("order"),
   };
 }
 
+/** Claims jobs need an Auth user to write to: sign-up comes before checkout in a real app too. */
+async function createAuthUsers(run: RunState): Promise<void> {
+  const { auth, cast } = run;
+  await withTimeout(auth.createUser({ uid: cast.uid, email: cast.email, displayName: "Ada Lovelace" }), "creating the subscriber's Auth user");
+  await withTimeout(
+    auth.createUser({ uid: cast.buyerUid, email: `grace.${cast.buyerUid.slice(-6)}@example.com`, displayName: "Grace Hopper" }),
+    "creating the buyer's Auth user",
+  );
+}
+
 async function main(): Promise<number> {
   const cfg = loadConfig();
   await requireStack(cfg);
+  // Both must be set before the Admin SDK first touches Firestore or Auth.
   process.env.FIRESTORE_EMULATOR_HOST = cfg.firestoreHost;
+  process.env.FIREBASE_AUTH_EMULATOR_HOST = cfg.authHost;
+  // Only emulators here: do not probe for a Google metadata server (it prints warnings when one half-answers).
+  process.env.METADATA_SERVER_DETECTION ??= "none";
   const app: App = initializeApp({ projectId: PROJECT_ID }, "opsync-demo");
-  const run: RunState = { cfg, db: getFirestore(app), cast: newCast(), eventIds: new Set(), failures: [], n: 0 };
+  const run: RunState = { cfg, db: getFirestore(app), auth: getAuth(app), cast: newCast(), eventIds: new Set(), failures: [], n: 0 };
   try {
     console.log(`opsync demo → ${cfg.webhookUrl}\n`);
-    console.log(`Subscriber ${run.cast.uid} (Stripe customer ${run.cast.cus})`);
+    await createAuthUsers(run);
+    console.log(`Subscriber ${run.cast.uid} <${run.cast.email}> (Stripe customer ${run.cast.cus}; signed up in Auth first)`);
     for (const step of subscriberStory(run.cast)) await runStep(run, step, "customer");
     console.log(`\nMarketplace order ${run.cast.orderId} (buyer ${run.cast.buyerUid}, seller ${run.cast.sellerUid})`);
     for (const step of marketplaceStory(run.cast)) await runStep(run, step, "order");
-    await summarize(run);
+    const jobs = await waitForQueue(run);
+    reportDeadJobs(run, jobs);
+    await summarize(run, jobs);
+    await outsideSystems(run, jobs);
   } finally {
     // Firestore keeps gRPC channels open; close them so the process can exit.
     await run.db.terminate().catch(() => undefined);
@@ -581,7 +891,7 @@ async function main(): Promise<number> {
     for (const f of run.failures) console.error(`  - ${f}`);
     return 1;
   }
-  console.log("\nDemo passed: every event was accepted and the records tell the story above.");
+  console.log("\nDemo passed: every event was accepted, the sync queue finished its work, and HubSpot, Auth and Slack got it.");
   return 0;
 }
 

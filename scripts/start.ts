@@ -1,6 +1,7 @@
 /**
- * `npm start`: runs the local opsync stack (functions, Firestore, auth, tasks emulators) until interrupted,
- * and prints one "opsync ready" line once the Stripe webhook actually answers, not merely once ports open.
+ * `npm start`: runs the local opsync stack (functions, Firestore, auth, tasks emulators, plus local vendor stand-ins
+ * such as HubSpot, Zendesk and Slack unless real vendors are configured) until interrupted, and prints one
+ * "opsync ready" line once the Stripe webhook actually answers, not merely once ports open.
  */
 import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
@@ -8,6 +9,7 @@ import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ONLY, WEBHOOK_URL, runFirebase } from "./emulators";
 import { REPO_ROOT, ensureLocalWebhookSecret } from "./lib/localSecret";
+import { LOCAL_PORTS } from "./lib/localVendors";
 
 const READY_TIMEOUT_MS = 120_000;
 const POLL_INTERVAL_MS = 1_000;
@@ -42,6 +44,36 @@ function portIsFree(port: number): Promise<boolean> {
     server.once("error", () => resolveFree(false));
     server.listen(port, "127.0.0.1", () => server.close(() => resolveFree(true)));
   });
+}
+
+const VENDOR_NAMES: Record<string, string> = { hubspot: "HubSpot", zendesk: "Zendesk", slack: "Slack", stripe: "Stripe API" };
+
+interface VendorPort {
+  name: string;
+  port: number;
+}
+
+/** The stand-in ports nothing listens on yet: whichever of them is taken once we are ready, runFirebase started. */
+async function freeVendorPorts(): Promise<VendorPort[]> {
+  const free: VendorPort[] = [];
+  for (const [key, port] of Object.entries(LOCAL_PORTS)) {
+    if (await portIsFree(port)) free.push({ name: VENDOR_NAMES[key] ?? key, port });
+  }
+  return free;
+}
+
+async function startedStandIns(wereFree: VendorPort[]): Promise<VendorPort[]> {
+  const started: VendorPort[] = [];
+  for (const v of wereFree) if (!(await portIsFree(v.port))) started.push(v);
+  return started;
+}
+
+/** The line under "opsync ready": which vendors the stack talks to. */
+function vendorLine(standIns: VendorPort[]): string {
+  if (!standIns.length) return "vendors: the real ones configured in functions/.env.local and functions/.secret.local";
+  const list = standIns.map((v) => `${v.name} http://127.0.0.1:${v.port}`).join(", ");
+  const slack = standIns.some((v) => v.name === "Slack") ? "; Slack messages appear below as [local slack] …" : "";
+  return `local stand-ins: ${list} (nothing leaves this machine${slack})`;
 }
 
 async function takenPorts(): Promise<string[]> {
@@ -81,12 +113,20 @@ async function main(): Promise<number> {
     return 1;
   }
   ensureLocalWebhookSecret();
+  // A stand-in whose port is taken makes runFirebase fail with a clear message before firebase starts.
+  const vendorPorts = await freeVendorPorts();
 
   let exited = false;
-  const firebaseExit = runFirebase(["emulators:start", "--only", ONLY]).then((code) => {
-    exited = true;
-    return code;
-  });
+  const firebaseExit = runFirebase(["emulators:start", "--only", ONLY])
+    .catch((error: unknown) => {
+      // e.g. a vendor stand-in could not bind its port; firebase was never started.
+      console.error(error instanceof Error ? error.message : String(error));
+      return 1;
+    })
+    .then((code) => {
+      exited = true;
+      return code;
+    });
 
   const ready = await waitUntilReady(Date.now() + READY_TIMEOUT_MS, () => exited);
   if (exited) {
@@ -107,7 +147,8 @@ async function main(): Promise<number> {
 
   console.log(
     `\nopsync ready — Stripe webhook: ${WEBHOOK_URL} ` +
-      "(signing secret in functions/.secret.local; run `npm run demo` in another terminal)\n",
+      "(signing secret in functions/.secret.local; run `npm run demo` in another terminal)\n" +
+      `  ${vendorLine(await startedStandIns(vendorPorts))}\n`,
   );
   // SIGINT/SIGTERM are forwarded to firebase by runFirebase; we leave when it does, with its code.
   return firebaseExit;
