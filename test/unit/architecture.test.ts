@@ -56,3 +56,14 @@ describe("architecture", () => {
     }
   });
 });
+
+describe("local configuration", () => {
+  it("gives every param a value for the demo project, so the emulators never stop at a prompt", () => {
+    const config = readFileSync(join(SRC, "config.ts"), "utf8");
+    const params = [...config.matchAll(/define(?:String|Int)\("([A-Z_]+)"/g)].map((m) => m[1]);
+    const env = readFileSync(join(SRC, "..", ".env.demo-opsync"), "utf8");
+    const set = new Set([...env.matchAll(/^([A-Z_]+)=\S/gm)].map((m) => m[1]));
+    expect(params.length).toBeGreaterThan(0);
+    expect(params.filter((p) => !set.has(p))).toEqual([]);
+  });
+});

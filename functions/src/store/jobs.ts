@@ -3,7 +3,7 @@
  * transaction on it: claiming with a lease (no two workers run one job), completing, failing into a retry or
  * into `dead` (with an audit entry and an alert), pausing under the kill switch.
  */
-import type { DocumentReference, DocumentSnapshot, Firestore, Transaction } from "firebase-admin/firestore";
+import type { DocumentReference, Firestore, Transaction } from "firebase-admin/firestore";
 import { SINK_OF_JOB, type JobKind, type JobSpec, type JobStatus, type JobTarget, type SinkName } from "../domain/model.js";
 import type { FailureDecision } from "../domain/retry.js";
 import { fromFirestore } from "./db.js";
@@ -66,7 +66,10 @@ export async function claimJob(db: Firestore, id: string, opts: { now: Date; lea
     const sink = SINK_OF_JOB[job.kind];
     const [automation, sinkState] = await tx.getAll(db.doc(AUTOMATION_DOC), db.collection(SYNC_COL.sinkState).doc(sink));
     if (job.status === "succeeded" || job.status === "dead") return { claimed: false, reason: "done" } as const;
-    if (job.status === "running" && job.leaseExpiresAt && job.leaseExpiresAt > now) return { claimed: false, reason: "leased" } as const;
+    if (job.status === "running" && job.leaseExpiresAt && job.leaseExpiresAt > now) {
+      // Look again when the lease ends: if its worker died (or failed to record a result), the job is not stranded.
+      return { claimed: false, reason: "leased", dueAt: job.leaseExpiresAt } as const;
+    }
     if (automation?.get("paused") === true) {
       if (job.status !== "paused") tx.update(snap.ref, { status: "paused", updatedAt: now });
       return { claimed: false, reason: "paused" } as const;
@@ -112,24 +115,28 @@ export interface Completion {
   result?: Record<string, string | boolean | null>;
 }
 
-const customerRefFor = (db: Firestore, job: JobDoc) =>
-  job.target.uid && job.kind !== "notify.slack" ? db.collection(COL.customers).doc(job.target.uid) : null;
+/**
+ * The canonical record whose per-sink status a job updates, if it exists (a marketplace buyer may have none).
+ * Checked outside the job's transaction: reading the customer inside would lock it against the webhook's ingest.
+ */
+async function customerRefFor(db: Firestore, job: JobDoc): Promise<DocumentReference | null> {
+  if (!job.target.uid || job.kind === "notify.slack") return null;
+  const ref = db.collection(COL.customers).doc(job.target.uid);
+  return (await ref.get()).exists ? ref : null;
+}
 
-/** Per-sink status on the canonical record, only where one exists (a marketplace buyer may have none). */
-function setSinkStatus(tx: Transaction, customer: DocumentSnapshot | undefined, job: JobDoc, status: "synced" | "pending" | "failed", at: Date): void {
-  if (!customer?.exists) return;
-  tx.set(customer.ref, { sync: { [SINK_OF_JOB[job.kind]]: { status, jobId: job.jobId, at } } }, { merge: true });
+function setSinkStatus(tx: Transaction, customer: DocumentReference | null, job: JobDoc, status: "synced" | "pending" | "failed", at: Date): void {
+  if (!customer) return;
+  tx.set(customer, { sync: { [SINK_OF_JOB[job.kind]]: { status, jobId: job.jobId, at } } }, { merge: true });
 }
 
 export async function completeJob(db: Firestore, job: JobDoc, completion: Completion, now: Date): Promise<string[]> {
+  const customer = await customerRefFor(db, job);
   return db.runTransaction(async (tx) => {
     const ref = jobRef(db, job.jobId);
     const followIds = (completion.followUps ?? []).map((spec) => notifyJobId(spec.idempotencyKey));
-    const customerRef = customerRefFor(db, job);
     const followRefs = followIds.map((id) => jobRef(db, id));
-    const [current, ...rest] = await tx.getAll(ref, ...followRefs, ...(customerRef ? [customerRef] : []));
-    const follow = rest.slice(0, followRefs.length);
-    const customer = customerRef ? rest[followRefs.length] : undefined;
+    const [current, ...follow] = await tx.getAll(ref, ...followRefs);
     if (!current?.exists || current.get("status") === "succeeded") return [];
     tx.update(ref, {
       status: "succeeded",
@@ -151,10 +158,10 @@ export async function completeJob(db: Firestore, job: JobDoc, completion: Comple
 }
 
 export async function failJob(db: Firestore, job: JobDoc, decision: FailureDecision, now: Date): Promise<void> {
+  const customer = await customerRefFor(db, job);
   await db.runTransaction(async (tx) => {
     const ref = jobRef(db, job.jobId);
-    const customerRef = customerRefFor(db, job);
-    const [snap, customer] = await tx.getAll(ref, ...(customerRef ? [customerRef] : []));
+    const snap = await tx.get(ref);
     if (!snap?.exists || snap.get("status") === "succeeded" || snap.get("status") === "dead") return;
     const lastError = { ...decision.error, at: now };
     const sink: SinkName = SINK_OF_JOB[job.kind];
