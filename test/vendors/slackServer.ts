@@ -9,7 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { closeServer, listenLocal, trackConnections } from "./lifecycle";
 
 export interface SlackServerOptions {
   /** Webhook paths that exist. Default: ["/services/T000/B000/XXXX"]. */
@@ -81,7 +81,6 @@ export async function startSlackServer(opts: SlackServerOptions = {}): Promise<S
   const requests: SlackRecordedRequest[] = [];
   const messages: SlackMessage[] = [];
   const timers = new Set<NodeJS.Timeout>();
-  const sockets = new Set<Socket>();
 
   function rateLimited(path: string): Reply | null {
     const t = now();
@@ -169,20 +168,8 @@ export async function startSlackServer(opts: SlackServerOptions = {}): Promise<S
       } else run();
     });
   });
-  server.on("connection", (socket: Socket) => {
-    if (down) {
-      socket.destroy();
-      return;
-    }
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const sockets = trackConnections(server, () => down);
+  const port = await listenLocal(server, opts.port ?? 0);
   const baseUrl = `http://127.0.0.1:${port}`;
   const first = paths[0] ?? DEFAULT_PATH;
 
@@ -218,8 +205,7 @@ export async function startSlackServer(opts: SlackServerOptions = {}): Promise<S
     async close() {
       for (const t of timers) clearTimeout(t);
       timers.clear();
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server, sockets);
     },
   };
 }

@@ -10,7 +10,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { closeServer, listenLocal, trackConnections } from "./lifecycle";
 import { STRIPE_API_VERSION } from "../../functions/src/domain/stripeVersion";
 
 export interface StripeServerOptions {
@@ -62,7 +62,6 @@ function faultReply(status: number): Reply {
 export async function startStripeServer(opts: StripeServerOptions = {}): Promise<StripeServer> {
   const events = new Map<string, string>();
   const requests: StripeLoggedRequest[] = [];
-  const sockets = new Set<Socket>();
   let faults: number[] = [];
   let down = false;
 
@@ -137,20 +136,8 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
       res.end(body);
     });
   });
-  server.on("connection", (socket: Socket) => {
-    if (down) {
-      socket.destroy();
-      return;
-    }
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const sockets = trackConnections(server, () => down);
+  const port = await listenLocal(server, opts.port ?? 0);
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -177,8 +164,7 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
       down = false;
     },
     async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server, sockets);
     },
   };
 }

@@ -9,7 +9,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import { closeServer, listenLocal, trackConnections } from "./lifecycle";
 
 export interface ZendeskServerOptions {
   email?: string;
@@ -158,7 +158,6 @@ export async function startZendeskServer(opts: ZendeskServerOptions = {}): Promi
   const users = new Map<string, { id: number; name: string | null; email: string | null }>();
   const idempotency = new Map<string, IdempotencyEntry>();
   const timers = new Set<NodeJS.Timeout>();
-  const sockets = new Set<Socket>();
   let url = "";
 
   const expectedAuth = `Basic ${Buffer.from(`${email}/token:${token}`).toString("base64")}`;
@@ -419,20 +418,8 @@ export async function startZendeskServer(opts: ZendeskServerOptions = {}): Promi
       } else run();
     });
   });
-  server.on("connection", (socket: Socket) => {
-    if (down) {
-      socket.destroy();
-      return;
-    }
-    sockets.add(socket);
-    socket.on("close", () => sockets.delete(socket));
-  });
-
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(opts.port ?? 0, "127.0.0.1", () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
+  const sockets = trackConnections(server, () => down);
+  const port = await listenLocal(server, opts.port ?? 0);
   url = `http://127.0.0.1:${port}`;
 
   return {
@@ -471,8 +458,7 @@ export async function startZendeskServer(opts: ZendeskServerOptions = {}): Promi
     async close() {
       for (const t of timers) clearTimeout(t);
       timers.clear();
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeServer(server, sockets);
     },
   };
 }
