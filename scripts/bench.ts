@@ -701,7 +701,11 @@ interface BareOp {
   readOnly: boolean;
 }
 
-async function bareTransaction(db: Firestore, op: BareOp, t: Templates): Promise<number> {
+/**
+ * `separateLedgerRead` is the shape before the ledger read was merged into the first batched read: get(ledger),
+ * then getAll(object, link, mapping); a duplicate was get + empty commit. Only for the A/B below.
+ */
+async function bareTransaction(db: Firestore, op: BareOp, t: Templates, separateLedgerRead = false): Promise<number> {
   let attempts = 0;
   const eventId = uniq("evt_bare");
   const ledgerRef = db.collection(BARE("stripeEvents")).doc(eventId);
@@ -711,9 +715,15 @@ async function bareTransaction(db: Firestore, op: BareOp, t: Templates): Promise
     const objectA = db.collection(BARE("stripeObjects")).doc(op.ids.objectA);
     const objectB = db.collection(BARE("stripeObjects")).doc(op.ids.objectB);
     const mapping = db.collection(BARE("stripeCustomers")).doc(op.ids.cus);
-    // The ingest's first read: the ledger entry together with the object, its link and the mapping.
-    await tx.getAll(ledgerRef, objectA, objectB, mapping);
-    if (op.readOnly) return; // a duplicate: that one read, then an empty commit
+    if (separateLedgerRead) {
+      await tx.get(ledgerRef);
+      if (op.readOnly) return;
+      await tx.getAll(objectA, objectB, mapping);
+    } else {
+      // The ingest's first read: the ledger entry together with the object, its link and the mapping.
+      await tx.getAll(ledgerRef, objectA, objectB, mapping);
+      if (op.readOnly) return; // a duplicate: that one read, then an empty commit
+    }
     const customer = db.collection(BARE("customers")).doc(op.ids.uid);
     const billing = db.doc(`${BARE("customers")}/${op.ids.uid}/private/billing`);
     await tx.getAll(customer, billing);
@@ -736,6 +746,27 @@ function bareChains(workload: Workload): BareOp[][] {
     const ids: BareChainIds = { uid: uniq("user"), cus: uniq("cus"), objectA: uniq("sub"), objectB: uniq("pi") };
     return chain.map((d) => ({ ids, readOnly: d.redelivery }));
   });
+}
+
+/**
+ * The merged ledger read, A/B in one process at concurrency 1: the round's ops alternate between the current shape
+ * (getAll of 4, getAll of 2, commit) and the previous one (get, getAll of 3, getAll of 2, commit), so drift and
+ * other load on the machine hit both alike. Applied ops and duplicates are reported separately.
+ */
+async function bareShapeAB(db: Firestore, chains: BareOp[][], t: Templates) {
+  const times = { merged: { applied: [] as number[], duplicate: [] as number[] }, separate: { applied: [] as number[], duplicate: [] as number[] } };
+  let i = 0;
+  await runChains(chains, 1, async (op) => {
+    const separate = i % 2 === 1;
+    i += 1;
+    const started = performance.now();
+    await bareTransaction(db, op, t, separate);
+    (separate ? times.separate : times.merged)[op.readOnly ? "duplicate" : "applied"].push(performance.now() - started);
+  });
+  return {
+    merged: { applied: latency(times.merged.applied), duplicate: latency(times.merged.duplicate) },
+    separate: { applied: latency(times.separate.applied), duplicate: latency(times.separate.duplicate) },
+  };
 }
 
 interface BareRound {
@@ -1222,6 +1253,10 @@ function reportSync(sync: SyncSection, out: (line?: string) => void): boolean {
     const errors = Object.entries(e.errors).map(([s, n]) => `${s} x${n}`).join(", ");
     out(`    ${k}: ${e.n} (${states}), ${e.retried} needed >1 attempt${errors ? `; last errors: ${errors}` : ""}`);
   }
+  for (const j of sync.jobs.filter((d) => d.status === "dead")) {
+    const err = j.lastError as { message?: string; httpStatus?: number | null } | null | undefined;
+    out(`    dead: ${String(j.jobId)} after ${String(j.attempts)} attempts (${String(j.deadReason)}): ${err?.httpStatus ?? ""} ${(err?.message ?? "").slice(0, 160)}`);
+  }
   out(`  alerts opened: ${sync.alerts.length}${sync.alerts.length ? ` (${sync.alerts.slice(0, 3).map((al) => `${String(al.kind)}: ${String(al.reason)}`).join("; ")})` : ""}`);
   out(
     `  bench's own HubSpot calls: ${sync.probe.requests}, ${sync.probe.rateLimited} answered 429, ${sync.probe.failures} other errors, ` +
@@ -1348,6 +1383,7 @@ async function main(): Promise<number> {
       bare.push(b);
       out(`[bench] bare c=${c}: ${chains.flat().length} transactions, ${b.errors} errors, CPU ${f0(b.cpu)}% of all cores`);
     }
+    const ab = await bareShapeAB(db, [...bareChains(first.workload), ...bareChains(first.workload)], templates);
 
     // Sync lag: background triggers back on (this reloads the functions emulator's triggers and workers).
     let sync: SyncSection | null = null;
@@ -1448,6 +1484,10 @@ async function main(): Promise<number> {
       ),
     );
     for (const b of bare) if (b.firstError) out(`  c=${b.concurrency} first bare error: ${b.firstError}`);
+    out(
+      `  merged ledger read, A/B at c=1 (alternating ops, ${2 * wl.deliveries} transactions): applied p50 ${f1(ab.merged.applied.p50)} ms (getAll 4 + getAll 2) ` +
+        `vs ${f1(ab.separate.applied.p50)} ms (get + getAll 3 + getAll 2); duplicate p50 ${f1(ab.merged.duplicate.p50)} (getAll 4) vs ${f1(ab.separate.duplicate.p50)} ms (get)`,
+    );
     if (sync && reportSync(sync, out)) failed = true;
 
     const non200 = webhook.reduce((n, r) => n + r.non200, 0);
