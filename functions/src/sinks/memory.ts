@@ -58,13 +58,11 @@ class FailureQueue {
 
 const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
-export class MemoryCrm implements CrmPort {
-  private readonly contactsById = new Map<string, MemoryContact>();
-  private readonly dealsByKey = new Map<string, MemoryDeal>();
-  private readonly failures = new FailureQueue();
-  private nextId = 1;
+/** What every fake shares: failures queued for the next calls, and a count of calls. */
+abstract class FailingFake {
+  protected readonly failures = new FailureQueue();
 
-  /** The next `times` calls (of either method) throw `error` without changing anything. */
+  /** The next `times` calls throw `error` without changing anything. */
   failNext(error: TransientError | PermanentError | Error, times = 1): void {
     this.failures.push(error, times);
   }
@@ -72,6 +70,12 @@ export class MemoryCrm implements CrmPort {
   get calls(): number {
     return this.failures.calls;
   }
+}
+
+export class MemoryCrm extends FailingFake implements CrmPort {
+  private readonly contactsById = new Map<string, MemoryContact>();
+  private readonly dealsByKey = new Map<string, MemoryDeal>();
+  private nextId = 1;
 
   /** A contact that exists before opsync syncs (made by hand, a form, an import). */
   seedContact(seed: { email: string; uid?: string | null; firstName?: string | null }): string {
@@ -162,19 +166,10 @@ export class MemoryCrm implements CrmPort {
   }
 }
 
-export class MemoryHelpdesk implements HelpdeskPort {
+export class MemoryHelpdesk extends FailingFake implements HelpdeskPort {
   readonly name = "memory" as const;
   private readonly byRequestId = new Map<string, MemoryTicket>();
-  private readonly failures = new FailureQueue();
   private nextId = 1;
-
-  failNext(error: TransientError | PermanentError | Error, times = 1): void {
-    this.failures.push(error, times);
-  }
-
-  get calls(): number {
-    return this.failures.calls;
-  }
 
   tickets(): MemoryTicket[] {
     return [...this.byRequestId.values()].map((t) => ({ ...t, tags: [...t.tags], contactIds: [...t.contactIds] }));
@@ -197,9 +192,8 @@ export class MemoryHelpdesk implements HelpdeskPort {
 }
 
 /** Claims fake: a map of users to their custom claims; unknown users are refused like Firebase Auth does. */
-export class MemoryClaims implements ClaimsPort {
+export class MemoryClaims extends FailingFake implements ClaimsPort {
   private readonly users = new Map<string, Record<string, unknown>>();
-  readonly failures = new FailureQueue();
 
   addUser(uid: string, claims: Record<string, unknown> = {}): void {
     this.users.set(uid, { ...claims });
@@ -219,9 +213,8 @@ export class MemoryClaims implements ClaimsPort {
 }
 
 /** Notification fake: records what would have been posted. */
-export class MemoryNotify implements NotifyPort {
+export class MemoryNotify extends FailingFake implements NotifyPort {
   readonly posts: Array<{ key: string; text: string }> = [];
-  readonly failures = new FailureQueue();
 
   async post(message: { key: string; text: string }): Promise<void> {
     this.failures.enter();
