@@ -208,8 +208,12 @@ describe("sync queue", () => {
     // finishes the job without anyone dispatching it by hand.
     await h.deps.dispatcher.dispatch(id, 0);
     await h.idle();
-    expect(h.outcomes.map((o) => o.outcome)).toEqual(["skipped", "succeeded"]);
-    expect(h.outcomes[0]).toMatchObject({ reason: "leased" });
+    // Timers may fire a few ms before the lease ends: then it is skipped as leased once more and re-dispatched.
+    const outcomes = h.outcomes.map((o) => o.outcome);
+    expect(outcomes.at(-1)).toBe("succeeded");
+    expect(outcomes.filter((o) => o === "succeeded")).toHaveLength(1);
+    expect(h.outcomes.slice(0, -1).every((o) => o.outcome === "skipped" && o.reason === "leased")).toBe(true);
+    expect(outcomes.length).toBeGreaterThanOrEqual(2);
     expect(h.dispatches.at(-1)?.delayMs).toBeGreaterThan(0);
     expect((await jobs(db, { kind: "crm.contact.upsert" }))[0]).toMatchObject({ status: "succeeded", attempts: 2 });
     expect(hubspot.contacts()).toHaveLength(1);
