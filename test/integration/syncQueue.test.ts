@@ -199,7 +199,8 @@ describe("sync queue", () => {
     const [job] = await jobs(db, { kind: "crm.contact.upsert" });
     const id = String(job?.jobId);
     // Worker A claims with a short lease, calls HubSpot, and dies before recording success.
-    const claim = await claimJob(db, id, { now: new Date(), leaseMs: 200, workerId: "worker-a" });
+    // Long enough to still hold on a loaded machine when the second dispatch arrives.
+    const claim = await claimJob(db, id, { now: new Date(), leaseMs: 2000, workerId: "worker-a" });
     expect(claim.claimed).toBe(true);
     const c = fromFirestore<CustomerDoc>((await db.doc(`customers/${uid}`).get()).data());
     await crm.upsertContact(contactState(c, null));

@@ -5,6 +5,7 @@
  * Nothing here keeps card data: only ids, amounts, statuses and metadata opsync owns.
  */
 import { z } from "zod";
+import { firstUnusableId, isUsableId, type IdKind } from "./ids.js";
 
 export const HANDLED_EVENT_TYPES = [
   "checkout.session.completed",
@@ -37,17 +38,25 @@ export function isHandledEventType(type: string): type is HandledEventType {
   return (HANDLED_EVENT_TYPES as readonly string[]).includes(type);
 }
 
-/** The envelope every Stripe event has, whatever its version. */
+/** Seconds since epoch that a Firestore Timestamp can hold (0001-01-01 .. 9999-12-31). */
+const MIN_EPOCH_SECONDS = -62_135_596_800;
+const MAX_EPOCH_SECONDS = 253_402_300_799;
+
+/**
+ * The envelope every Stripe event has, whatever its version: only what opsync needs to record it. Stripe sends
+ * events whose `data.object` has no `id` (`invoice.upcoming`, `balance.available`,
+ * `entitlements.active_entitlement_summary.updated`) and `previous_attributes: null`: both are accepted.
+ */
 export const stripeEventEnvelopeSchema = z.looseObject({
-  id: z.string().regex(/^evt_[A-Za-z0-9_]+$/, "must look like evt_..."),
+  id: z.string().max(255, "must be at most 255 characters").regex(/^evt_[A-Za-z0-9_]+$/, "must look like evt_..."),
   object: z.literal("event"),
-  type: z.string().min(1),
-  created: z.number().int().positive(),
+  type: z.string().min(1).max(200),
+  created: z.number().int().positive().max(MAX_EPOCH_SECONDS, "is not a valid time"),
   livemode: z.boolean(),
-  api_version: z.string().nullable().optional(),
+  api_version: z.string().max(100).nullish(),
   data: z.looseObject({
-    object: z.looseObject({ id: z.string().min(1), object: z.string().min(1) }),
-    previous_attributes: z.record(z.string(), z.unknown()).optional(),
+    object: z.looseObject({ id: z.unknown().optional(), object: z.unknown().optional() }),
+    previous_attributes: z.record(z.string(), z.unknown()).nullish(),
   }),
 });
 export type StripeEventEnvelope = z.infer<typeof stripeEventEnvelopeSchema>;
@@ -58,7 +67,15 @@ const refSchema = z
   .union([z.string(), z.looseObject({ id: z.string() })])
   .nullish()
   .transform((r) => (r == null ? null : typeof r === "string" ? r : r.id));
-const epoch = z.number().int().nullish().transform((s) => (s == null ? null : s));
+const epoch = z
+  .number()
+  .int()
+  .min(MIN_EPOCH_SECONDS, "is not a valid time")
+  .max(MAX_EPOCH_SECONDS, "is not a valid time")
+  .nullish()
+  .transform((s) => (s == null ? null : s));
+/** Free text opsync keeps (names, emails, URLs): bounded so no record can outgrow a Firestore document. */
+const text = (max: number) => z.string().max(max, `must be at most ${max} characters`);
 
 export interface OrderFacts {
   orderId: string;
@@ -194,14 +211,20 @@ export interface NormalizedEvent {
 export type NormalizeResult =
   | { outcome: "normalized"; event: NormalizedEvent }
   | { outcome: "ignored"; reason: string }
-  | { outcome: "failed"; reason: string };
+  | { outcome: "failed"; reason: string }
+  /** An app id (uid, order id) that cannot be a document id: a person must look (never used as a path). */
+  | { outcome: "needs_review"; reason: string; field: string };
 
 const UID_KEYS = ["firebaseUid", "firebase_uid", "uid"] as const;
 
 function uidFrom(metadata: Record<string, string>): string | null {
+  return uidEntry(metadata)?.value ?? null;
+}
+
+function uidEntry(metadata: Record<string, string>): { key: string; value: string } | null {
   for (const key of UID_KEYS) {
     const value = metadata[key]?.trim();
-    if (value) return value;
+    if (value) return { key, value };
   }
   return null;
 }
@@ -222,37 +245,38 @@ function splitList(value: string | undefined): string[] {
 }
 
 const priceSchema = z.looseObject({
-  id: z.string(),
+  id: text(255),
   unit_amount: z.number().nullish(),
-  currency: z.string().nullish(),
-  recurring: z.looseObject({ interval: z.string(), interval_count: z.number().int().positive().nullish() }).nullish(),
-  lookup_key: z.string().nullish(),
-  nickname: z.string().nullish(),
+  currency: text(200).nullish(),
+  recurring: z.looseObject({ interval: text(200), interval_count: z.number().int().positive().nullish() }).nullish(),
+  lookup_key: text(200).nullish(),
+  nickname: text(500).nullish(),
   metadata: metadataSchema,
   product: z
-    .union([z.string(), z.looseObject({ id: z.string(), name: z.string().nullish(), metadata: metadataSchema })])
+    .union([z.string(), z.looseObject({ id: text(255), name: text(500).nullish(), metadata: metadataSchema })])
     .nullish(),
 });
 
 const checkoutSchema = z.looseObject({
-  id: z.string(),
-  mode: z.string(),
-  payment_status: z.string(),
+  id: text(255),
+  mode: text(200),
+  payment_status: text(200),
+  // Any string a Payment Link visitor puts in the URL: checked by the id policy, not here.
   client_reference_id: z.string().nullish(),
   customer: refSchema,
-  customer_details: z.looseObject({ email: z.string().nullish(), name: z.string().nullish() }).nullish(),
-  customer_email: z.string().nullish(),
+  customer_details: z.looseObject({ email: text(512).nullish(), name: text(500).nullish() }).nullish(),
+  customer_email: text(512).nullish(),
   subscription: refSchema,
   payment_intent: refSchema,
   amount_total: z.number().int().nullish(),
-  currency: z.string().nullish(),
+  currency: text(200).nullish(),
   metadata: metadataSchema,
 });
 
 const customerSchema = z.looseObject({
-  id: z.string(),
-  email: z.string().nullish(),
-  name: z.string().nullish(),
+  id: text(255),
+  email: text(512).nullish(),
+  name: text(500).nullish(),
   delinquent: z.boolean().nullish(),
   deleted: z.boolean().optional(),
   metadata: metadataSchema,
@@ -261,36 +285,36 @@ const customerSchema = z.looseObject({
 const subscriptionItemSchema = z.looseObject({
   price: priceSchema.nullish(),
   quantity: z.number().int().nullish(),
-  plan: z.looseObject({ id: z.string() }).nullish(),
+  plan: z.looseObject({ id: text(255) }).nullish(),
   // Since API 2025-03-31 the period lives on each item; older versions have it on the subscription.
   current_period_end: epoch,
 });
 
 const subscriptionSchema = z.looseObject({
-  id: z.string(),
+  id: text(255),
   customer: refSchema.refine((c) => c !== null, "required"),
-  status: z.string(),
+  status: text(200),
   cancel_at_period_end: z.boolean().nullish(),
   cancel_at: epoch,
   trial_end: epoch,
   current_period_end: epoch,
   metadata: metadataSchema,
   items: z.looseObject({ data: z.array(subscriptionItemSchema) }).nullish(),
-  plan: z.looseObject({ id: z.string(), nickname: z.string().nullish(), metadata: metadataSchema }).nullish(),
+  plan: z.looseObject({ id: text(255), nickname: text(500).nullish(), metadata: metadataSchema }).nullish(),
 });
 
 const invoiceSchema = z.looseObject({
-  id: z.string(),
+  id: text(255),
   customer: refSchema,
-  status: z.string().nullish(),
-  billing_reason: z.string().nullish(),
+  status: text(200).nullish(),
+  billing_reason: text(200).nullish(),
   amount_paid: z.number().int(),
   amount_due: z.number().int(),
-  currency: z.string(),
+  currency: text(200),
   attempt_count: z.number().int().nullish(),
   next_payment_attempt: epoch,
-  number: z.string().nullish(),
-  hosted_invoice_url: z.string().nullish(),
+  number: text(200).nullish(),
+  hosted_invoice_url: text(2048).nullish(),
   status_transitions: z.looseObject({ paid_at: epoch }).nullish(),
   // Current shape (API >= 2025-03-31).
   parent: z
@@ -306,38 +330,38 @@ const invoiceSchema = z.looseObject({
 });
 
 const paymentIntentSchema = z.looseObject({
-  id: z.string(),
+  id: text(255),
   customer: refSchema,
-  status: z.string(),
+  status: text(200),
   amount: z.number().int(),
   amount_received: z.number().int().nullish(),
-  currency: z.string(),
-  last_payment_error: z.looseObject({ code: z.string().nullish(), decline_code: z.string().nullish() }).nullish(),
+  currency: text(200),
+  last_payment_error: z.looseObject({ code: text(200).nullish(), decline_code: text(200).nullish() }).nullish(),
   metadata: metadataSchema,
 });
 
 const chargeSchema = z.looseObject({
-  id: z.string(),
+  id: text(255),
   customer: refSchema,
   payment_intent: refSchema,
   amount: z.number().int(),
   amount_refunded: z.number().int(),
-  currency: z.string(),
+  currency: text(200),
   metadata: metadataSchema,
 });
 
 /** Refunds and disputes point at a charge / payment intent and carry an amount and a reason. */
 const chargeLinkedSchema = z.looseObject({
-  id: z.string(),
+  id: text(255),
   charge: refSchema,
   payment_intent: refSchema,
   amount: z.number().int(),
-  currency: z.string(),
-  reason: z.string().nullish(),
+  currency: text(200),
+  reason: text(200).nullish(),
   metadata: metadataSchema,
 });
-const refundSchema = chargeLinkedSchema.extend({ status: z.string().nullish() });
-const disputeSchema = chargeLinkedSchema.extend({ status: z.string() });
+const refundSchema = chargeLinkedSchema.extend({ status: text(200).nullish() });
+const disputeSchema = chargeLinkedSchema.extend({ status: text(200) });
 
 const MONTHS_PER: Record<string, number> = { day: 12 / 365, week: 12 / 52, month: 1, year: 12 };
 
@@ -508,6 +532,17 @@ export function normalizeEvent(envelope: StripeEventEnvelope, pinnedVersion: str
   const apiVersion = envelope.api_version ?? null;
   try {
     const subject = toSubject(envelope.type, envelope.data.object);
+    const unusable = unusableIds(subject, envelope.data.object);
+    if (unusable.stripe) {
+      return { outcome: "failed", reason: `${envelope.type}: ${unusable.stripe.field} ${unusable.stripe.problem}` };
+    }
+    if (unusable.app) {
+      return {
+        outcome: "needs_review",
+        field: unusable.app.field,
+        reason: `${unusable.app.field} ${unusable.app.problem}, so opsync cannot tell whose ${subject.kind} ${subject.objectId} is`,
+      };
+    }
     return {
       outcome: "normalized",
       event: {
@@ -530,4 +565,53 @@ export function normalizeEvent(envelope: StripeEventEnvelope, pinnedVersion: str
       reason: `${envelope.type} rendered in Stripe API version ${rendered}${note} lacks fields opsync reads: ${describeIssues(error)}`,
     };
   }
+}
+
+interface IdCandidate {
+  field: string;
+  value: string | null | undefined;
+  kind: IdKind;
+}
+
+/**
+ * Every value of the subject that becomes (part of) a document path or map key, with the field it came from. A bad
+ * Stripe id means the payload is not what Stripe sends (`failed`); a bad app id (uid, order id) is a person's
+ * input and goes to review.
+ */
+function unusableIds(subject: Subject, object: unknown): { stripe: ReturnType<typeof firstUnusableId>; app: ReturnType<typeof firstUnusableId> } {
+  const stripe: IdCandidate[] = [{ field: "id", value: subject.objectId, kind: "stripe" }];
+  const app: IdCandidate[] = [];
+  const metadata = objectMetadata(object);
+  const uidKey = uidEntry(metadata)?.key ?? "firebaseUid";
+  if ("customerId" in subject) stripe.push({ field: "customer", value: subject.customerId, kind: "stripe" });
+  if ("subscriptionId" in subject) stripe.push({ field: "subscription", value: subject.subscriptionId, kind: "stripe" });
+  if ("paymentIntentId" in subject) stripe.push({ field: "payment_intent", value: subject.paymentIntentId, kind: "stripe" });
+  if ("chargeId" in subject) stripe.push({ field: "charge", value: subject.chargeId, kind: "stripe" });
+  if (subject.kind === "checkout") app.push({ field: "client_reference_id", value: subject.clientReferenceId, kind: "app" });
+  app.push({ field: `metadata.${uidKey}`, value: subject.metadataUid, kind: "app" });
+  if ("order" in subject && subject.order) {
+    app.push(
+      { field: "metadata.orderId", value: subject.order.orderId, kind: "app" },
+      { field: "metadata.buyerUid", value: subject.order.buyerUid, kind: "app" },
+      { field: "metadata.sellerUid", value: subject.order.sellerUid, kind: "app" },
+    );
+  }
+  return { stripe: firstUnusableId(stripe), app: firstUnusableId(app) };
+}
+
+function objectMetadata(object: unknown): Record<string, string> {
+  const parsed = z.looseObject({ metadata: metadataSchema }).safeParse(object);
+  return parsed.success ? parsed.data.metadata : {};
+}
+
+/** The object's id when it can be recorded as a field of the ledger entry (absent on some event types). */
+export function recordableObjectId(envelope: StripeEventEnvelope): string | null {
+  const id = envelope.data.object.id;
+  return isUsableId(id, "stripe") ? id : null;
+}
+
+/** The object's type name (`subscription`, `balance`), when it has a sensible one. */
+export function recordableObjectType(envelope: StripeEventEnvelope): string | null {
+  const type = envelope.data.object.object;
+  return typeof type === "string" && /^[a-z][a-z0-9_.]{0,99}$/.test(type) ? type : null;
 }

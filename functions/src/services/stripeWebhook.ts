@@ -10,6 +10,10 @@ import { normalizeEvent, stripeEventEnvelopeSchema } from "../domain/normalize.j
 import type { IngestResult } from "../store/ingest.js";
 import type { NormalizeResult, StripeEventEnvelope } from "../domain/normalize.js";
 
+/**
+ * How far the signed timestamp may be from our clock, in either direction. stripe-node only bounds the past;
+ * a timestamp far in the future would let a captured delivery be replayed for longer, so opsync bounds both.
+ */
 export const SIGNATURE_TOLERANCE_SECONDS = 300;
 
 export interface WebhookRequest {
@@ -46,6 +50,10 @@ function verifySignature(raw: Buffer, signature: string, secrets: string[], nowM
   for (const secret of secrets) {
     try {
       verifier.verifyHeader(raw, signature, secret, SIGNATURE_TOLERANCE_SECONDS, undefined, nowMs);
+      const signedAt = Number(/(?:^|,)\s*t=(\d+)/.exec(signature)?.[1]);
+      if (signedAt * 1000 - nowMs > SIGNATURE_TOLERANCE_SECONDS * 1000) {
+        return `signature timestamp is outside the ${SIGNATURE_TOLERANCE_SECONDS} s tolerance (it is in the future: check the clock)`;
+      }
       return null;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -57,6 +65,22 @@ function verifySignature(raw: Buffer, signature: string, secrets: string[], nowM
     }
   }
   return "signature does not match any configured webhook secret (pass the raw, unparsed request body)";
+}
+
+const INVALID_JSON = Symbol("invalid JSON");
+/** Lone UTF-16 surrogates (`"\\ud800"`) parse fine but Firestore refuses to store them. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** JSON with every string made well-formed, or INVALID_JSON (also for nesting too deep to walk). */
+function parseJson(raw: Buffer): unknown {
+  try {
+    return JSON.parse(raw.toString("utf8"), (_key, value: unknown) =>
+      typeof value === "string" ? value.replace(LONE_SURROGATE, "\uFFFD") : value,
+    );
+  } catch {
+    // SyntaxError, or RangeError for absurd nesting: either way not an event Stripe sent.
+    return INVALID_JSON;
+  }
 }
 
 export type CheckedEvent =
@@ -102,12 +126,8 @@ export async function handleStripeWebhook(req: WebhookRequest, deps: WebhookDeps
     return reject(400, signatureProblem);
   }
 
-  let json: unknown;
-  try {
-    json = JSON.parse(raw.toString("utf8"));
-  } catch {
-    return reject(400, "body is not valid JSON");
-  }
+  const json = parseJson(raw);
+  if (json === INVALID_JSON) return reject(400, "body is not valid JSON");
   const checked = checkStripeEvent(json, deps.acceptLivemode);
   if (!checked.ok) {
     if (checked.wrongMode && checked.event) log.webhookWrongMode(checked.event.id, checked.event.type, checked.event.livemode);

@@ -8,7 +8,7 @@ import { applyEvent, type ApplyPlan } from "../domain/apply.js";
 import { linkedObjectIds, resolveOwner, subjectCustomerId } from "../domain/identity.js";
 import { jobId } from "../domain/jobs.js";
 import type { BillingDoc, CustomerDoc, LedgerStatus, OrderDoc, StripeObjectDoc } from "../domain/model.js";
-import type { NormalizeResult, NormalizedEvent, StripeEventEnvelope } from "../domain/normalize.js";
+import { recordableObjectId, recordableObjectType, type NormalizeResult, type NormalizedEvent, type StripeEventEnvelope } from "../domain/normalize.js";
 import { newJobDoc } from "./jobs.js";
 import { COL, billingPath } from "./paths.js";
 import { fromFirestore } from "./db.js";
@@ -35,8 +35,9 @@ interface LedgerBase {
   created: Timestamp;
   livemode: boolean;
   apiVersion: string | null;
-  objectId: string;
-  objectType: string;
+  /** null when the event's object has no (usable) id, e.g. `invoice.upcoming`, `balance.available`. */
+  objectId: string | null;
+  objectType: string | null;
 }
 
 function ledgerBase(envelope: StripeEventEnvelope): LedgerBase {
@@ -46,8 +47,8 @@ function ledgerBase(envelope: StripeEventEnvelope): LedgerBase {
     created: Timestamp.fromMillis(envelope.created * 1000),
     livemode: envelope.livemode,
     apiVersion: envelope.api_version ?? null,
-    objectId: envelope.data.object.id,
-    objectType: envelope.data.object.object,
+    objectId: recordableObjectId(envelope),
+    objectType: recordableObjectType(envelope),
   };
 }
 
@@ -150,12 +151,44 @@ async function runIngest(
       }
     };
 
+    if (normalized.outcome === "needs_review") {
+      // The id is never used as a path; the review item says which field to fix. It holds no replayable event
+      // (and no stripeCustomerId), so a later mapping does not re-run it: a person resolves it.
+      writeLedger({
+        status: "needs_review",
+        reason: normalized.reason,
+        field: normalized.field,
+        uid: null,
+        orderId: null,
+        stripeCustomerId: null,
+        jobIds: [],
+        processedAt: at,
+      });
+      tx.set(reviewRef, {
+        eventId: base.eventId,
+        eventType: base.type,
+        eventCreated: base.created.seconds,
+        reason: "invalid_id",
+        field: normalized.field,
+        detail: normalized.reason,
+        status: "open",
+        stripeCustomerId: null,
+        stripeObjectId: base.objectId,
+        orderId: null,
+        event: null,
+        createdAt: at,
+        updatedAt: at,
+      });
+      await options.beforeCommit?.(tx);
+      return { eventId: base.eventId, status: "needs_review", duplicate: false, reason: normalized.reason, attempts };
+    }
+
     if (!normalizedEvent || !subject) {
-      const outcome = normalized.outcome === "normalized" ? null : normalized;
-      const status: LedgerStatus = outcome?.outcome === "ignored" ? "ignored" : "failed";
+      const status: LedgerStatus = normalized.outcome === "ignored" ? "ignored" : "failed";
+      const reason = normalized.outcome === "ignored" || normalized.outcome === "failed" ? normalized.reason : null;
       writeLedger({
         status,
-        reason: outcome?.reason ?? null,
+        reason,
         uid: null,
         orderId: null,
         stripeCustomerId: null,
@@ -164,7 +197,7 @@ async function runIngest(
       });
       resolveReviewItem(status);
       await options.beforeCommit?.(tx);
-      return { eventId: base.eventId, status, duplicate: false, reason: outcome?.reason ?? null, attempts };
+      return { eventId: base.eventId, status, duplicate: false, reason, attempts };
     }
 
     const event = normalizedEvent;
