@@ -105,7 +105,7 @@ export const zendeskBaseUrl = defineString("ZENDESK_BASE_URL", {
 });
 export const zendeskEmail = defineString("ZENDESK_EMAIL", { default: "none", description: "Zendesk agent email for API auth" });
 export const syncMaxAttempts = defineString("SYNC_MAX_ATTEMPTS", {
-  default: "crm=5,helpdesk=5,claims=5,notify=3",
+  default: "crm=5,helpdesk=5,claims=5,notify=3,stripe=5",
   description: "Attempts per sink before a job is dead, as sink=n pairs.",
 });
 /**
@@ -119,7 +119,7 @@ export const syncDispatchesPerSecond = defineInt("SYNC_DISPATCHES_PER_SECOND", {
 export const syncBackoffBaseMs = defineInt("SYNC_BACKOFF_BASE_MS", { default: 2000, description: "First retry delay ceiling." });
 export const syncBackoffMaxMs = defineInt("SYNC_BACKOFF_MAX_MS", { default: 900_000, description: "Largest retry delay." });
 
-const SINKS = ["crm", "helpdesk", "claims", "notify"] as const;
+const SINKS = ["crm", "helpdesk", "claims", "notify", "stripe"] as const;
 
 const syncConfigSchema = z.object({
   hubspot: z.object({ accessToken: z.string().min(1, "set HUBSPOT_TOKEN"), basePath: z.url() }),
@@ -133,7 +133,7 @@ const syncConfigSchema = z.object({
 export type SyncConfig = z.infer<typeof syncConfigSchema>;
 
 function parseAttempts(value: string): Record<string, number> {
-  const out: Record<string, number> = { crm: 5, helpdesk: 5, claims: 5, notify: 3 };
+  const out: Record<string, number> = { crm: 5, helpdesk: 5, claims: 5, notify: 3, stripe: 5 };
   for (const pair of value.split(",").map((p) => p.trim()).filter(Boolean)) {
     const [sink, n] = pair.split("=");
     if (!sink || !n) throw new ValidationError(`invalid configuration SYNC_MAX_ATTEMPTS: "${pair}" is not sink=n`, "SYNC_MAX_ATTEMPTS");

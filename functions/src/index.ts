@@ -1,5 +1,7 @@
 /** Every deployed function, one file each under triggers/. */
 export { stripeWebhook } from "./triggers/stripeWebhook.js";
+export { onStripeEventRecorded } from "./triggers/onStripeEventRecorded.js";
+export { sweepLedger } from "./triggers/sweepLedger.js";
 export { onStripeCustomerMapped } from "./triggers/onStripeCustomerMapped.js";
 export { onSyncJobWritten } from "./triggers/onSyncJobWritten.js";
 export { runSyncJob } from "./triggers/runSyncJob.js";

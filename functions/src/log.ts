@@ -27,6 +27,9 @@ export const log = {
   sweep: (dispatched: number) => entry("INFO", "sync_sweep", { dispatched }),
   automationResumed: (requeued: number) => entry("INFO", "automation_resumed", { requeued }),
   supportRequest: (requestId: string, status: string) => entry("INFO", "support_request", { requestId, status }),
+  eventApplied: (fields: { eventId: string; status: string; duplicate: boolean; attempts: number; reason: string | null }) =>
+    entry(fields.status === "failed" || fields.status === "needs_review" ? "WARNING" : "INFO", "stripe_event_applied", fields),
+  ledgerSwept: (fields: { applied: number; graceExpired: number }) => entry("INFO", "ledger_swept", fields),
   heldEventsReleased: (stripeCustomerId: string, statuses: string[]) =>
     entry("INFO", "held_events_released", { stripeCustomerId, count: statuses.length, statuses }),
   adminOperation: (fields: { operation: string; callerId: string; via: string; outcome: "applied" | "dry_run" | "read" | "unchanged" }) =>

@@ -42,12 +42,25 @@ describe("stripeWebhook on the Functions emulator", () => {
     secret = s;
   });
 
-  it("applies a signed delivery and answers 200 with the ledger status", async () => {
+  /** The ledger trigger applies a received entry after the answer; wait for its outcome. */
+  const settled = (eventId: string) =>
+    until(
+      async () => (await db.doc(`stripeEvents/${eventId}`).get()).data(),
+      (d) => d !== undefined && d.status !== "received",
+    );
+
+  it("answers 200 `received` once the ledger entry is written; the ledger trigger then applies it", async () => {
     const uid = uniq("user");
     const cus = uniq("cus");
-    const res = await send(stripeEvent("customer.created", customer({ id: cus, uid, email: "e2e@example.com" })));
-    expect(res).toMatchObject({ status: 200, body: { received: true, status: "applied", duplicate: false } });
+    const event = stripeEvent("customer.created", customer({ id: cus, uid, email: "e2e@example.com" }));
+    const res = await send(event);
+    expect(res).toMatchObject({ status: 200, body: { received: true, status: "received", duplicate: false } });
+    const ledger = await settled(event.id);
+    expect(ledger).toMatchObject({ status: "applied", source: "webhook" });
+    expect(ledger?.appliedAt.toMillis()).toBeGreaterThanOrEqual(ledger?.receivedAt.toMillis());
     expect((await db.doc(`customers/${uid}`).get()).data()).toMatchObject({ email: "e2e@example.com", stripeCustomerId: cus });
+    // A redelivery after the apply answers the recorded status.
+    expect((await send(event)).body).toMatchObject({ status: "applied", duplicate: true });
   });
 
   it("answers 405 / 400 for bad requests and writes nothing", async () => {
@@ -74,11 +87,14 @@ describe("stripeWebhook on the Functions emulator", () => {
   it("10 concurrent HTTP deliveries of one event apply it once", async () => {
     const uid = uniq("user");
     const cus = uniq("cus");
-    await send(stripeEvent("customer.created", customer({ id: cus, uid })));
+    const first = stripeEvent("customer.created", customer({ id: cus, uid }));
+    await send(first);
+    await settled(first.id);
     const event = stripeEvent("customer.subscription.created", subscription({ id: uniq("sub"), customer: cus, status: "active", price: price({ id: "price_pro", entitlements: "x" }) }));
     const results = await Promise.all(Array.from({ length: 10 }, () => send(event)));
     expect(results.every((r) => r.status === 200)).toBe(true);
     expect(results.filter((r) => r.body.duplicate === false)).toHaveLength(1);
+    expect(await settled(event.id)).toMatchObject({ status: "applied" });
     const planned = await db.collection("syncJobs").where("cause.eventId", "==", event.id).get();
     expect(planned.size).toBe(3);
   });
@@ -87,7 +103,8 @@ describe("stripeWebhook on the Functions emulator", () => {
     const cus = uniq("cus");
     const sub = uniq("sub");
     const held = stripeEvent("customer.subscription.created", subscription({ id: sub, customer: cus, status: "active", price: price({ id: "price_pro", lookupKey: "pro", entitlements: "reports" }) }));
-    expect((await send(held)).body.status).toBe("needs_review");
+    expect((await send(held)).body.status).toBe("received");
+    expect(await settled(held.id)).toMatchObject({ status: "needs_review" });
     const uid = uniq("user");
     await send(stripeEvent("checkout.session.completed", checkoutSession({ id: uniq("cs"), mode: "subscription", customer: cus, clientReferenceId: uid, subscription: sub })));
     const ledger = await until(

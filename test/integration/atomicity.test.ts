@@ -1,5 +1,9 @@
-/** A failure anywhere in the transaction leaves nothing behind and asks Stripe to retry. */
+/**
+ * The ack is one durable write; applying is one transaction. A failure while applying leaves the ledger entry
+ * `received` and nothing else behind; applying again (the trigger's retry, or the sweep) applies it once.
+ */
 import { beforeEach, describe, expect, it } from "vitest";
+import { applyRecordedEvent } from "../../functions/src/store/ingest";
 import { deliver } from "../support/deliver";
 import { dumpAll, resetFirestore, testDb } from "../support/firestore";
 import { checkoutSession, stripeEvent, uniq } from "../support/stripeFixtures";
@@ -9,20 +13,26 @@ const db = testDb();
 describe("atomicity", () => {
   beforeEach(resetFirestore);
 
-  it("an injected failure inside the transaction -> 500, nothing written; the retry then applies once", async () => {
+  it("an injected failure inside the apply transaction leaves only the received ledger entry; the retry then applies once", async () => {
     const uid = uniq("user");
     const event = stripeEvent("checkout.session.completed", checkoutSession({ id: uniq("cs"), mode: "subscription", customer: uniq("cus"), clientReferenceId: uid }));
-    const failed = await deliver(db, event, {
-      beforeCommit: () => {
-        throw new Error("injected: Firestore write failed");
-      },
-    });
-    expect(failed.status).toBe(500);
-    expect(String(failed.body.error)).toContain(event.id);
-    expect(await dumpAll(db)).toEqual({});
+    await expect(
+      deliver(db, event, {
+        beforeCommit: () => {
+          throw new Error("injected: Firestore write failed");
+        },
+      }),
+    ).rejects.toThrow(/injected/);
+    expect(Object.keys(await dumpAll(db))).toEqual([`stripeEvents/${event.id}`]);
+    expect((await db.doc(`stripeEvents/${event.id}`).get()).get("status")).toBe("received");
 
-    const retried = await deliver(db, event);
-    expect(retried).toMatchObject({ status: 200, body: { status: "applied", duplicate: false } });
+    // A second delivery is a duplicate: the entry is durable, Stripe need not retry.
+    const again = await deliver(db, event);
+    expect(again).toMatchObject({ status: 200, body: { status: "received", duplicate: true } });
+
+    const applied = await applyRecordedEvent(db, event.id, { graceDays: 3 });
+    expect(applied).toMatchObject({ status: "applied", duplicate: false });
     expect((await db.doc(`customers/${uid}`).get()).exists).toBe(true);
+    expect(await applyRecordedEvent(db, event.id, { graceDays: 3 })).toMatchObject({ status: "applied", duplicate: true });
   });
 });

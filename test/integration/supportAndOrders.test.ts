@@ -46,7 +46,7 @@ describe("support requests", () => {
 
     const cfg = { accessToken: hubspot.token, basePath: hubspot.url };
     const notify = new MemoryNotify();
-    const h = harness(db, { crm: new HubspotCrm(cfg), helpdesk: new HubspotTickets(cfg), claims: new RecordingClaims(), notify });
+    const h = harness(db, { crm: new HubspotCrm(cfg), helpdesk: new HubspotTickets(cfg), claims: new RecordingClaims(), notify, stripe: null });
     await h.runPending();
     const afterTicket = await data(db, `supportRequests/${id}`);
     expect(afterTicket).toMatchObject({ status: "ticket_created", helpdesk: "hubspot" });

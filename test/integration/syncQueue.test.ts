@@ -33,6 +33,7 @@ function sinks(overrides: Partial<Sinks> = {}): Sinks {
     helpdesk: new HubspotTickets(cfg),
     claims: new RecordingClaims(),
     notify: new SlackNotifier({ webhookUrl: slack.url, timeoutMs: 2000 }),
+    stripe: null,
     ...overrides,
   };
 }

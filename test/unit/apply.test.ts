@@ -16,7 +16,7 @@ function norm(event: object): NormalizedEvent {
 
 function input(event: NormalizedEvent, overrides: Partial<ApplyInput> = {}): ApplyInput {
   const owner = resolveOwner(event.subject, { mappingUid: overrides.mappingUid ?? null, links: [] });
-  return { event, now, graceDays: 3, owner, mappingUid: null, objectMark: null, customer: null, billing: null, order: null, ...overrides };
+  return { event, now, graceDays: 3, owner, mappingUid: null, customer: null, billing: null, order: null, snapshots: null, ...overrides };
 }
 
 describe("identity", () => {
@@ -51,7 +51,9 @@ describe("applyEvent", () => {
 
   it("records stale without changes when the object's watermark is newer", () => {
     const e = norm(stripeEvent("customer.subscription.updated", subscription({ id: "sub_1", customer: "cus_1", uid: "u1", status: "active", price: price({ id: "price_1" }) }), { created: 100 }));
-    const plan = applyEvent(input(e, { objectMark: { created: 200, eventId: "evt_newer", eventType: "customer.subscription.updated" } }));
+    const newer = { ...e.subject, status: "canceled" } as typeof e.subject;
+    const snapshots = { objects: { sub_1: { subject: newer, mark: { created: 200, eventId: "evt_newer", eventType: "customer.subscription.updated", source: "event" as const }, pastDueSince: null } } };
+    const plan = applyEvent(input(e, { snapshots }));
     expect(plan).toMatchObject({ status: "stale", customer: null, jobs: [], audits: [] });
   });
 

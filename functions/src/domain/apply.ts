@@ -1,26 +1,19 @@
 /**
- * The event reducer: given one normalized Stripe event and the documents it touches (as read inside the
- * transaction), decide the new documents, the follow-up jobs and the audit entries. Pure: no I/O, no clock.
+ * Applying one normalized Stripe event (or an object fetched from the Stripe API): update the snapshot of the
+ * object it carries, then re-derive the canonical records from all of the owner's snapshots and plan the jobs and
+ * audit entries the change calls for. Pure: no I/O, no clock (the caller passes `now`).
  */
-import { capMap, diffFields } from "./diff.js";
-import { entitlementsFor, sameSet } from "./entitlements.js";
+import { diffFields } from "./diff.js";
+import { deriveBilling, deriveCustomer, type CustomerKeep } from "./deriveCustomer.js";
+import { deriveOrderFacts, impliedStatus, orderStatus } from "./deriveOrder.js";
+import { sameSet } from "./entitlements.js";
 import type { Owner } from "./identity.js";
 import { jobId } from "./jobs.js";
 import { SINK_OF_JOB } from "./model.js";
-import type {
-  AuditSpec,
-  BillingDoc,
-  CustomerDoc,
-  JobSpec,
-  LedgerStatus,
-  OrderDoc,
-  OrderStatus,
-  ReviewSpec,
-  StripeObjectDoc,
-} from "./model.js";
+import type { AuditSpec, BillingDoc, CustomerDoc, JobSpec, LedgerStatus, OrderDoc, ReviewSpec, StripeObjectDoc } from "./model.js";
 import type { NormalizedEvent, Subject } from "./normalize.js";
-import { isStale, type Watermark } from "./ordering.js";
-import { refundStatus, transition } from "./orders.js";
+import { transition } from "./orders.js";
+import { API_EVENT_TYPE, emptySet, orderAgainst, pastDueSinceFor, putSnapshot, type SnapshotMark, type SnapshotSet } from "./snapshots.js";
 
 export interface ApplyInput {
   event: NormalizedEvent;
@@ -28,17 +21,16 @@ export interface ApplyInput {
   graceDays: number;
   owner: Owner;
   mappingUid: string | null;
-  objectMark: Watermark | null;
   customer: CustomerDoc | null;
   billing: BillingDoc | null;
   order: OrderDoc | null;
+  /** `customers/{uid}/private/stripe` or `orders/{orderId}/private/stripe`, as read in the transaction. */
+  snapshots: SnapshotSet | null;
 }
 
-export interface ObjectMarkWrite {
+export interface ObjectLinkWrite {
   id: string;
   objectType: string;
-  /** Omitted for links: recording an owner must not move another object's watermark. */
-  watermark?: Watermark;
   fields: Partial<Pick<StripeObjectDoc, "uid" | "orderId" | "stripeCustomerId">>;
 }
 
@@ -53,509 +45,279 @@ export interface ApplyPlan {
   customer: DocChange<CustomerDoc> | null;
   billing: DocChange<BillingDoc> | null;
   order: DocChange<OrderDoc> | null;
+  /** The owner's snapshot set to store (customer or order), when a snapshot changed. */
+  snapshots: { owner: "customer" | "order"; id: string; set: SnapshotSet } | null;
   mapping: { stripeCustomerId: string; uid: string } | null;
-  objects: ObjectMarkWrite[];
+  /** Who a payment intent / charge belongs to, so refunds and disputes naming only them find their owner. */
+  objects: ObjectLinkWrite[];
   jobs: JobSpec[];
   audits: AuditSpec[];
   review: ReviewSpec | null;
+  /** Cause the job ids derive from: the event id, or e.g. `revalidate_<jobId>`. */
+  cause: string;
 }
 
-const MAX_BILLING_ENTRIES = 25;
 const MAX_ORDER_HISTORY = 50;
-const LIVE_SUBSCRIPTION = ["active", "trialing", "past_due", "paused", "unpaid"];
 /** Fields that change on every write or are bookkeeping; they do not make a CRM resync worthwhile. */
-const CUSTOMER_BOOKKEEPING = ["updatedAt", "createdAt", "sync", "stripeState"] as const;
+const CUSTOMER_BOOKKEEPING = ["updatedAt", "createdAt", "sync", "stripeState", "claimsVersion"] as const;
+/** The claims opsync owns (docs/data-model.md): a change to any of them plans a claims job. */
+const CLAIMS_FIELDS = ["entitlements", "plan", "supportTier"] as const;
 
-function emptyPlan(status: LedgerStatus, reason: string | null): ApplyPlan {
-  return {
-    status,
-    reason,
-    customer: null,
-    billing: null,
-    order: null,
-    mapping: null,
-    objects: [],
-    jobs: [],
-    audits: [],
-    review: null,
-  };
+function emptyPlan(status: LedgerStatus, reason: string | null, cause: string): ApplyPlan {
+  return { status, reason, customer: null, billing: null, order: null, snapshots: null, mapping: null, objects: [], jobs: [], audits: [], review: null, cause };
 }
 
-function review(reason: string, detail: string): ApplyPlan {
-  return { ...emptyPlan("needs_review", detail), review: { reason, detail } };
+function review(reason: string, detail: string, cause: string): ApplyPlan {
+  return { ...emptyPlan("needs_review", detail, cause), review: { reason, detail } };
 }
 
 export function newCustomer(uid: string, now: Date): CustomerDoc {
   return {
-    uid,
-    email: null,
-    name: null,
-    stripeCustomerId: null,
-    stripeCustomerDeleted: false,
-    crmContactId: null,
-    helpdeskIds: {},
-    plan: null,
-    priceId: null,
-    productId: null,
-    subscriptionId: null,
-    subscriptionStatus: null,
-    currentPeriodEnd: null,
-    cancelAtPeriodEnd: false,
-    cancelAt: null,
-    trialEnd: null,
-    delinquent: false,
-    lastPaymentAt: null,
-    pastDueSince: null,
-    entitlements: [],
-    entitlementsGraceUntil: null,
-    supportTier: "free",
-    sync: {},
-    stripeState: {},
-    createdAt: now,
-    updatedAt: now,
+    uid, email: null, name: null, stripeCustomerId: null, stripeCustomerDeleted: false, crmContactId: null, helpdeskIds: {},
+    plan: null, priceId: null, productId: null, subscriptionId: null, subscriptionStatus: null, currentPeriodEnd: null,
+    cancelAtPeriodEnd: false, cancelAt: null, trialEnd: null, delinquent: false, lastPaymentAt: null, pastDueSince: null,
+    entitlements: [], entitlementsGraceUntil: null, supportTier: "free", sync: {}, stripeState: {}, claimsVersion: 0, createdAt: now, updatedAt: now,
   };
 }
 
-function newBilling(uid: string, now: Date): BillingDoc {
-  return {
-    uid,
-    stripeCustomerId: null,
-    invoices: {},
-    subscriptions: {},
-    payments: {},
-    refunds: {},
-    disputes: {},
-    lastPaymentFailure: null,
-    actionRequired: null,
-    updatedAt: now,
-  };
-}
-
-const toDate = (seconds: number | null): Date | null => (seconds === null ? null : new Date(seconds * 1000));
-const later = (a: Date | null, b: Date | null): Date | null => (!a ? b : !b ? a : a.getTime() >= b.getTime() ? a : b);
-
-/** Adds an entry to a billing map, keeping only the newest entries so the document stays small. */
-function putCapped<T extends { eventCreated: number }>(map: Record<string, T>, id: string, entry: T): Record<string, T> {
-  return capMap({ ...map, [id]: entry }, MAX_BILLING_ENTRIES, (v) => v.eventCreated);
-}
-
-function clone<T>(value: T): T {
-  return structuredClone(value);
+/** The snapshot an event carries: its object as of `event.created`. */
+function eventMark(event: NormalizedEvent): SnapshotMark {
+  return { created: event.meta.created, eventId: event.meta.id, eventType: event.meta.type, source: "event" };
 }
 
 export function applyEvent(input: ApplyInput): ApplyPlan {
   const { event, owner } = input;
-  if (owner.conflict) return review("uid_conflict", owner.conflict);
-  if (owner.order) return applyToOrder(input, owner.order);
-  if (!owner.uid) {
+  const cause = event.meta.id;
+  if (owner.conflict) return review("uid_conflict", owner.conflict, cause);
+  if (!owner.order && !owner.uid) {
     const customer = owner.stripeCustomerId;
     return review(
       "unmapped_customer",
       customer
         ? `No Firebase uid for Stripe customer ${customer}: set metadata.firebaseUid or client_reference_id, or map it by hand`
         : `No Firebase uid and no Stripe customer on ${event.subject.kind} ${event.subject.objectId}`,
+      cause,
     );
   }
-  const mark: Watermark = { created: event.meta.created, eventId: event.meta.id, eventType: event.meta.type };
-  if (isStale(mark, input.objectMark)) {
-    return emptyPlan("stale", `older than ${input.objectMark?.eventId} already applied to ${event.subject.objectId}`);
+  const incoming = { subject: event.subject, mark: eventMark(event) };
+  const current = input.snapshots?.objects[event.subject.objectId];
+  const ordering = orderAgainst(incoming, current);
+  if (ordering === "older" || ordering === "same") {
+    const what = ordering === "same" ? "the same state is already recorded" : `older than ${current?.mark.eventId ?? "an API read"} already applied`;
+    return emptyPlan("stale", `${what} for ${event.subject.objectId}`, cause);
   }
-  return applyToCustomer(input, owner.uid, mark);
+  if (ordering === "uncertain") {
+    // Same second, same lifecycle step, different content: ask Stripe instead of guessing.
+    const plan = emptyPlan("stale", `same-second tie with ${current?.mark.eventId ?? "an API read"} on ${event.subject.objectId}; revalidating from the Stripe API`, cause);
+    plan.jobs.push(revalidateJob(event.subject, owner, event.meta.type));
+    return plan;
+  }
+  return owner.order ? applyToOrder(orderCtx(input, owner.order), incoming, cause) : applyToCustomer(customerCtx(input), owner.uid as string, incoming, cause);
 }
 
-function applyToCustomer(input: ApplyInput, uid: string, mark: Watermark): ApplyPlan {
-  const { event, now } = input;
-  const s = event.subject;
-  const eventAt = new Date(event.meta.created * 1000);
-  const before = input.customer;
-  const c = before ? clone(before) : newCustomer(uid, now);
-  const billingBefore = input.billing;
-  const b = billingBefore ? clone(billingBefore) : newBilling(uid, now);
-  const jobs: JobSpec[] = [];
-  const customerId = input.owner.stripeCustomerId;
-  const fresh = (group: "customer" | "subscription" | "payment") => !isStale(mark, c.stripeState[group]);
+/** What deriving a customer needs besides the snapshot that changed. */
+interface CustomerCtx {
+  now: Date;
+  graceDays: number;
+  customer: CustomerDoc | null;
+  billing: BillingDoc | null;
+  snapshots: SnapshotSet | null;
+  mappingUid: string | null;
+  stripeCustomerId: string | null;
+}
 
-  if (customerId && !c.stripeCustomerId) c.stripeCustomerId = customerId;
-  if (customerId && !b.stripeCustomerId) b.stripeCustomerId = customerId;
+interface OrderCtx {
+  now: Date;
+  order: OrderDoc | null;
+  snapshots: SnapshotSet | null;
+  facts: NonNullable<Owner["order"]>;
+}
 
-  switch (s.kind) {
-    case "customer": {
-      if (fresh("customer")) {
-        if (s.email) c.email = s.email;
-        if (s.name) c.name = s.name;
-        c.stripeCustomerId = s.customerId;
-        c.stripeCustomerDeleted = s.deleted;
-        c.stripeState.customer = mark;
-      }
-      if (s.delinquent !== null && fresh("payment")) c.delinquent = s.delinquent;
-      break;
-    }
-    case "checkout": {
-      if (!c.email && s.email) c.email = s.email;
-      if (!c.name && s.name) c.name = s.name;
-      if (s.mode === "subscription" && s.subscriptionId && !c.subscriptionId) c.subscriptionId = s.subscriptionId;
-      const paid = s.paymentStatus === "paid" && event.meta.type !== "checkout.session.async_payment_failed";
-      if (paid) c.lastPaymentAt = later(c.lastPaymentAt, eventAt);
-      if (event.meta.type === "checkout.session.async_payment_failed") {
-        b.lastPaymentFailure = { invoiceId: null, paymentIntentId: s.paymentIntentId, code: null, at: eventAt };
-      }
-      break;
-    }
-    case "subscription": {
-      b.subscriptions = putCapped(b.subscriptions, s.objectId, {
-        status: s.status,
-        plan: s.plan,
-        currentPeriodEnd: toDate(s.currentPeriodEnd),
-        mrr: s.monthlyAmount,
-        currency: s.currency,
-        eventCreated: event.meta.created,
-      });
-      const current = c.subscriptionId;
-      const becomesCurrent =
-        !current ||
-        current === s.objectId ||
-        (fresh("subscription") && (!LIVE_SUBSCRIPTION.includes(c.subscriptionStatus ?? "") || LIVE_SUBSCRIPTION.includes(s.status)));
-      if (becomesCurrent && fresh("subscription")) {
-        const ent = entitlementsFor({
-          status: s.status,
-          granted: s.entitlements,
-          eventAt,
-          previousPastDueSince: c.subscriptionId === s.objectId ? c.pastDueSince : null,
-          graceDays: input.graceDays,
-        });
-        c.subscriptionId = s.objectId;
-        c.subscriptionStatus = s.status;
-        c.plan = s.plan;
-        c.priceId = s.priceId;
-        c.productId = s.productId;
-        c.currentPeriodEnd = toDate(s.currentPeriodEnd);
-        c.cancelAtPeriodEnd = s.cancelAtPeriodEnd;
-        c.cancelAt = toDate(s.cancelAt);
-        c.trialEnd = toDate(s.trialEnd);
-        c.pastDueSince = ent.pastDueSince;
-        c.entitlementsGraceUntil = ent.graceUntil;
-        if (!sameSet(c.entitlements, ent.entitlements)) c.entitlements = ent.entitlements;
-        if (c.supportTierSource !== "staff") c.supportTier = ent.entitlements.length ? (s.supportTier ?? "standard") : "free";
-        c.stripeState.subscription = mark;
-        jobs.push({
-          kind: "crm.deal.upsert",
-          target: { uid, subscriptionId: s.objectId },
-          idempotencyKey: `subscription:${s.objectId}`,
-          reason: event.meta.type,
-        });
-      }
-      break;
-    }
-    case "invoice": {
-      b.invoices = putCapped(b.invoices, s.objectId, {
-        status: s.status,
-        billingReason: s.billingReason,
-        amountPaid: s.amountPaid,
-        amountDue: s.amountDue,
-        currency: s.currency,
-        number: s.number,
-        hostedInvoiceUrl: s.hostedInvoiceUrl,
-        attemptCount: s.attemptCount,
-        paidAt: toDate(s.paidAt),
-        nextPaymentAttempt: toDate(s.nextPaymentAttempt),
-        subscriptionId: s.subscriptionId,
-        eventCreated: event.meta.created,
-      });
-      if (event.meta.type === "invoice.paid") {
-        c.lastPaymentAt = later(c.lastPaymentAt, toDate(s.paidAt) ?? eventAt);
-        if (fresh("payment")) {
-          c.delinquent = false;
-          c.stripeState.payment = mark;
-        }
-        if (b.lastPaymentFailure?.invoiceId === s.objectId) b.lastPaymentFailure = null;
-        if (b.actionRequired?.invoiceId === s.objectId) b.actionRequired = null;
-      } else if (event.meta.type === "invoice.payment_failed") {
-        if (fresh("payment")) {
-          c.delinquent = true;
-          c.stripeState.payment = mark;
-        }
-        b.lastPaymentFailure = { invoiceId: s.objectId, paymentIntentId: s.paymentIntentId, code: null, at: eventAt };
-        if (s.billingReason === "subscription_cycle") {
-          jobs.push({
-            kind: "helpdesk.ticket.create",
-            target: { uid, invoiceId: s.objectId, ...(s.subscriptionId ? { subscriptionId: s.subscriptionId } : {}) },
-            // One ticket per failed renewal, however many retries Stripe makes on the invoice.
-            idempotencyKey: `failed-renewal:${s.objectId}`,
-            reason: "failed_renewal",
-          });
-        }
-      } else {
-        b.actionRequired = { invoiceId: s.objectId, hostedInvoiceUrl: s.hostedInvoiceUrl, at: eventAt };
-      }
-      break;
-    }
-    case "payment_intent": {
-      b.payments = putCapped(b.payments, s.objectId, {
-        status: s.status,
-        amount: s.amount,
-        currency: s.currency,
-        failureCode: s.failureCode,
-        eventCreated: event.meta.created,
-      });
-      if (event.meta.type === "payment_intent.succeeded") c.lastPaymentAt = later(c.lastPaymentAt, eventAt);
-      if (event.meta.type === "payment_intent.payment_failed") {
-        b.lastPaymentFailure = { invoiceId: null, paymentIntentId: s.objectId, code: s.failureCode, at: eventAt };
-      }
-      break;
-    }
-    case "charge": {
-      const entry = { amount: s.amountRefunded, currency: s.currency, status: "refunded", chargeId: s.objectId, eventCreated: event.meta.created };
-      b.refunds = putCapped(b.refunds, `charge:${s.objectId}`, entry);
-      break;
-    }
-    case "refund": {
-      const entry = { amount: s.amount, currency: s.currency, status: s.status, chargeId: s.chargeId, eventCreated: event.meta.created };
-      b.refunds = putCapped(b.refunds, s.objectId, entry);
-      break;
-    }
-    case "dispute": {
-      b.disputes = putCapped(b.disputes, s.objectId, {
-        amount: s.amount,
-        currency: s.currency,
-        status: s.status,
-        reason: s.reason,
-        chargeId: s.chargeId,
-        eventCreated: event.meta.created,
-      });
-      if (event.meta.type === "charge.dispute.created") {
-        jobs.push({
-          kind: "helpdesk.ticket.create",
-          target: { uid, disputeId: s.objectId },
-          idempotencyKey: `dispute:${s.objectId}`,
-          reason: "dispute",
-        });
-      }
-      break;
-    }
-  }
+function customerCtx(input: Omit<ApplyInput, "event">): CustomerCtx {
+  const { now, graceDays, customer, billing, snapshots, mappingUid } = input;
+  return { now, graceDays, customer, billing, snapshots, mappingUid, stripeCustomerId: input.owner.stripeCustomerId };
+}
 
-  const customerDiff = diffFields(before, c, CUSTOMER_BOOKKEEPING);
-  if (customerDiff || !before) {
-    jobs.unshift({ kind: "crm.contact.upsert", target: { uid }, idempotencyKey: `contact:${uid}`, reason: event.meta.type });
-  }
-  if (!sameSet(before?.entitlements ?? [], c.entitlements)) {
-    jobs.push({ kind: "auth.claims.update", target: { uid }, idempotencyKey: `claims:${uid}`, reason: "entitlements changed" });
-  }
-  for (const job of jobs) {
-    c.sync[SINK_OF_JOB[job.kind]] = { status: "pending", jobId: jobId(event.meta.id, job), at: now };
-  }
-  const billingDiff = diffFields(billingBefore, b, ["updatedAt"]);
-  if (billingDiff) b.updatedAt = now;
+function orderCtx(input: Omit<ApplyInput, "event">, facts: NonNullable<Owner["order"]>): OrderCtx {
+  return { now: input.now, order: input.order, snapshots: input.snapshots, facts };
+}
 
-  const audits: AuditSpec[] = [];
-  const changed = Boolean(customerDiff || !before || jobs.length);
-  if (changed) {
-    c.updatedAt = now;
-    if (customerDiff || !before) {
-      audits.push({
-        action: before ? "customer.update" : "customer.create",
-        target: `customers/${uid}`,
-        before: customerDiff?.before ?? null,
-        after: customerDiff?.after ?? null,
-      });
-    }
-  }
-  if (billingDiff) {
-    audits.push({
-      action: billingBefore ? "billing.update" : "billing.create",
-      target: `customers/${uid}/private/billing`,
-      before: billingDiff.before,
-      after: billingDiff.after,
-    });
-  }
-
-  const mapping =
-    customerId && !input.mappingUid ? { stripeCustomerId: customerId, uid } : null;
-  if (mapping) {
-    audits.push({ action: "stripeCustomer.map", target: `stripeCustomers/${customerId}`, before: null, after: { uid } });
-  }
-
+function revalidateJob(subject: Subject, owner: Owner, why: string): JobSpec {
   return {
-    status: "applied",
-    reason: null,
-    customer: changed || !before ? { before, after: c } : null,
-    billing: billingDiff ? { before: billingBefore, after: b } : null,
-    order: null,
-    mapping,
-    objects: objectMarks(s, mark, { uid, stripeCustomerId: customerId }),
-    jobs,
-    audits,
-    review: null,
+    kind: "stripe.object.revalidate",
+    target: { stripeObjectId: subject.objectId, stripeObjectKind: subject.kind, ...(owner.uid ? { uid: owner.uid } : {}), ...(owner.order ? { orderId: owner.order.orderId } : {}) },
+    idempotencyKey: `revalidate:${subject.objectId}`,
+    reason: why,
   };
 }
 
-function objectMarks(
-  s: Subject,
-  mark: Watermark,
-  fields: { uid?: string | null; orderId?: string | null; stripeCustomerId?: string | null },
-): ObjectMarkWrite[] {
-  const clean = Object.fromEntries(Object.entries(fields).filter(([, v]) => v)) as ObjectMarkWrite["fields"];
-  const marks: ObjectMarkWrite[] = [{ id: s.objectId, objectType: s.kind, watermark: mark, fields: clean }];
-  // Refunds and disputes name only the payment intent/charge; record who it belongs to for them.
-  if ("paymentIntentId" in s && s.paymentIntentId && s.kind !== "refund" && s.kind !== "dispute") {
-    marks.push({ id: s.paymentIntentId, objectType: "payment_intent", fields: clean });
-  }
-  return marks;
+/** An object read from the Stripe API replaces its snapshot unless an event newer than the read was applied since. */
+export function applyApiObject(input: Omit<ApplyInput, "event"> & { subject: Subject; fetchedAt: number; cause: string }): ApplyPlan {
+  const mark: SnapshotMark = { created: input.fetchedAt, eventId: null, eventType: API_EVENT_TYPE, source: "api" };
+  const current = input.snapshots?.objects[input.subject.objectId];
+  if (current && current.mark.created > input.fetchedAt) return emptyPlan("stale", `an event newer than the API read was applied to ${input.subject.objectId}`, input.cause);
+  const incoming = { subject: input.subject, mark };
+  if (input.owner.order) return applyToOrder(orderCtx(input, input.owner.order), incoming, input.cause);
+  if (!input.owner.uid) return emptyPlan("failed", `nobody owns ${input.subject.objectId}`, input.cause);
+  return applyToCustomer(customerCtx(input), input.owner.uid, incoming, input.cause);
 }
 
-function targetOrderStatus(input: ApplyInput, order: OrderDoc): { to: OrderStatus | null; refunded: number } {
-  const { event } = input;
-  const s = event.subject;
-  switch (s.kind) {
-    case "checkout":
-      if (event.meta.type === "checkout.session.async_payment_failed") return { to: "payment_failed", refunded: order.amountRefunded };
-      if (event.meta.type === "checkout.session.async_payment_succeeded") return { to: "paid", refunded: order.amountRefunded };
-      return {
-        to: s.paymentStatus === "paid" || s.paymentStatus === "no_payment_required" ? "paid" : "pending_payment",
-        refunded: order.amountRefunded,
-      };
-    case "payment_intent":
-      if (event.meta.type === "payment_intent.succeeded") return { to: "paid", refunded: order.amountRefunded };
-      if (event.meta.type === "payment_intent.payment_failed") return { to: "payment_failed", refunded: order.amountRefunded };
-      return { to: "canceled", refunded: order.amountRefunded };
-    case "charge": {
-      const refunded = Math.max(order.amountRefunded, s.amountRefunded);
-      return { to: refundStatus(order.amount ?? s.amount, refunded), refunded };
-    }
-    case "refund": {
-      const sum = Object.values(order.refunds)
-        .filter((r) => r.status !== "failed" && r.status !== "canceled")
-        .reduce((acc, r) => acc + r.amount, 0);
-      const refunded = Math.max(sum, s.status === "failed" || s.status === "canceled" ? 0 : order.amountRefunded);
-      return { to: refundStatus(order.amount, refunded), refunded };
-    }
-    default:
-      return { to: null, refunded: order.amountRefunded };
-  }
+/** Re-derives a customer with nothing new from Stripe: time alone changed something (past-due grace ended). */
+export function recomputeCustomer(input: Pick<ApplyInput, "now" | "graceDays" | "customer" | "billing" | "snapshots"> & { uid: string; cause: string }): ApplyPlan {
+  const ctx: CustomerCtx = { ...input, mappingUid: input.uid, stripeCustomerId: input.customer?.stripeCustomerId ?? null };
+  return applyToCustomer(ctx, input.uid, null, input.cause);
 }
 
-function applyToOrder(input: ApplyInput, facts: { orderId: string; buyerUid: string | null; sellerUid: string | null }): ApplyPlan {
-  const { event, now } = input;
-  const s = event.subject;
-  const mark: Watermark = { created: event.meta.created, eventId: event.meta.id, eventType: event.meta.type };
-  if (isStale(mark, input.objectMark)) {
-    return emptyPlan("stale", `older than ${input.objectMark?.eventId} already applied to ${s.objectId}`);
-  }
-  const before = input.order;
-  // Orders gather events from several Stripe objects (session, payment intent, charge, refund); an event
-  // from an earlier second than the newest one applied to the order cannot move it.
-  if (before?.stripeState && event.meta.created < before.stripeState.created) {
-    return emptyPlan("stale", `older than ${before.stripeState.eventId} already applied to order ${facts.orderId}`);
-  }
-  const o: OrderDoc = before
-    ? clone(before)
-    : {
-        orderId: facts.orderId,
-        buyerUid: null,
-        sellerUid: null,
-        status: "pending_payment",
-        amount: null,
-        currency: null,
-        amountRefunded: 0,
-        refunds: {},
-        paymentIntentId: null,
-        checkoutSessionId: null,
-        dispute: null,
-        history: [],
-        rejectedTransitions: [],
-        stripeState: null,
-        createdAt: now,
-        updatedAt: now,
-      };
-  o.buyerUid ??= facts.buyerUid;
-  o.sellerUid ??= facts.sellerUid;
-  if (s.kind === "checkout") {
-    o.checkoutSessionId ??= s.objectId;
-    o.paymentIntentId ??= s.paymentIntentId;
-    o.amount ??= s.amount;
-    o.currency ??= s.currency;
-  } else if (s.kind === "payment_intent") {
-    o.paymentIntentId ??= s.objectId;
-    o.amount ??= s.amount;
-    o.currency ??= s.currency;
-  } else if (s.kind === "charge") {
-    o.paymentIntentId ??= s.paymentIntentId;
-    o.amount ??= s.amount;
-    o.currency ??= s.currency;
-  } else if (s.kind === "refund") {
-    o.refunds[s.objectId] = { amount: s.amount, status: s.status };
-  } else if (s.kind === "dispute") {
-    o.dispute = { id: s.objectId, status: s.status, reason: s.reason, amount: s.amount };
-  }
+function applyToCustomer(input: CustomerCtx, uid: string, incoming: { subject: Subject; mark: SnapshotMark } | null, cause: string): ApplyPlan {
+  const { now } = input;
+  const before = input.customer;
+  const setBefore = input.snapshots ?? emptySet();
+  const set = incoming
+    ? putSnapshot(setBefore, { ...incoming, pastDueSince: pastDueSinceFor(incoming.subject, incoming.mark, setBefore.objects[incoming.subject.objectId]) })
+    : setBefore;
+  const base = before ? structuredClone(before) : newCustomer(uid, now);
+  const keep: CustomerKeep = { email: base.email, name: base.name, supportTier: base.supportTier, supportTierSource: base.supportTierSource };
+  const c: CustomerDoc = { ...base, ...deriveCustomer(set, keep, now, input.graceDays) };
+  c.claimsVersion = base.claimsVersion ?? 0;
+  const billingBefore = input.billing;
+  const billingAfter: BillingDoc = { ...deriveBilling(set, uid, c.stripeCustomerId), updatedAt: billingBefore?.updatedAt ?? now };
 
+  const s = incoming?.subject ?? null;
+  const eventType = incoming?.mark.eventType ?? "";
   const jobs: JobSpec[] = [];
-  const audits: AuditSpec[] = [];
-  const { to, refunded } = targetOrderStatus(input, o);
-  o.amountRefunded = refunded;
-  let reviewSpec: ReviewSpec | null = null;
-  const by = `stripe:${event.meta.id}`;
-  if (to) {
-    const result = transition(before ? before.status : null, to);
-    if (result.kind === "moved") {
-      o.status = to;
-      o.history = [...o.history, { from: result.from, to, by, at: now }].slice(-MAX_ORDER_HISTORY);
-      if (to === "paid" || to === "refunded" || to === "partially_refunded") {
-        jobs.push({
-          kind: "crm.deal.upsert",
-          target: { orderId: o.orderId, ...(o.buyerUid ? { uid: o.buyerUid } : {}) },
-          idempotencyKey: `order:${o.orderId}`,
-          reason: `order ${to}`,
-        });
-      }
-    } else if (result.kind === "illegal") {
-      o.rejectedTransitions = [...o.rejectedTransitions, { from: result.from, to, by, at: now }].slice(-MAX_ORDER_HISTORY);
-      reviewSpec = { reason: "illegal_order_transition", detail: `${event.meta.type} on order ${o.orderId}: ${result.reason}` };
-      audits.push({
-        action: "order.transition_rejected",
-        target: `orders/${o.orderId}`,
-        before: { status: result.from },
-        after: { status: result.from, rejected: to, reason: result.reason },
-      });
-    } else if (o.status === "partially_refunded" && s.kind !== "dispute") {
-      // Another partial refund: status stays, the amount changes; the CRM deal amount follows.
-      jobs.push({
-        kind: "crm.deal.upsert",
-        target: { orderId: o.orderId, ...(o.buyerUid ? { uid: o.buyerUid } : {}) },
-        idempotencyKey: `order:${o.orderId}`,
-        reason: "order partially_refunded",
-      });
-    }
+  const customerDiff = diffFields(before, c, CUSTOMER_BOOKKEEPING);
+  if (customerDiff || !before) jobs.push({ kind: "crm.contact.upsert", target: { uid }, idempotencyKey: `contact:${uid}`, reason: eventType || "recompute" });
+  if (s?.kind === "subscription") {
+    jobs.push({ kind: "crm.deal.upsert", target: { uid, subscriptionId: s.objectId }, idempotencyKey: `subscription:${s.objectId}`, reason: eventType });
   }
-  if (s.kind === "dispute" && event.meta.type === "charge.dispute.created") {
+  if (s?.kind === "invoice" && eventType === "invoice.payment_failed" && s.billingReason === "subscription_cycle") {
     jobs.push({
       kind: "helpdesk.ticket.create",
-      target: { orderId: o.orderId, disputeId: s.objectId, ...(o.buyerUid ? { uid: o.buyerUid } : {}) },
-      idempotencyKey: `dispute:${s.objectId}`,
-      reason: "dispute",
+      target: { uid, invoiceId: s.objectId, ...(s.subscriptionId ? { subscriptionId: s.subscriptionId } : {}) },
+      // One ticket per failed renewal, however many retries Stripe makes on the invoice.
+      idempotencyKey: `failed-renewal:${s.objectId}`,
+      reason: "failed_renewal",
     });
   }
-  if (!before?.stripeState || mark.created >= before.stripeState.created) o.stripeState = mark;
+  if (s?.kind === "dispute" && eventType === "charge.dispute.created") {
+    jobs.push({ kind: "helpdesk.ticket.create", target: { uid, disputeId: s.objectId }, idempotencyKey: `dispute:${s.objectId}`, reason: "dispute" });
+  }
+  const claimsChanged = CLAIMS_FIELDS.some((f) => (f === "entitlements" ? !sameSet(before?.entitlements ?? [], c.entitlements) : (before?.[f] ?? (f === "supportTier" ? "free" : null)) !== c[f]));
+  if (claimsChanged) {
+    // A version the claims job compares with what it wrote: a later change always leads to a later write.
+    c.claimsVersion += 1;
+    jobs.push({ kind: "auth.claims.update", target: { uid }, idempotencyKey: `claims:${uid}`, reason: "claims changed" });
+  }
+  for (const job of jobs) c.sync[SINK_OF_JOB[job.kind]] = { status: "pending", jobId: jobId(cause, job), at: now };
 
+  const billingDiff = diffFields(billingBefore, billingAfter, ["updatedAt"]);
+  if (billingDiff) billingAfter.updatedAt = now;
+  const audits: AuditSpec[] = [];
+  const changed = Boolean(customerDiff || !before || jobs.length);
+  if (changed) c.updatedAt = now;
+  if (customerDiff || !before) {
+    audits.push({ action: before ? "customer.update" : "customer.create", target: `customers/${uid}`, before: customerDiff?.before ?? null, after: customerDiff?.after ?? null });
+  }
+  if (billingDiff) {
+    audits.push({ action: billingBefore ? "billing.update" : "billing.create", target: `customers/${uid}/private/billing`, before: billingDiff.before, after: billingDiff.after });
+  }
+  const customerId = input.stripeCustomerId;
+  const mapping = customerId && !input.mappingUid ? { stripeCustomerId: customerId, uid } : null;
+  if (mapping) audits.push({ action: "stripeCustomer.map", target: `stripeCustomers/${customerId}`, before: null, after: { uid } });
+  return {
+    status: "applied",
+    reason: null,
+    customer: changed ? { before, after: c } : null,
+    billing: billingDiff ? { before: billingBefore, after: billingAfter } : null,
+    order: null,
+    snapshots: incoming ? { owner: "customer", id: uid, set } : null,
+    mapping,
+    objects: s ? objectLinks(s, { uid, stripeCustomerId: customerId }) : [],
+    jobs,
+    audits,
+    review: null,
+    cause,
+  };
+}
+
+function objectLinks(s: Subject, fields: { uid?: string | null; orderId?: string | null; stripeCustomerId?: string | null }): ObjectLinkWrite[] {
+  const clean = Object.fromEntries(Object.entries(fields).filter(([, v]) => v)) as ObjectLinkWrite["fields"];
+  const links: ObjectLinkWrite[] = [{ id: s.objectId, objectType: s.kind, fields: clean }];
+  // Refunds and disputes name only the payment intent/charge; record who it belongs to for them.
+  if ("paymentIntentId" in s && s.paymentIntentId && s.kind !== "refund" && s.kind !== "dispute") {
+    links.push({ id: s.paymentIntentId, objectType: "payment_intent", fields: clean });
+  }
+  return links;
+}
+
+function newOrder(orderId: string, now: Date): OrderDoc {
+  return {
+    orderId, buyerUid: null, sellerUid: null, status: "pending_payment", amount: null, currency: null, amountRefunded: 0, refunds: {},
+    paymentIntentId: null, checkoutSessionId: null, dispute: null, history: [], rejectedTransitions: [], stripeState: null, createdAt: now, updatedAt: now,
+  };
+}
+
+function applyToOrder(input: OrderCtx, incoming: { subject: Subject; mark: SnapshotMark }, cause: string): ApplyPlan {
+  const { now } = input;
+  const facts = input.facts;
+  const s = incoming.subject;
+  const eventType = incoming.mark.eventType;
+  const before = input.order;
+  const set = putSnapshot(input.snapshots ?? emptySet(), { ...incoming, pastDueSince: null });
+  const o: OrderDoc = before ? structuredClone(before) : newOrder(facts.orderId, now);
+  o.buyerUid ??= facts.buyerUid;
+  o.sellerUid ??= facts.sellerUid;
+  const derived = deriveOrderFacts(set);
+  const { amount, currency, amountRefunded, refunds, paymentIntentId, checkoutSessionId, dispute } = derived;
+  Object.assign(o, { amount, currency, amountRefunded, refunds, paymentIntentId, checkoutSessionId, dispute });
+  const target = orderStatus(before, derived);
+  const by = incoming.mark.eventId ? `stripe:${incoming.mark.eventId}` : `stripe:${cause}`;
+  const jobs: JobSpec[] = [];
+  const audits: AuditSpec[] = [];
+  let reviewSpec: ReviewSpec | null = null;
+  const reject = (from: OrderDoc["status"], to: OrderDoc["status"], reason: string) => {
+    o.rejectedTransitions = [...o.rejectedTransitions, { from, to, by, at: now }].slice(-MAX_ORDER_HISTORY);
+    reviewSpec = { reason: "illegal_order_transition", detail: `${eventType} on order ${o.orderId}: ${reason}` };
+    audits.push({ action: "order.transition_rejected", target: `orders/${o.orderId}`, before: { status: from }, after: { status: from, rejected: to, reason } });
+  };
+  const move = transition(before ? before.status : null, target);
+  if (move.kind === "moved") {
+    o.status = target;
+    o.history = [...o.history, { from: move.from, to: target, by, at: now }].slice(-MAX_ORDER_HISTORY);
+  } else if (move.kind === "illegal") {
+    reject(move.from, target, move.reason);
+  }
+  // An event whose own meaning the state machine forbids (a payment failing on a refunded order) is flagged
+  // for a person even when the derived status does not move.
+  const implied = impliedStatus(s, eventType);
+  if (before && implied && implied !== o.status && move.kind !== "illegal") {
+    const check = transition(before.status, implied);
+    if (check.kind === "illegal") reject(check.from, implied, check.reason);
+  }
+  const dealWorthy = ["paid", "refunded", "partially_refunded"].includes(o.status);
+  if (dealWorthy && (o.status !== before?.status || o.amountRefunded !== before?.amountRefunded)) {
+    jobs.push({ kind: "crm.deal.upsert", target: { orderId: o.orderId, ...(o.buyerUid ? { uid: o.buyerUid } : {}) }, idempotencyKey: `order:${o.orderId}`, reason: `order ${o.status}` });
+  }
+  if (s.kind === "dispute" && eventType === "charge.dispute.created") {
+    jobs.push({ kind: "helpdesk.ticket.create", target: { orderId: o.orderId, disputeId: s.objectId, ...(o.buyerUid ? { uid: o.buyerUid } : {}) }, idempotencyKey: `dispute:${s.objectId}`, reason: "dispute" });
+  }
   const diff = diffFields(before, o, ["updatedAt", "createdAt", "stripeState", "history", "rejectedTransitions"]);
   if (diff) {
     o.updatedAt = now;
-    audits.unshift({
-      action: before ? "order.update" : "order.create",
-      target: `orders/${o.orderId}`,
-      before: diff.before,
-      after: diff.after,
-    });
+    audits.unshift({ action: before ? "order.update" : "order.create", target: `orders/${o.orderId}`, before: diff.before, after: diff.after });
   }
   return {
     status: reviewSpec ? "needs_review" : "applied",
-    reason: reviewSpec?.detail ?? null,
+    reason: (reviewSpec as ReviewSpec | null)?.detail ?? null,
     customer: null,
     billing: null,
     order: { before, after: o },
+    snapshots: { owner: "order", id: o.orderId, set },
     mapping: null,
-    objects: objectMarks(s, mark, { orderId: o.orderId, uid: o.buyerUid }),
+    objects: objectLinks(s, { orderId: o.orderId, uid: o.buyerUid }),
     jobs,
     audits,
     review: reviewSpec,
+    cause,
   };
 }

@@ -4,7 +4,10 @@
  */
 import type { Watermark } from "./ordering.js";
 
-export const LEDGER_STATUSES = ["applied", "ignored", "stale", "needs_review", "failed"] as const;
+export const LEDGER_STATUSES = ["received", "applied", "ignored", "stale", "needs_review", "failed"] as const;
+/** Where a ledger entry came from. */
+export const LEDGER_SOURCES = ["webhook", "sweep", "replay", "backfill"] as const;
+export type LedgerSource = (typeof LEDGER_SOURCES)[number];
 export type LedgerStatus = (typeof LEDGER_STATUSES)[number];
 
 export const JOB_STATUSES = ["pending", "running", "retrying", "succeeded", "dead", "paused"] as const;
@@ -16,11 +19,12 @@ export const JOB_KINDS = [
   "auth.claims.update",
   "helpdesk.ticket.create",
   "notify.slack",
+  "stripe.object.revalidate",
 ] as const;
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /** Which sink a job kind belongs to, for the per-sink status on the canonical record. */
-export type SinkName = "crm" | "claims" | "helpdesk" | "notify";
+export type SinkName = "crm" | "claims" | "helpdesk" | "notify" | "stripe";
 
 export const SINK_OF_JOB: Record<JobKind, SinkName> = {
   "crm.contact.upsert": "crm",
@@ -28,6 +32,7 @@ export const SINK_OF_JOB: Record<JobKind, SinkName> = {
   "auth.claims.update": "claims",
   "helpdesk.ticket.create": "helpdesk",
   "notify.slack": "notify",
+  "stripe.object.revalidate": "stripe",
 };
 
 export interface SinkSyncStatus {
@@ -62,6 +67,8 @@ export interface CustomerDoc {
   /** `staff` once a person set supportTier: plan changes then leave it alone. */
   supportTierSource?: "plan" | "staff";
   sync: Record<string, SinkSyncStatus>;
+  /** Bumped whenever a claims-owned field (entitlements, plan, supportTier) changes. */
+  claimsVersion: number;
   /** Field-group watermarks: state derived from different Stripe objects must not regress either. */
   stripeState: Partial<Record<"customer" | "subscription" | "payment", Watermark>>;
   createdAt: Date;
@@ -156,6 +163,9 @@ export interface JobTarget {
   alertId?: string;
   ticketRequestId?: string;
   supportRequestId?: string;
+  /** Revalidation: the Stripe object to fetch and its kind (`subscription`, `invoice`, …). */
+  stripeObjectId?: string;
+  stripeObjectKind?: string;
 }
 
 export interface JobSpec {

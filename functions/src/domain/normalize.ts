@@ -615,3 +615,38 @@ export function recordableObjectType(envelope: StripeEventEnvelope): string | nu
   const type = envelope.data.object.object;
   return typeof type === "string" && /^[a-z][a-z0-9_.]{0,99}$/.test(type) ? type : null;
 }
+
+/** The event type whose object shape a fetched object of this kind has (any type of the family reads the same). */
+const OBJECT_EVENT_TYPE: Record<Subject["kind"], HandledEventType> = {
+  checkout: "checkout.session.completed",
+  customer: "customer.updated",
+  subscription: "customer.subscription.updated",
+  invoice: "invoice.paid",
+  payment_intent: "payment_intent.succeeded",
+  charge: "charge.refunded",
+  refund: "refund.updated",
+  dispute: "charge.dispute.closed",
+};
+
+export const SUBJECT_KINDS = Object.keys(OBJECT_EVENT_TYPE) as Array<Subject["kind"]>;
+
+export function isSubjectKind(kind: string): kind is Subject["kind"] {
+  return (SUBJECT_KINDS as string[]).includes(kind);
+}
+
+/**
+ * An object fetched from the Stripe API (revalidation, backfill) read with the same schemas and id policy as an
+ * event's object.
+ */
+export function normalizeObject(kind: Subject["kind"], object: unknown, fetchedAt: number, pinnedVersion: string): NormalizeResult {
+  const envelope: StripeEventEnvelope = {
+    id: "evt_api_read",
+    object: "event",
+    type: OBJECT_EVENT_TYPE[kind],
+    created: fetchedAt,
+    livemode: false,
+    api_version: pinnedVersion,
+    data: { object: object as StripeEventEnvelope["data"]["object"] },
+  };
+  return normalizeEvent(envelope, pinnedVersion);
+}

@@ -1,13 +1,14 @@
 /**
  * The Stripe webhook contract, independent of the HTTP framework: method, size, signature over the raw body,
- * envelope validation, mode check, then one ingest transaction. 2xx only once the event is durably recorded;
- * 4xx only where a retry cannot help; 5xx (so Stripe retries) for everything else.
+ * envelope validation, mode check, then ONE durable write: the ledger entry (`stripeEvents/{id}`, status
+ * `received`, holding the normalized event). Applying it happens after the answer (the ledger trigger), as Stripe
+ * advises: 2xx only once the event is durably recorded; 4xx only where a retry cannot help; 5xx otherwise.
  */
 import Stripe from "stripe";
 import { log } from "../log.js";
 import { STRIPE_API_VERSION } from "../domain/stripeVersion.js";
 import { normalizeEvent, stripeEventEnvelopeSchema } from "../domain/normalize.js";
-import type { IngestResult } from "../store/ingest.js";
+import type { LedgerStatus } from "../domain/model.js";
 import type { NormalizeResult, StripeEventEnvelope } from "../domain/normalize.js";
 
 /**
@@ -31,7 +32,8 @@ export interface WebhookDeps {
   secrets: string[];
   acceptLivemode: boolean;
   maxBodyBytes: number;
-  ingest: (envelope: StripeEventEnvelope, normalized: NormalizeResult) => Promise<IngestResult>;
+  /** Creates the ledger entry (one write); a duplicate delivery answers the status recorded so far. */
+  record: (envelope: StripeEventEnvelope, normalized: NormalizeResult) => Promise<{ status: LedgerStatus; duplicate: boolean }>;
   /** Milliseconds since epoch; injectable for signature-tolerance tests. */
   nowMs?: () => number;
 }
@@ -135,21 +137,11 @@ export async function handleStripeWebhook(req: WebhookRequest, deps: WebhookDeps
   }
   const { event, normalized } = checked;
   try {
-    const result = await deps.ingest(event, normalized);
-    log.eventRecorded({
-      eventId: event.id,
-      type: event.type,
-      status: result.status,
-      duplicate: result.duplicate,
-      attempts: result.attempts,
-      reason: result.reason,
-    });
-    return {
-      status: 200,
-      body: { received: true, eventId: event.id, status: result.status, duplicate: result.duplicate, attempts: result.attempts },
-    };
+    const result = await deps.record(event, normalized);
+    log.eventRecorded({ eventId: event.id, type: event.type, status: result.status, duplicate: result.duplicate, attempts: 1, reason: null });
+    return { status: 200, body: { received: true, eventId: event.id, status: result.status, duplicate: result.duplicate } };
   } catch (error) {
-    // Nothing was committed (one transaction), so Stripe's retry starts clean.
+    // Nothing was written (one create), so Stripe's retry starts clean.
     log.eventFailed(event.id, event.type, error);
     return reject(500, `event ${event.id} could not be recorded; Stripe will retry`);
   }

@@ -9,22 +9,17 @@ import { PermanentError } from "../domain/errors.js";
 import { SINK_OF_JOB, type BillingDoc, type CustomerDoc, type JobSpec, type OrderDoc, type SinkName } from "../domain/model.js";
 import { decideFailure, type RetryPolicy } from "../domain/retry.js";
 import { contactState, orderDeal, subscriptionDeal, ticketFor } from "../domain/syncPlan.js";
-import type { ClaimsPort, CrmPort, HelpdeskPort, NotifyPort } from "../sinks/ports.js";
+import type { Sinks } from "../sinks/ports.js";
+import { revalidateObject } from "./revalidate.js";
 import { fromFirestore } from "../store/db.js";
 import { claimJob, completeJob, failJob, type ClaimResult, type Completion, type JobDoc } from "../store/jobs.js";
 import { COL, billingPath } from "../store/paths.js";
 
-export interface Sinks {
-  crm: CrmPort;
-  helpdesk: HelpdeskPort;
-  claims: ClaimsPort;
-  /** null when no Slack webhook is configured: notifications are then skipped, not failed. */
-  notify: NotifyPort | null;
-}
-
 export interface Dispatcher {
   dispatch(jobId: string, delayMs: number): Promise<void>;
 }
+
+export type { Sinks };
 
 export interface SyncDeps {
   db: Firestore;
@@ -35,6 +30,8 @@ export interface SyncDeps {
   random?: () => number;
   leaseMs?: number;
   workerId?: string;
+  /** ENTITLEMENT_GRACE_DAYS, for records re-derived by revalidation (default 3). */
+  graceDays?: number;
 }
 
 export type RunOutcome =
@@ -102,9 +99,21 @@ async function execute(deps: SyncDeps, job: JobDoc): Promise<Completion> {
       return done({ dealId });
     }
     case "auth.claims.update": {
-      const c = await requireCustomer(db, job.target.uid);
-      await sinks.claims.setClaims(c.uid, { entitlements: c.entitlements, plan: c.plan, supportTier: c.supportTier });
-      return done({ entitlements: c.entitlements.join(",") });
+      // Write what the record says now; if it changed while we wrote (another job may have written older
+      // claims after ours), write again, so the last write always carries the newest version.
+      let c = await requireCustomer(db, job.target.uid);
+      for (let round = 0; ; round += 1) {
+        await sinks.claims.setClaims(c.uid, { entitlements: c.entitlements, plan: c.plan, supportTier: c.supportTier });
+        const latest = await requireCustomer(db, job.target.uid);
+        if ((latest.claimsVersion ?? 0) === (c.claimsVersion ?? 0) || round >= 4) {
+          return done({ entitlements: c.entitlements.join(","), claimsVersion: String(c.claimsVersion ?? 0) });
+        }
+        c = latest;
+      }
+    }
+    case "stripe.object.revalidate": {
+      const result = await revalidateObject({ db, stripe: sinks.stripe, ...(deps.now ? { now: deps.now } : {}), ...(deps.graceDays !== undefined ? { graceDays: deps.graceDays } : {}) }, job);
+      return done(result);
     }
     case "helpdesk.ticket.create": {
       const customer = job.target.uid ? await read<CustomerDoc>(db, `${COL.customers}/${job.target.uid}`) : null;

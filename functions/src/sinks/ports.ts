@@ -29,3 +29,19 @@ export interface NotifyPort {
   /** Posts one message; `key` identifies what it is about so a retry never posts a second one. */
   post(message: { key: string; text: string }): Promise<void>;
 }
+
+/** The Stripe API's read side for one object (revalidation): the object as Stripe holds it now, or null. */
+export interface StripeObjectsPort {
+  retrieveObject(kind: string, id: string): Promise<Record<string, unknown> | null>;
+}
+
+/** Every adapter the sync runner calls, behind its port. */
+export interface Sinks {
+  crm: CrmPort;
+  helpdesk: HelpdeskPort;
+  claims: ClaimsPort;
+  /** null when no Slack webhook is configured: notifications are then skipped, not failed. */
+  notify: NotifyPort | null;
+  /** The Stripe API read side, for revalidation; null when no key is configured (those jobs then fail clearly). */
+  stripe: StripeObjectsPort | null;
+}

@@ -2,7 +2,7 @@
  * Events held in the review queue because nobody could say whose they were. When a Stripe customer gets a
  * mapping to a uid, its held events are applied in Stripe's order through the same transaction as a delivery.
  */
-import { Timestamp, type Firestore } from "firebase-admin/firestore";
+import type { Firestore } from "firebase-admin/firestore";
 import { isHandledEventType, type NormalizedEvent } from "../domain/normalize.js";
 import { releaseHeldEvent, type IngestOptions, type IngestResult } from "./ingest.js";
 import { COL } from "./paths.js";
@@ -38,22 +38,7 @@ export async function releaseHeldEventsForCustomer(
     if (!isNormalizedEvent(event)) {
       throw new Error(`reviewQueue/${doc.id} holds no replayable event`);
     }
-    results.push(
-      await releaseHeldEvent(
-        db,
-        event,
-        {
-          eventId: event.meta.id,
-          type: event.meta.type,
-          created: Timestamp.fromMillis(event.meta.created * 1000),
-          livemode: event.meta.livemode,
-          apiVersion: event.meta.apiVersion,
-          objectId: event.subject.objectId,
-          objectType: event.subject.kind,
-        },
-        options,
-      ),
-    );
+    results.push(await releaseHeldEvent(db, event, options));
   }
   return results;
 }

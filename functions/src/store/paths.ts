@@ -13,6 +13,9 @@ export const COL = {
 } as const;
 
 export const billingPath = (uid: string) => `${COL.customers}/${uid}/private/billing`;
+/** The latest known state of each of the owner's Stripe objects (domain/snapshots.ts). */
+export const customerSnapshotsPath = (uid: string) => `${COL.customers}/${uid}/private/stripe`;
+export const orderSnapshotsPath = (orderId: string) => `${COL.orders}/${orderId}/private/stripe`;
 
 export const SYNC_COL = {
   alerts: "alerts",

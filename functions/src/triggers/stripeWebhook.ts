@@ -3,7 +3,7 @@ import { onRequest } from "firebase-functions/v2/https";
 import { stripeWebhookSecret, webhookConfig } from "../config.js";
 import { handleStripeWebhook } from "../services/stripeWebhook.js";
 import { getDb } from "../store/db.js";
-import { ingestDelivery } from "../store/ingest.js";
+import { recordEvent } from "../store/ingest.js";
 
 export const stripeWebhook = onRequest(
   { secrets: [stripeWebhookSecret], cors: false, concurrency: 80, timeoutSeconds: 30, memory: "256MiB" },
@@ -15,7 +15,7 @@ export const stripeWebhook = onRequest(
         secrets: cfg.secrets,
         acceptLivemode: cfg.acceptLivemode,
         maxBodyBytes: cfg.maxBodyBytes,
-        ingest: (envelope, normalized) => ingestDelivery(getDb(), envelope, normalized, { graceDays: cfg.graceDays }),
+        record: (envelope, normalized) => recordEvent(getDb(), envelope, normalized, "webhook"),
       },
     );
     res.status(result.status).json(result.body);

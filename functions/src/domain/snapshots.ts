@@ -1,0 +1,97 @@
+/**
+ * The latest known state of each Stripe object opsync uses, per owner (a customer or an order), each with its own
+ * watermark and source. Canonical records are derived from these (deriveCustomer / deriveOrder), never patched.
+ *
+ * Ordering: an event replaces a snapshot only when it is certainly newer: a later `created` second, or the same
+ * second and a later lifecycle step (`*.created` < `*.updated` < `*.deleted`). Stripe event ids are random, so
+ * within one second and one step they say nothing: different content there is `uncertain`, and the caller asks
+ * the Stripe API for the object (revalidation) instead of guessing.
+ */
+import { deepEqual } from "./diff.js";
+import type { Subject } from "./normalize.js";
+
+export type SnapshotSource = "event" | "api";
+
+export interface SnapshotMark {
+  /** Event `created` (seconds), or when the object was fetched from the API. */
+  created: number;
+  eventId: string | null;
+  /** The event type, or `api.retrieve` for a fetched object. */
+  eventType: string;
+  source: SnapshotSource;
+}
+
+export interface Snapshot {
+  subject: Subject;
+  mark: SnapshotMark;
+  /** Subscriptions: when this subscription was first seen `past_due` in its current spell (seconds). */
+  pastDueSince: number | null;
+}
+
+/** `customers/{uid}/private/stripe` and `orders/{orderId}/private/stripe`. */
+export interface SnapshotSet {
+  objects: Record<string, Snapshot>;
+}
+
+export const API_EVENT_TYPE = "api.retrieve";
+
+export type Ordering = "newer" | "older" | "same" | "uncertain";
+
+function lifecycleRank(eventType: string): number {
+  if (eventType.endsWith(".created")) return 0;
+  if (eventType.endsWith(".deleted")) return 2;
+  return 1;
+}
+
+/** Where `incoming` stands against the snapshot it would replace. */
+export function orderAgainst(incoming: { subject: Subject; mark: SnapshotMark }, current: Snapshot | null | undefined): Ordering {
+  if (!current) return "newer";
+  const a = incoming.mark;
+  const b = current.mark;
+  if (a.eventId !== null && a.eventId === b.eventId) return "same";
+  if (a.created !== b.created) return a.created > b.created ? "newer" : "older";
+  if (deepEqual(incoming.subject, current.subject)) return "same";
+  // An API read and an event of the same second: either may reflect the other.
+  if (a.source === "api" || b.source === "api") return "uncertain";
+  const rank = lifecycleRank(a.eventType) - lifecycleRank(b.eventType);
+  if (rank !== 0) return rank > 0 ? "newer" : "older";
+  return "uncertain";
+}
+
+/** How many ended objects of one kind a set keeps (newest first); live subscriptions and the customer always stay. */
+const KEEP_PER_KIND = 25;
+const LIVE_SUBSCRIPTION = ["active", "trialing", "past_due", "unpaid", "paused", "incomplete"];
+
+export function emptySet(): SnapshotSet {
+  return { objects: {} };
+}
+
+/** The set with `snapshot` stored under its object id, capped so the document stays small. */
+export function putSnapshot(set: SnapshotSet, snapshot: Snapshot): SnapshotSet {
+  const objects = { ...set.objects, [snapshot.subject.objectId]: snapshot };
+  const byKind = new Map<string, Array<[string, Snapshot]>>();
+  for (const entry of Object.entries(objects)) {
+    const kind = entry[1].subject.kind;
+    byKind.set(kind, [...(byKind.get(kind) ?? []), entry]);
+  }
+  const kept: Record<string, Snapshot> = {};
+  for (const [kind, entries] of byKind) {
+    const pinned = (s: Snapshot) => kind === "customer" || (s.subject.kind === "subscription" && LIVE_SUBSCRIPTION.includes(s.subject.status));
+    const rest = entries.filter(([, s]) => !pinned(s)).sort(([ia, a], [ib, b]) => b.mark.created - a.mark.created || (ia < ib ? 1 : -1));
+    for (const [id, s] of entries) if (pinned(s)) kept[id] = s;
+    for (const [id, s] of rest.slice(0, KEEP_PER_KIND)) kept[id] = s;
+  }
+  return { objects: kept };
+}
+
+/** `pastDueSince` for a subscription snapshot that replaces `previous`. */
+export function pastDueSinceFor(subject: Subject, mark: SnapshotMark, previous: Snapshot | null | undefined): number | null {
+  if (subject.kind !== "subscription" || subject.status !== "past_due") return null;
+  const before = previous?.subject.kind === "subscription" && previous.subject.status === "past_due" ? previous.pastDueSince : null;
+  return before ?? mark.created;
+}
+
+export function snapshotsOf<K extends Subject["kind"]>(set: SnapshotSet | null, kind: K): Array<Snapshot & { subject: Extract<Subject, { kind: K }> }> {
+  if (!set) return [];
+  return Object.values(set.objects).filter((s): s is Snapshot & { subject: Extract<Subject, { kind: K }> } => s.subject.kind === kind);
+}
