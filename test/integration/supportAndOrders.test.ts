@@ -36,13 +36,16 @@ describe("support requests", () => {
     const cus = uniq("cus");
     await deliver(db, stripeEvent("customer.created", customer({ id: cus, uid, email: "pay@example.com" })));
     await deliver(db, stripeEvent("customer.subscription.created", subscription({ id: uniq("sub"), customer: cus, status: "active", price: price({ id: "price_pro", lookupKey: "pro", entitlements: "x" }) })));
-    const id = await fileRequest(uid, { category: "billing", orderId: "order_1", appVersion: "2.3.1", device: "iPhone 15" });
+    // The request names an order the user bought (a foreign or missing one is refused: supportRequestOwnership.test.ts).
+    const orderId = uniq("order");
+    await deliver(db, stripeEvent("payment_intent.succeeded", paymentIntent({ id: uniq("pi"), status: "succeeded", metadata: { orderId, buyerUid: uid, sellerUid: uniq("seller") } })));
+    const id = await fileRequest(uid, { category: "billing", orderId, appVersion: "2.3.1", device: "iPhone 15" });
     const first = await handleSupportRequest(db, id, new Date());
     expect(first.status).toBe("received");
     expect(await handleSupportRequest(db, id, new Date())).toEqual({ status: "already_handled" });
     const ticketJobs = await jobs(db, { kind: "helpdesk.ticket.create" });
     expect(ticketJobs).toHaveLength(1);
-    expect(ticketJobs[0]).toMatchObject({ target: { uid, supportRequestId: id }, idempotencyKey: `support:${id}` });
+    expect(ticketJobs[0]).toMatchObject({ target: { uid, supportRequestId: id, orderId }, idempotencyKey: `support:${id}` });
 
     const cfg = { accessToken: hubspot.token, basePath: hubspot.url };
     const notify = new MemoryNotify();

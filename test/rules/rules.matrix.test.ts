@@ -342,7 +342,7 @@ describe("supportRequests create", () => {
   });
   it("a valid request with every optional field", async () => {
     await assertSucceeds(
-      create(a(), supportRequest(UID.customerA, { orderId: "order-1", appVersion: "2.4.1", device: "Pixel 8 / Android 15" })),
+      create(dbOf("buyer"), supportRequest(UID.buyer, { orderId: "order-1", appVersion: "2.4.1", device: "Pixel 8 / Android 15" })),
     );
   });
   it("boundary lengths: subject 200, message 5000", async () => {
@@ -394,6 +394,33 @@ describe("supportRequests create", () => {
     await assertFails(deleteDoc(doc(a(), "supportRequests/mine")));
     await assertFails(getDoc(doc(dbOf("customerB"), "supportRequests/mine")));
     await assertFails(getDoc(doc(dbOf("finance"), "supportRequests/mine")));
+  });
+});
+
+describe("supportRequests name only the filer's own orders", () => {
+  afterEach(() => {
+    dirty = true;
+  });
+  const create = (p: Principal, orderId: unknown) =>
+    setDoc(doc(dbOf(p), `supportRequests/order-req-${p}`), supportRequest(uidOf(p), { orderId }));
+
+  it("the buyer and the seller of the order may name it", async () => {
+    await assertSucceeds(create("buyer", "order-1"));
+    await assertSucceeds(create("seller", "order-1"));
+  });
+  it("someone else's order is refused, staff included", async () => {
+    await assertFails(create("customerA", "order-1"));
+    await assertFails(create("customerB", "order-1"));
+    await assertFails(create("buyer", "order-2"));
+    await assertFails(create("support", "order-1"));
+  });
+  it("an order that does not exist is refused", async () => {
+    await assertFails(create("buyer", "order-missing"));
+  });
+  it("a path-like or reserved orderId is refused", async () => {
+    for (const orderId of ["a/b", "order-1/x", "..", ".", "__order-1__", "order 1", "o".repeat(129)]) {
+      await assertFails(create("buyer", orderId));
+    }
   });
 });
 

@@ -6,7 +6,15 @@ import type { Firestore } from "firebase-admin/firestore";
 import { newCustomer } from "../domain/apply.js";
 import { jobId } from "../domain/jobs.js";
 import type { CustomerDoc, JobSpec } from "../domain/model.js";
-import { describeSupportRequestProblem, rateLimitReason, SUPPORT_RATE_LIMIT, supportRequestSchema } from "../domain/supportRequests.js";
+import {
+  describeSupportRequestProblem,
+  foreignOrderReason,
+  isOrderParty,
+  rateLimitReason,
+  SUPPORT_RATE_LIMIT,
+  supportRequestSchema,
+  type OrderParties,
+} from "../domain/supportRequests.js";
 import { fromFirestore } from "./db.js";
 import { newJobDoc } from "./jobs.js";
 import { COL } from "./paths.js";
@@ -31,7 +39,16 @@ export async function handleSupportRequest(db: Firestore, requestId: string, now
     if (!snap.exists || snap.get("status")) return { status: "already_handled" } as const;
     const raw = { ...snap.data() };
     const parsed = supportRequestSchema.safeParse(raw);
-    const reason = !parsed.success ? describeSupportRequestProblem(parsed.error) : rateLimitReason(recent);
+    // Only an order id that passed the id policy is read; the read is in the transaction so the check and the
+    // planned job see the same order.
+    const orderId = parsed.success ? parsed.data.orderId : undefined;
+    const order = orderId ? await tx.get(db.collection(COL.orders).doc(orderId)) : null;
+    const parties: OrderParties | null = order?.exists ? { buyerUid: order.get("buyerUid") ?? null, sellerUid: order.get("sellerUid") ?? null } : null;
+    const reason = !parsed.success
+      ? describeSupportRequestProblem(parsed.error)
+      : orderId && !isOrderParty(parties, parsed.data.uid)
+        ? foreignOrderReason()
+        : rateLimitReason(recent);
     if (!parsed.success || reason) {
       tx.update(ref, { status: "rejected", reason: reason ?? "the request is not valid", updatedAt: now });
       return { status: "rejected", reason: reason ?? "the request is not valid" } as const;
