@@ -2,7 +2,7 @@
  * Support requests and new users: the canonical record and the follow-up jobs, written once however often the
  * trigger fires (the request's `status` / the customer's existence is checked inside the transaction).
  */
-import type { Firestore } from "firebase-admin/firestore";
+import type { Firestore, WriteBatch } from "firebase-admin/firestore";
 import { newCustomer } from "../domain/apply.js";
 import { jobId } from "../domain/jobs.js";
 import type { CustomerDoc, JobSpec } from "../domain/model.js";
@@ -17,7 +17,7 @@ import {
 } from "../domain/supportRequests.js";
 import { fromFirestore } from "./db.js";
 import { newJobDoc } from "./jobs.js";
-import { COL } from "./paths.js";
+import { COL, staffNotesPath } from "./paths.js";
 
 export type SupportOutcome = { status: "received"; jobId: string } | { status: "rejected"; reason: string } | { status: "already_handled" };
 
@@ -108,10 +108,49 @@ export async function ensureCustomerForUser(
   });
 }
 
+/** A field a person may edit, and the document it lives on (firestore.rules lets an admin change only these). */
+interface StaffEditTarget {
+  /** The edited document's path, the audit entry's target. */
+  path: string;
+  fields: readonly string[];
+}
+
 /**
- * Staff edits of admin-editable fields (supportTier, internalNotes) are resynced to the CRM and audited.
- * Server writes always move `updatedAt`; an edit that changes these fields without moving it came from a person.
+ * Which of `target.fields` a person changed, or [] for a server write. Server writes always move `updatedAt`;
+ * an edit that changes these fields without moving it came from a person (the rules forbid staff to touch it).
  */
+function staffChanges(target: StaffEditTarget, before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  const changed = target.fields.filter((f) => JSON.stringify(before[f] ?? null) !== JSON.stringify(after[f] ?? null));
+  const b = fromFirestore<{ updatedAt?: Date }>(before);
+  const a = fromFirestore<{ updatedAt?: Date }>(after);
+  const serverWrite = b.updatedAt?.getTime() !== a.updatedAt?.getTime();
+  return serverWrite ? [] : changed;
+}
+
+/** Audits a staff edit and plans a CRM contact resync; the same trigger event writes the same documents. */
+function recordStaffEdit(
+  db: Firestore,
+  batch: WriteBatch,
+  edit: { uid: string; eventId: string; path: string; changed: string[]; before: Record<string, unknown>; after: Record<string, unknown>; now: Date },
+): void {
+  const { uid, changed, before, after, now } = edit;
+  const editor = typeof after.lastEditedBy === "string" ? after.lastEditedBy : "unknown";
+  const editId = `edit_${edit.eventId}`;
+  const spec: JobSpec = { kind: "crm.contact.upsert", target: { uid }, idempotencyKey: `contact:${uid}`, reason: `staff edit: ${changed.join(", ")}` };
+  const id = jobId(editId, spec);
+  batch.set(db.collection(COL.syncJobs).doc(id), newJobDoc(id, spec, { type: "staffEdit", jobId: editId }, now));
+  batch.set(db.collection(COL.auditLog).doc(editId.replace(/[/\s]/g, "_")), {
+    actor: { type: "user", id: editor },
+    action: "customer.staff_edit",
+    target: edit.path,
+    before: Object.fromEntries(changed.map((f) => [f, before[f] ?? null])),
+    after: Object.fromEntries(changed.map((f) => [f, after[f] ?? null])),
+    cause: { type: "staffEdit" },
+    at: now,
+  });
+}
+
+/** A staff edit of `customers/{uid}.supportTier` (the customer's own tier) is resynced to the CRM and audited. */
 export async function handleCustomerEdit(
   db: Firestore,
   uid: string,
@@ -121,32 +160,35 @@ export async function handleCustomerEdit(
   after: Record<string, unknown>,
   now: Date,
 ): Promise<boolean> {
-  const fields = ["supportTier", "internalNotes"] as const;
-  const changed = fields.filter((f) => JSON.stringify(before[f] ?? null) !== JSON.stringify(after[f] ?? null));
-  const b = fromFirestore<{ updatedAt?: Date }>(before);
-  const a = fromFirestore<{ updatedAt?: Date }>(after);
-  const serverWrite = b.updatedAt?.getTime() !== a.updatedAt?.getTime();
-  if (!changed.length || serverWrite) return false;
-  const editor = typeof after.lastEditedBy === "string" ? after.lastEditedBy : "unknown";
-  const editId = `edit_${eventId}`;
-  const spec: JobSpec = { kind: "crm.contact.upsert", target: { uid }, idempotencyKey: `contact:${uid}`, reason: `staff edit: ${changed.join(", ")}` };
-  const id = jobId(editId, spec);
+  const path = `${COL.customers}/${uid}`;
+  const changed = staffChanges({ path, fields: ["supportTier"] }, before, after);
+  if (!changed.length) return false;
   const batch = db.batch();
-  batch.set(db.collection(COL.syncJobs).doc(id), newJobDoc(id, spec, { type: "staffEdit", jobId: editId }, now));
-  batch.set(db.collection(COL.auditLog).doc(editId.replace(/[/\s]/g, "_")), {
-    actor: { type: "user", id: editor },
-    action: "customer.staff_edit",
-    target: `${COL.customers}/${uid}`,
-    before: Object.fromEntries(changed.map((f) => [f, before[f] ?? null])),
-    after: Object.fromEntries(changed.map((f) => [f, after[f] ?? null])),
-    cause: { type: "staffEdit" },
-    at: now,
-  });
-  if (changed.includes("supportTier")) {
-    // Keep the person's choice when later plan changes recompute the tier (this write leaves both fields as
-    // they are, so it does not trigger another edit).
-    batch.set(db.collection(COL.customers).doc(uid), { supportTierSource: "staff" }, { merge: true });
-  }
+  recordStaffEdit(db, batch, { uid, eventId, path, changed, before, after, now });
+  // Keep the person's choice when later plan changes recompute the tier (this write leaves both fields as
+  // they are, so it does not trigger another edit).
+  batch.set(db.collection(COL.customers).doc(uid), { supportTierSource: "staff" }, { merge: true });
+  await batch.commit();
+  return true;
+}
+
+/**
+ * A staff edit of `customers/{uid}/staff/notes.internalNotes` is audited and resynced like a tier edit. The
+ * audit entry targets the notes document: it quotes the notes, and `auditLog` is admin-only.
+ */
+export async function handleStaffNotesEdit(
+  db: Firestore,
+  uid: string,
+  eventId: string,
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  now: Date,
+): Promise<boolean> {
+  const path = staffNotesPath(uid);
+  const changed = staffChanges({ path, fields: ["internalNotes"] }, before, after);
+  if (!changed.length) return false;
+  const batch = db.batch();
+  recordStaffEdit(db, batch, { uid, eventId, path, changed, before, after, now });
   await batch.commit();
   return true;
 }
