@@ -104,13 +104,16 @@ describe("new users and staff edits", () => {
     await ensureCustomerForUser(db, { uid, email: null, displayName: null }, new Date());
     const before = (await db.doc(`customers/${uid}`).get()).data() ?? {};
     const edited = { ...before, supportTier: "vip", lastEditedBy: "admin_1" };
+    await db.doc(`customers/${uid}`).set(edited); // what the admin's client wrote
     expect(await handleCustomerEdit(db, uid, "evt-edit-1", before, edited, new Date())).toBe(true);
     expect(await handleCustomerEdit(db, uid, "evt-edit-1", before, edited, new Date())).toBe(true);
     const resyncs = (await jobs(db, { kind: "crm.contact.upsert" })).filter((j) => String(j.reason).startsWith("staff edit"));
     expect(resyncs).toHaveLength(1);
     const entries = (await audits(db)).filter((a) => a.action === "customer.staff_edit");
     expect(entries).toEqual([expect.objectContaining({ actor: { type: "user", id: "admin_1" }, target: `customers/${uid}`, after: { supportTier: "vip" } })]);
-    expect((await data(db, `customers/${uid}`))?.supportTierSource).toBe("staff");
+    // The editor's uid is kept in the audit entry, not on the record the customer reads.
+    expect(await data(db, `customers/${uid}`)).toMatchObject({ supportTier: "vip", supportTierSource: "staff" });
+    expect(await data(db, `customers/${uid}`)).not.toHaveProperty("lastEditedBy");
     const serverWrite = { ...before, supportTier: "priority", updatedAt: new Date(Date.now() + 1000) };
     expect(await handleCustomerEdit(db, uid, "evt-server-1", before, serverWrite, new Date())).toBe(false);
   });

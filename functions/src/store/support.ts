@@ -2,7 +2,7 @@
  * Support requests and new users: the canonical record and the follow-up jobs, written once however often the
  * trigger fires (the request's `status` / the customer's existence is checked inside the transaction).
  */
-import type { Firestore, WriteBatch } from "firebase-admin/firestore";
+import { FieldValue, type Firestore, type WriteBatch } from "firebase-admin/firestore";
 import { newCustomer } from "../domain/apply.js";
 import { jobId } from "../domain/jobs.js";
 import type { CustomerDoc, JobSpec } from "../domain/model.js";
@@ -165,9 +165,10 @@ export async function handleCustomerEdit(
   if (!changed.length) return false;
   const batch = db.batch();
   recordStaffEdit(db, batch, { uid, eventId, path, changed, before, after, now });
-  // Keep the person's choice when later plan changes recompute the tier (this write leaves both fields as
-  // they are, so it does not trigger another edit).
-  batch.set(db.collection(COL.customers).doc(uid), { supportTierSource: "staff" }, { merge: true });
+  // Keep the person's choice when later plan changes recompute the tier. The editor's uid is in the audit entry
+  // now; it is staff data, so it does not stay on the record the customer reads. (This write leaves supportTier
+  // as it is, so it is no further edit.)
+  batch.set(db.collection(COL.customers).doc(uid), { supportTierSource: "staff", lastEditedBy: FieldValue.delete() }, { merge: true });
   await batch.commit();
   return true;
 }
