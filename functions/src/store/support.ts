@@ -108,19 +108,13 @@ export async function ensureCustomerForUser(
   });
 }
 
-/** A field a person may edit, and the document it lives on (firestore.rules lets an admin change only these). */
-interface StaffEditTarget {
-  /** The edited document's path, the audit entry's target. */
-  path: string;
-  fields: readonly string[];
-}
-
 /**
- * Which of `target.fields` a person changed, or [] for a server write. Server writes always move `updatedAt`;
- * an edit that changes these fields without moving it came from a person (the rules forbid staff to touch it).
+ * Which of the staff-editable `fields` a person changed, or [] for a server write. Server writes always move
+ * `updatedAt`; an edit that changes these fields without moving it came from a person (the rules forbid staff to
+ * touch it).
  */
-function staffChanges(target: StaffEditTarget, before: Record<string, unknown>, after: Record<string, unknown>): string[] {
-  const changed = target.fields.filter((f) => JSON.stringify(before[f] ?? null) !== JSON.stringify(after[f] ?? null));
+function staffChanges(fields: readonly string[], before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  const changed = fields.filter((f) => JSON.stringify(before[f] ?? null) !== JSON.stringify(after[f] ?? null));
   const b = fromFirestore<{ updatedAt?: Date }>(before);
   const a = fromFirestore<{ updatedAt?: Date }>(after);
   const serverWrite = b.updatedAt?.getTime() !== a.updatedAt?.getTime();
@@ -161,7 +155,7 @@ export async function handleCustomerEdit(
   now: Date,
 ): Promise<boolean> {
   const path = `${COL.customers}/${uid}`;
-  const changed = staffChanges({ path, fields: ["supportTier"] }, before, after);
+  const changed = staffChanges(["supportTier"], before, after);
   if (!changed.length) return false;
   const batch = db.batch();
   recordStaffEdit(db, batch, { uid, eventId, path, changed, before, after, now });
@@ -186,7 +180,7 @@ export async function handleStaffNotesEdit(
   now: Date,
 ): Promise<boolean> {
   const path = staffNotesPath(uid);
-  const changed = staffChanges({ path, fields: ["internalNotes"] }, before, after);
+  const changed = staffChanges(["internalNotes"], before, after);
   if (!changed.length) return false;
   const batch = db.batch();
   recordStaffEdit(db, batch, { uid, eventId, path, changed, before, after, now });
