@@ -10,6 +10,7 @@ export { onAutomationWritten } from "./triggers/onAutomationWritten.js";
 export { onUserCreated } from "./triggers/onUserCreated.js";
 export { onSupportRequestCreated } from "./triggers/onSupportRequestCreated.js";
 export { onCustomerUpdated } from "./triggers/onCustomerUpdated.js";
+export { onStaffNotesWritten } from "./triggers/onStaffNotesWritten.js";
 export { fulfillOrder } from "./triggers/fulfillOrder.js";
 export { adminApi } from "./triggers/adminApi.js";
 export { adminCall } from "./triggers/adminCall.js";

@@ -38,4 +38,17 @@ describe("triggers on the emulators", () => {
     );
     expect(rejected?.reason).toMatch(/category must be one of/);
   });
+
+  it("an admin's edit of staff notes (customers/{uid}/staff/notes) is audited there, never copied to the customer's record", async () => {
+    const uid = uniq("user");
+    await getAuth().createUser({ uid, email: `${uid}@example.com` });
+    await until(async () => (await db.doc(`customers/${uid}`).get()).exists, Boolean);
+    await db.doc(`customers/${uid}/staff/notes`).set({ internalNotes: "Prefers email", lastEditedBy: "uid-admin" });
+    const entries = await until(
+      async () => (await db.collection("auditLog").where("target", "==", `customers/${uid}/staff/notes`).get()).docs.map((d) => d.data()),
+      (e) => e.length > 0,
+    );
+    expect(entries).toEqual([expect.objectContaining({ action: "customer.staff_edit", actor: { type: "user", id: "uid-admin" }, after: { internalNotes: "Prefers email" } })]);
+    expect((await db.doc(`customers/${uid}`).get()).get("internalNotes")).toBeUndefined();
+  });
 });

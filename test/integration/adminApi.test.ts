@@ -139,6 +139,13 @@ async function seed(): Promise<void> {
     lastPaymentFailure: { invoiceId: "in_1", paymentIntentId: "pi_1", code: "card_declined", at },
     invoices: { in_1: { status: "open", amountDue: 2900, currency: "usd" } },
   });
+  await db.doc(`customers/${CUSTOMER_UID}/staff/notes`).set({
+    uid: CUSTOMER_UID,
+    internalNotes: "Prefers phone calls.",
+    lastEditedBy: "u-admin",
+    tickets: { "failed-renewal:in_1": { notes: [{ note: "Called, card replaced", by: "u-support", at }] } },
+    updatedAt: at,
+  });
   const job = (id: string, status: string, extra: Record<string, unknown> = {}) =>
     db.doc(`syncJobs/${id}`).set({
       jobId: id,
@@ -403,10 +410,22 @@ describe("admin API", () => {
       expect(audit[0]?.after.n).toBe(21);
       expect(audit[19]?.after.n).toBe(2);
 
+      // Staff notes (customers/{uid}/staff/notes) are support's and admin's, as in the rules: finance gets none.
+      expect(body).not.toHaveProperty("staffNotes");
+      expect((body.tickets as Record<string, unknown>[])[0]).not.toHaveProperty("notes");
+      expect(JSON.stringify(body)).not.toContain("Prefers phone calls");
+
       const support = await call("customerSummary", INPUT.customerSummary, { role: "support" });
       expect(support.status).toBe(200);
       expect(support.body).not.toHaveProperty("privateBilling");
-      expect((await call("customerSummary", INPUT.customerSummary, { role: "admin" })).body).toHaveProperty("privateBilling");
+      const staffView = {
+        staffNotes: { internalNotes: "Prefers phone calls.", lastEditedBy: "u-admin" },
+        tickets: [{ requestId: "failed-renewal:in_1", notes: [{ note: "Called, card replaced", by: "u-support" }] }],
+      };
+      expect(support.body).toMatchObject(staffView);
+      const admin = await call("customerSummary", INPUT.customerSummary, { role: "admin" });
+      expect(admin.body).toHaveProperty("privateBilling");
+      expect(admin.body).toMatchObject(staffView);
       // Reading changes nothing and is not audited.
       expect(await auditEntries("admin.customerSummary")).toEqual([]);
     });

@@ -398,11 +398,14 @@ describe("resolveFailedPayment", () => {
     });
     const customerDoc = await data(db, `customers/${UID}`);
     expect(customerDoc).toMatchObject({ sync: { crm: { status: "pending", jobId: planned } } });
-    const ticket = (customerDoc?.tickets as Record<string, { ticketId: string; notes: { note: string; by: string; at: unknown }[] }>)[TICKET];
-    expect(ticket?.ticketId).toBe("t-9");
-    expect(ticket?.notes).toHaveLength(1);
-    expect(ticket?.notes[0]).toMatchObject({ by: "u-support", note: expect.stringContaining("2 dead sync job(s) retried") });
-    expect(ticket?.notes[0]?.at).toBeDefined();
+    // The ticket the customer may see is unchanged; the note (naming the staff member) is in staff/notes.
+    const ticket = (customerDoc?.tickets as Record<string, Record<string, unknown>>)[TICKET];
+    expect(ticket).toEqual({ ticketId: "t-9", helpdesk: "hubspot", subject: "Renewal payment failed", at: expect.anything() });
+    const staffNotes = await data(db, `customers/${UID}/staff/notes`);
+    const notesOfTicket = (staffNotes?.tickets as Record<string, { notes: { note: string; by: string; at: unknown }[] }>)[TICKET]?.notes;
+    expect(notesOfTicket).toHaveLength(1);
+    expect(notesOfTicket?.[0]).toMatchObject({ by: "u-support", note: expect.stringContaining("2 dead sync job(s) retried") });
+    expect(notesOfTicket?.[0]?.at).toBeDefined();
 
     expect(entry).toMatchObject({
       outcome: "applied",
@@ -411,15 +414,20 @@ describe("resolveFailedPayment", () => {
       before: { invoiceId: INVOICE, deadJobs: ["evt_a.auth.claims.update.u-pay", "evt_a.crm.contact.upsert.u-pay"] },
       after: { retried: ["evt_a.auth.claims.update.u-pay", "evt_a.crm.contact.upsert.u-pay"], plannedJobId: planned, ticketNoted: TICKET },
     });
-    expect(JSON.stringify(entry)).not.toContain("4900");
+    // Without `at`: its nanoseconds (the wall clock) can contain the digits 4900.
+    expect(JSON.stringify({ ...entry, at: null })).not.toContain("4900");
     expect(await auditEntries("syncJob.retry")).toHaveLength(2);
 
     // The summary shows the note; a second run retries nothing, plans another resync and adds a second note.
     const summary = await call("customerSummary", { uid: UID }, "support");
     expect(summary.body).toMatchObject({ tickets: [{ requestId: TICKET, notes: [{ by: "u-support" }] }] });
+    // Finance reads neither staff notes through the rules nor through the summary.
+    const financeSummary = await call("customerSummary", { uid: UID }, "finance");
+    expect(financeSummary.body).not.toHaveProperty("staffNotes");
+    expect((financeSummary.body?.tickets as Record<string, unknown>[])[0]).not.toHaveProperty("notes");
     const again = await call("resolveFailedPayment", { uid: UID, confirm: true }, "admin");
     expect(again.body).toMatchObject({ retried: [], ticketNoted: true });
-    const notes = ((await data(db, `customers/${UID}`))?.tickets as Record<string, { notes: unknown[] }>)[TICKET]?.notes;
+    const notes = ((await data(db, `customers/${UID}/staff/notes`))?.tickets as Record<string, { notes: unknown[] }>)[TICKET]?.notes;
     expect(notes).toHaveLength(2);
   });
 
@@ -428,6 +436,7 @@ describe("resolveFailedPayment", () => {
     const res = await call("resolveFailedPayment", { uid: UID, confirm: true }, "finance");
     expect(res.body).toMatchObject({ ticket: null, ticketNoted: false, note: null });
     expect((await data(db, `customers/${UID}`))?.tickets).toEqual({});
+    expect(await data(db, `customers/${UID}/staff/notes`)).toBeUndefined();
 
     await db.doc(`customers/${UID}/private/billing`).update({ lastPaymentFailure: null });
     expect((await call("resolveFailedPayment", { uid: UID }, "support")).status).toBe(409);

@@ -1,9 +1,9 @@
-/** Firestore-trigger work: support requests, new users, staff edits, order fulfilment (real Firestore emulator). */
+/** Firestore-trigger work: support requests, new users, staff edits (supportTier, staff notes), order fulfilment (real Firestore emulator). */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { ensureHubspotProperties, HubspotCrm, HubspotTickets } from "../../functions/src/sinks/hubspot";
 import { MemoryNotify } from "../../functions/src/sinks/memory";
 import { fulfilOrder } from "../../functions/src/store/orders";
-import { ensureCustomerForUser, handleCustomerEdit, handleSupportRequest } from "../../functions/src/store/support";
+import { ensureCustomerForUser, handleCustomerEdit, handleStaffNotesEdit, handleSupportRequest } from "../../functions/src/store/support";
 import { deliver } from "../support/deliver";
 import { resetFirestore, testDb } from "../support/firestore";
 import { audits, data, jobs } from "../support/read";
@@ -36,13 +36,16 @@ describe("support requests", () => {
     const cus = uniq("cus");
     await deliver(db, stripeEvent("customer.created", customer({ id: cus, uid, email: "pay@example.com" })));
     await deliver(db, stripeEvent("customer.subscription.created", subscription({ id: uniq("sub"), customer: cus, status: "active", price: price({ id: "price_pro", lookupKey: "pro", entitlements: "x" }) })));
-    const id = await fileRequest(uid, { category: "billing", orderId: "order_1", appVersion: "2.3.1", device: "iPhone 15" });
+    // The request names an order the user bought (a foreign or missing one is refused: supportRequestOwnership.test.ts).
+    const orderId = uniq("order");
+    await deliver(db, stripeEvent("payment_intent.succeeded", paymentIntent({ id: uniq("pi"), status: "succeeded", metadata: { orderId, buyerUid: uid, sellerUid: uniq("seller") } })));
+    const id = await fileRequest(uid, { category: "billing", orderId, appVersion: "2.3.1", device: "iPhone 15" });
     const first = await handleSupportRequest(db, id, new Date());
     expect(first.status).toBe("received");
     expect(await handleSupportRequest(db, id, new Date())).toEqual({ status: "already_handled" });
     const ticketJobs = await jobs(db, { kind: "helpdesk.ticket.create" });
     expect(ticketJobs).toHaveLength(1);
-    expect(ticketJobs[0]).toMatchObject({ target: { uid, supportRequestId: id }, idempotencyKey: `support:${id}` });
+    expect(ticketJobs[0]).toMatchObject({ target: { uid, supportRequestId: id, orderId }, idempotencyKey: `support:${id}` });
 
     const cfg = { accessToken: hubspot.token, basePath: hubspot.url };
     const notify = new MemoryNotify();
@@ -96,20 +99,50 @@ describe("new users and staff edits", () => {
     expect(await jobs(db, { kind: "crm.contact.upsert" })).toHaveLength(1);
   });
 
-  it("a staff edit of supportTier/internalNotes plans a CRM resync and an audit entry; server writes do not", async () => {
+  it("a staff edit of supportTier plans a CRM resync and an audit entry; server writes do not", async () => {
     const uid = uniq("user");
     await ensureCustomerForUser(db, { uid, email: null, displayName: null }, new Date());
     const before = (await db.doc(`customers/${uid}`).get()).data() ?? {};
-    const edited = { ...before, supportTier: "vip", internalNotes: "Founder's friend", lastEditedBy: "admin_1" };
+    const edited = { ...before, supportTier: "vip", lastEditedBy: "admin_1" };
+    await db.doc(`customers/${uid}`).set(edited); // what the admin's client wrote
     expect(await handleCustomerEdit(db, uid, "evt-edit-1", before, edited, new Date())).toBe(true);
     expect(await handleCustomerEdit(db, uid, "evt-edit-1", before, edited, new Date())).toBe(true);
     const resyncs = (await jobs(db, { kind: "crm.contact.upsert" })).filter((j) => String(j.reason).startsWith("staff edit"));
     expect(resyncs).toHaveLength(1);
     const entries = (await audits(db)).filter((a) => a.action === "customer.staff_edit");
-    expect(entries).toEqual([expect.objectContaining({ actor: { type: "user", id: "admin_1" }, after: { supportTier: "vip", internalNotes: "Founder's friend" } })]);
-    expect((await data(db, `customers/${uid}`))?.supportTierSource).toBe("staff");
+    expect(entries).toEqual([expect.objectContaining({ actor: { type: "user", id: "admin_1" }, target: `customers/${uid}`, after: { supportTier: "vip" } })]);
+    // The editor's uid is kept in the audit entry, not on the record the customer reads.
+    expect(await data(db, `customers/${uid}`)).toMatchObject({ supportTier: "vip", supportTierSource: "staff" });
+    expect(await data(db, `customers/${uid}`)).not.toHaveProperty("lastEditedBy");
     const serverWrite = { ...before, supportTier: "priority", updatedAt: new Date(Date.now() + 1000) };
     expect(await handleCustomerEdit(db, uid, "evt-server-1", before, serverWrite, new Date())).toBe(false);
+  });
+
+  it("a staff edit of internalNotes (customers/{uid}/staff/notes) is audited there and resynced; server writes are not; the customer's record never holds it", async () => {
+    const uid = uniq("user");
+    await ensureCustomerForUser(db, { uid, email: null, displayName: null }, new Date());
+    const created = { internalNotes: "Founder's friend", lastEditedBy: "admin_1" };
+    expect(await handleStaffNotesEdit(db, uid, "evt-notes-1", {}, created, new Date())).toBe(true);
+    expect(await handleStaffNotesEdit(db, uid, "evt-notes-1", {}, created, new Date())).toBe(true);
+    const edited = { ...created, internalNotes: "Founder's friend; prefers email", lastEditedBy: "admin_2" };
+    expect(await handleStaffNotesEdit(db, uid, "evt-notes-2", created, edited, new Date())).toBe(true);
+
+    const resyncs = (await jobs(db, { kind: "crm.contact.upsert" })).filter((j) => String(j.reason).startsWith("staff edit"));
+    expect(resyncs).toHaveLength(2);
+    const entries = (await audits(db)).filter((a) => a.action === "customer.staff_edit");
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ actor: { type: "user", id: "admin_1" }, target: `customers/${uid}/staff/notes`, before: { internalNotes: null }, after: { internalNotes: "Founder's friend" } }),
+        expect.objectContaining({ actor: { type: "user", id: "admin_2" }, after: { internalNotes: "Founder's friend; prefers email" } }),
+      ]),
+    );
+    expect(entries).toHaveLength(2);
+    // A server write (ticket notes from resolveFailedPayment) moves updatedAt and is no staff edit.
+    const serverWrite = { ...edited, tickets: { "failed-renewal:in_1": { notes: [] } }, updatedAt: new Date() };
+    expect(await handleStaffNotesEdit(db, uid, "evt-server-2", edited, serverWrite, new Date())).toBe(false);
+    const record = await data(db, `customers/${uid}`);
+    expect(record).not.toHaveProperty("internalNotes");
+    expect(record).not.toHaveProperty("lastEditedBy");
   });
 });
 

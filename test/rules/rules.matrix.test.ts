@@ -63,6 +63,7 @@ type Op = (typeof OPS)[number];
 const ROWS = [
   "customers",
   "customers/private/billing",
+  "customers/staff/notes",
   "stripeCustomers",
   "stripeEvents",
   "stripeObjects",
@@ -88,6 +89,8 @@ type Row = (typeof ROWS)[number];
 const MATRIX: Record<Row, Partial<Record<Op, readonly Principal[]>>> = {
   customers: { get: ["customerA", ...STAFF], list: STAFF, update: ["admin"] },
   "customers/private/billing": { get: ["finance", "admin"], list: ["finance", "admin"] },
+  // Staff-only notes: the customer never reads them; finance neither. Only an admin writes internalNotes.
+  "customers/staff/notes": { get: ["support", "admin"], list: ["support", "admin"], create: ["admin"], update: ["admin"] },
   stripeCustomers: { get: ["admin"], list: ["admin"] },
   stripeEvents: { get: ["finance", "admin"], list: ["finance", "admin"] },
   stripeObjects: { get: ["admin"], list: ["admin"] },
@@ -115,6 +118,7 @@ const MATRIX: Record<Row, Partial<Record<Op, readonly Principal[]>>> = {
 const TARGET: Record<Row, string> = {
   customers: "customers/uid-a",
   "customers/private/billing": "customers/uid-a/private/billing",
+  "customers/staff/notes": "customers/uid-a/staff/notes",
   stripeCustomers: "stripeCustomers/cus_A",
   stripeEvents: "stripeEvents/evt_1",
   stripeObjects: "stripeObjects/pi_1",
@@ -137,6 +141,13 @@ const SEED: Record<string, DocumentData> = {
   "customers/uid-b": { uid: "uid-b", email: "b@example.com", plan: null, entitlements: [], supportTier: "free", createdAt: at },
   "customers/uid-a/private/billing": { uid: "uid-a", stripeCustomerId: "cus_A", invoices: {}, updatedAt: at },
   "customers/uid-b/private/billing": { uid: "uid-b", stripeCustomerId: "cus_B", invoices: {}, updatedAt: at },
+  "customers/uid-a/staff/notes": {
+    uid: "uid-a",
+    internalNotes: "Called twice about invoices.",
+    lastEditedBy: "uid-other-admin",
+    tickets: { "failed-renewal:in_1": { notes: [{ note: "Followed up", by: "uid-support", at }] } },
+    updatedAt: at,
+  },
   "stripeCustomers/cus_A": { stripeCustomerId: "cus_A", uid: "uid-a", source: "stripe:evt_1", createdAt: at },
   "stripeEvents/evt_1": { eventId: "evt_1", type: "invoice.paid", status: "applied", uid: "uid-a", receivedAt: at },
   "stripeObjects/pi_1": { objectType: "payment_intent", uid: "uid-buyer", orderId: "order-1", updatedAt: at },
@@ -165,6 +176,8 @@ function listQuery(db: Firestore, row: Row, p: Principal): Query {
   switch (row) {
     case "customers/private/billing":
       return collection(db, "customers/uid-a/private");
+    case "customers/staff/notes":
+      return collection(db, "customers/uid-a/staff");
     case "orders":
       if (!signedInNonStaff) return collection(db, "orders");
       return query(collection(db, "orders"), where(p === "seller" ? "sellerUid" : "buyerUid", "==", uidOf(p)));
@@ -180,16 +193,20 @@ function listQuery(db: Firestore, row: Row, p: Principal): Query {
 function createTarget(row: Row, p: Principal): string {
   if (row === "customers") return `customers/${uidOf(p)}-new`;
   if (row === "customers/private/billing") return `customers/${uidOf(p)}/private/billing`;
+  // uid-b has a record but no notes yet: creating them is what an admin's first note does.
+  if (row === "customers/staff/notes") return "customers/uid-b/staff/notes";
   return `${row}/created-by-${p}`;
 }
 
 function createData(row: Row, p: Principal): DocumentData {
   if (row === "supportRequests") return supportRequest(uidOf(p));
+  if (row === "customers/staff/notes") return { internalNotes: "Prefers email.", lastEditedBy: uidOf(p) };
   return { uid: uidOf(p), probe: "created", createdAt: at };
 }
 
 function updateData(row: Row, p: Principal): DocumentData {
-  if (row === "customers") return { supportTier: "priority", internalNotes: "Called twice about invoices.", lastEditedBy: uidOf(p) };
+  if (row === "customers") return { supportTier: "priority", lastEditedBy: uidOf(p) };
+  if (row === "customers/staff/notes") return { internalNotes: "Called three times now.", lastEditedBy: uidOf(p) };
   if (row === "supportRequests") return { status: "closed" };
   if (row === "orders") return { status: "completed" };
   return { probe: "updated" };
@@ -291,12 +308,9 @@ describe("admin-editable customer fields", () => {
   it("admin changes supportTier, stamped with their own uid", async () => {
     await assertSucceeds(edit(dbOf("admin"), { supportTier: "priority", lastEditedBy: UID.admin }));
   });
-  it("admin changes internalNotes, stamped with their own uid", async () => {
-    await assertSucceeds(edit(dbOf("admin"), { internalNotes: "VIP, handle with care", lastEditedBy: UID.admin }));
-  });
-  it("admin clears internalNotes", async () => {
-    await assertSucceeds(edit(dbOf("admin"), { internalNotes: "x", lastEditedBy: UID.admin }));
-    await assertSucceeds(edit(dbOf("admin"), { internalNotes: deleteField(), lastEditedBy: UID.admin }));
+  it("admin cannot put internalNotes on the record the customer reads (they live in staff/notes)", async () => {
+    await assertFails(edit(dbOf("admin"), { internalNotes: "VIP, handle with care", lastEditedBy: UID.admin }));
+    await assertFails(edit(dbOf("admin"), { supportTier: "priority", internalNotes: "x", lastEditedBy: UID.admin }));
   });
   it("admin without lastEditedBy is refused", async () => {
     await assertFails(edit(dbOf("admin"), { supportTier: "priority" }));
@@ -312,7 +326,7 @@ describe("admin-editable customer fields", () => {
   it("admin setting a non-string or oversized value is refused", async () => {
     await assertFails(edit(dbOf("admin"), { supportTier: 3, lastEditedBy: UID.admin }));
     await assertFails(edit(dbOf("admin"), { supportTier: "", lastEditedBy: UID.admin }));
-    await assertFails(edit(dbOf("admin"), { internalNotes: "x".repeat(10_001), lastEditedBy: UID.admin }));
+    await assertFails(edit(dbOf("admin"), { supportTier: "s".repeat(51), lastEditedBy: UID.admin }));
   });
   it("admin cannot replace the whole record, create or delete one", async () => {
     await assertFails(setDoc(doc(dbOf("admin"), A), { uid: "uid-a", supportTier: "priority", lastEditedBy: UID.admin }));
@@ -321,12 +335,60 @@ describe("admin-editable customer fields", () => {
   });
   it("support, finance and the customer themself cannot edit those fields", async () => {
     await assertFails(edit(dbOf("support"), { supportTier: "priority", lastEditedBy: UID.support }));
-    await assertFails(edit(dbOf("finance"), { internalNotes: "x", lastEditedBy: UID.finance }));
+    await assertFails(edit(dbOf("finance"), { supportTier: "priority", lastEditedBy: UID.finance }));
     await assertFails(edit(dbOf("customerA"), { supportTier: "priority", lastEditedBy: UID.customerA }));
   });
   it("a claim that is not boolean true grants nothing", async () => {
     await assertFails(edit(asUser("uid-fake", { admin: "true" }), { supportTier: "priority", lastEditedBy: "uid-fake" }));
     await assertFails(getDoc(doc(asUser("uid-fake2", { admin: false, support: 1 }), A)));
+  });
+});
+
+describe("staff notes (customers/{uid}/staff/notes)", () => {
+  afterEach(() => {
+    dirty = true;
+  });
+  const NOTES = "customers/uid-a/staff/notes";
+  const edit = (db: Firestore, data: DocumentData) => updateDoc(doc(db, NOTES), data);
+
+  it("the customer reads internalNotes nowhere: not the notes, not their subcollection, not a collection group", async () => {
+    await assertFails(getDoc(doc(dbOf("customerA"), NOTES)));
+    await assertFails(getDocs(collection(dbOf("customerA"), "customers/uid-a/staff")));
+    await assertFails(getDocs(query(collectionGroup(dbOf("customerA"), "staff"), where("uid", "==", UID.customerA))));
+    const own = await getDoc(doc(dbOf("customerA"), "customers/uid-a"));
+    if (own.get("internalNotes") !== undefined || own.get("lastEditedBy") !== undefined) throw new Error("staff fields on the customer's record");
+  });
+  it("admin changes and clears internalNotes, stamped with their own uid", async () => {
+    await assertSucceeds(edit(dbOf("admin"), { internalNotes: "VIP, handle with care", lastEditedBy: UID.admin }));
+    await assertSucceeds(edit(dbOf("admin"), { internalNotes: deleteField(), lastEditedBy: UID.admin }));
+  });
+  it("admin creates the notes of a customer who has none, but not for a customer who does not exist", async () => {
+    await assertSucceeds(setDoc(doc(dbOf("admin"), "customers/uid-b/staff/notes"), { internalNotes: "New", lastEditedBy: UID.admin }));
+    await assertFails(setDoc(doc(dbOf("admin"), "customers/uid-nobody/staff/notes"), { internalNotes: "New", lastEditedBy: UID.admin }));
+  });
+  it("admin without lastEditedBy, or stamping someone else's uid, is refused", async () => {
+    await assertFails(edit(dbOf("admin"), { internalNotes: "x" }));
+    await assertFails(edit(dbOf("admin"), { internalNotes: "x", lastEditedBy: UID.support }));
+    await assertFails(setDoc(doc(dbOf("admin"), "customers/uid-b/staff/notes"), { internalNotes: "x", lastEditedBy: UID.support }));
+  });
+  it("admin cannot change the server's fields (ticket notes, updatedAt), other documents, or oversized notes", async () => {
+    await assertFails(edit(dbOf("admin"), { tickets: {}, lastEditedBy: UID.admin }));
+    await assertFails(edit(dbOf("admin"), { internalNotes: "x", updatedAt: Timestamp.now(), lastEditedBy: UID.admin }));
+    await assertFails(edit(dbOf("admin"), { internalNotes: "x".repeat(10_001), lastEditedBy: UID.admin }));
+    await assertFails(edit(dbOf("admin"), { internalNotes: 42, lastEditedBy: UID.admin }));
+    await assertFails(setDoc(doc(dbOf("admin"), "customers/uid-b/staff/other"), { internalNotes: "x", lastEditedBy: UID.admin }));
+    await assertFails(setDoc(doc(dbOf("admin"), "customers/uid-b/staff/notes"), { internalNotes: "x", tickets: {}, lastEditedBy: UID.admin }));
+  });
+  it("admin cannot replace or delete the notes", async () => {
+    await assertFails(setDoc(doc(dbOf("admin"), NOTES), { internalNotes: "x", lastEditedBy: UID.admin }));
+    await assertFails(deleteDoc(doc(dbOf("admin"), NOTES)));
+  });
+  it("support reads but cannot write; finance and the customer can do neither", async () => {
+    await assertSucceeds(getDoc(doc(dbOf("support"), NOTES)));
+    await assertFails(edit(dbOf("support"), { internalNotes: "x", lastEditedBy: UID.support }));
+    await assertFails(edit(dbOf("finance"), { internalNotes: "x", lastEditedBy: UID.finance }));
+    await assertFails(edit(dbOf("customerA"), { internalNotes: "x", lastEditedBy: UID.customerA }));
+    await assertFails(getDoc(doc(dbOf("finance"), NOTES)));
   });
 });
 
@@ -342,7 +404,7 @@ describe("supportRequests create", () => {
   });
   it("a valid request with every optional field", async () => {
     await assertSucceeds(
-      create(a(), supportRequest(UID.customerA, { orderId: "order-1", appVersion: "2.4.1", device: "Pixel 8 / Android 15" })),
+      create(dbOf("buyer"), supportRequest(UID.buyer, { orderId: "order-1", appVersion: "2.4.1", device: "Pixel 8 / Android 15" })),
     );
   });
   it("boundary lengths: subject 200, message 5000", async () => {
@@ -394,6 +456,33 @@ describe("supportRequests create", () => {
     await assertFails(deleteDoc(doc(a(), "supportRequests/mine")));
     await assertFails(getDoc(doc(dbOf("customerB"), "supportRequests/mine")));
     await assertFails(getDoc(doc(dbOf("finance"), "supportRequests/mine")));
+  });
+});
+
+describe("supportRequests name only the filer's own orders", () => {
+  afterEach(() => {
+    dirty = true;
+  });
+  const create = (p: Principal, orderId: unknown) =>
+    setDoc(doc(dbOf(p), `supportRequests/order-req-${p}`), supportRequest(uidOf(p), { orderId }));
+
+  it("the buyer and the seller of the order may name it", async () => {
+    await assertSucceeds(create("buyer", "order-1"));
+    await assertSucceeds(create("seller", "order-1"));
+  });
+  it("someone else's order is refused, staff included", async () => {
+    await assertFails(create("customerA", "order-1"));
+    await assertFails(create("customerB", "order-1"));
+    await assertFails(create("buyer", "order-2"));
+    await assertFails(create("support", "order-1"));
+  });
+  it("an order that does not exist is refused", async () => {
+    await assertFails(create("buyer", "order-missing"));
+  });
+  it("a path-like or reserved orderId is refused", async () => {
+    for (const orderId of ["a/b", "order-1/x", "..", ".", "__order-1__", "order 1", "o".repeat(129)]) {
+      await assertFails(create("buyer", orderId));
+    }
   });
 });
 

@@ -291,6 +291,9 @@ export const OPEN_JOB_STATUSES = ["pending", "running", "retrying", "dead", "pau
 /** Roles that see `customers/{uid}/private/billing`. */
 export const BILLING_READER_ROLES: readonly StaffRole[] = ["admin", "finance"];
 
+/** Roles that see `customers/{uid}/staff/notes` (internalNotes, ticket follow-up notes), as firestore.rules. */
+export const STAFF_NOTES_READER_ROLES: readonly StaffRole[] = ["admin", "support"];
+
 /** Dates become ISO strings, so the answer is the same over HTTP (JSON) and the callable encoder. */
 export function jsonSafe(value: unknown): unknown {
   if (value instanceof Date) return value.toISOString();
@@ -308,6 +311,8 @@ export interface CustomerSummaryInput {
   customer: Doc;
   /** customers/{uid}/private/billing, or null when absent. */
   billing: Doc | null;
+  /** customers/{uid}/staff/notes, or null when absent or not read (the caller is no notes reader). */
+  staffNotes: Doc | null;
   jobs: Doc[];
   audit: Doc[];
 }
@@ -320,6 +325,13 @@ const time = (v: unknown): number => (v instanceof Date ? v.getTime() : 0);
 export function shapeCustomerSummary(input: CustomerSummaryInput, roles: readonly StaffRole[]): Record<string, unknown> {
   const c = input.customer;
   const tickets = c.tickets && typeof c.tickets === "object" ? (c.tickets as Record<string, Doc>) : {};
+  const readsNotes = hasAnyRole(roles, STAFF_NOTES_READER_ROLES);
+  const notes = input.staffNotes;
+  const ticketNotes = notes?.tickets && typeof notes.tickets === "object" ? (notes.tickets as Record<string, Doc>) : {};
+  const notesOf = (requestId: string): unknown[] => {
+    const n = ticketNotes[requestId]?.notes;
+    return Array.isArray(n) ? n : [];
+  };
   const summary: Record<string, unknown> = {
     uid: input.uid,
     identity: { ...pick(c, ["email", "name", "stripeCustomerId", "crmContactId"]), uid: input.uid },
@@ -332,10 +344,11 @@ export function shapeCustomerSummary(input: CustomerSummaryInput, roles: readonl
       .sort((a, b) => time(a.createdAt) - time(b.createdAt))
       .map((j) => pick(j, ["jobId", "kind", "status", "attempts", "nextAttemptAt", "deadReason", "lastError", "createdAt", "updatedAt"])),
     tickets: Object.entries(tickets)
-      .map(([requestId, t]): Doc => ({ requestId, ...pick(t, ["ticketId", "helpdesk", "subject", "at"]), notes: Array.isArray(t.notes) ? t.notes : [] }))
+      .map(([requestId, t]): Doc => ({ requestId, ...pick(t, ["ticketId", "helpdesk", "subject", "at"]), ...(readsNotes ? { notes: notesOf(requestId) } : {}) }))
       .sort((a, b) => time(b.at) - time(a.at)),
     recentAudit: input.audit.map((a) => pick(a, ["action", "actor", "before", "after", "at"])),
   };
+  if (readsNotes) summary.staffNotes = pick(notes, ["internalNotes", "lastEditedBy"]);
   if (hasAnyRole(roles, BILLING_READER_ROLES)) {
     summary.privateBilling = input.billing ? pick(input.billing, ["lastPaymentFailure", "actionRequired", "invoices"]) : null;
   }
@@ -375,7 +388,10 @@ export function shapeFailedPayment(billing: Doc | null, roles: readonly StaffRol
   return jsonSafe(shaped) as Record<string, unknown>;
 }
 
-/** The key of the failed-renewal ticket opsync opens for an invoice (`customers/{uid}.tickets.<key>`). */
+/**
+ * The key of the failed-renewal ticket opsync opens for an invoice (`customers/{uid}.tickets.<key>`; its staff
+ * follow-up notes are under the same key in `customers/{uid}/staff/notes.tickets`).
+ */
 export function failedRenewalTicketKey(invoiceId: string): string {
   return `failed-renewal:${invoiceId}`;
 }

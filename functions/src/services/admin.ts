@@ -17,6 +17,7 @@ import {
   OPEN_JOB_STATUSES,
   RATE_WINDOW_MS,
   REFUND_TARGET_FIELDS,
+  STAFF_NOTES_READER_ROLES,
   auditTarget,
   failedRenewalTicketKey,
   isAdminOperation,
@@ -41,7 +42,7 @@ import { lazyStripeEvents, type StripeEventsPort } from "../sinks/stripeApi.js";
 import { releaseHeldEventsForCustomer } from "../store/heldEvents.js";
 import { REPLAYABLE_STATUSES, ingestReplay } from "../store/ingest.js";
 import { newJobDoc, retryDeadJob, setAutomationPaused } from "../store/jobs.js";
-import { AUTOMATION_DOC, COL, billingPath } from "../store/paths.js";
+import { AUTOMATION_DOC, COL, billingPath, staffNotesPath } from "../store/paths.js";
 import { checkStripeEvent } from "./stripeWebhook.js";
 
 /** Collections the admin API owns (docs/admin-api.md). */
@@ -275,9 +276,11 @@ const setRole: Handler<"setRole"> = async ({ deps, caller, now }, input) => {
 const customerSummary: Handler<"customerSummary"> = async ({ deps, caller }, input) => {
   const { db } = deps;
   const readsBilling = hasAnyRole(caller.roles, BILLING_READER_ROLES);
-  const [customerSnap, billingSnap, jobsSnap, auditSnap] = await Promise.all([
+  const readsNotes = hasAnyRole(caller.roles, STAFF_NOTES_READER_ROLES);
+  const [customerSnap, billingSnap, notesSnap, jobsSnap, auditSnap] = await Promise.all([
     db.collection(COL.customers).doc(input.uid).get(),
     readsBilling ? db.doc(billingPath(input.uid)).get() : Promise.resolve(null),
+    readsNotes ? db.doc(staffNotesPath(input.uid)).get() : Promise.resolve(null),
     db
       .collection(COL.syncJobs)
       .where("target.uid", "==", input.uid)
@@ -293,6 +296,7 @@ const customerSummary: Handler<"customerSummary"> = async ({ deps, caller }, inp
       uid: input.uid,
       customer: fromFirestore<Record<string, unknown>>(customerSnap.data()),
       billing: billingSnap?.exists ? fromFirestore<Record<string, unknown>>(billingSnap.data()) : null,
+      staffNotes: notesSnap?.exists ? fromFirestore<Record<string, unknown>>(notesSnap.data()) : null,
       jobs: docs(jobsSnap.docs),
       audit: docs(auditSnap.docs),
     },
@@ -630,11 +634,15 @@ const resolveFailedPayment: Handler<"resolveFailedPayment"> = async ({ deps, cal
     const hasTicket = ticketOf(current.get("tickets")) !== null && ticketKey !== null;
     tx.create(db.collection(COL.syncJobs).doc(plannedJobId), newJobDoc(plannedJobId, spec, { type: "admin", auditId: auditRef.id }, now));
     const sync = { status: "pending", jobId: plannedJobId, at: now };
+    tx.update(customerRef, new FieldPath("sync", "crm"), sync);
     if (hasTicket && ticketKey) {
-      // A FieldPath: the ticket key holds ":" and "-".
-      tx.update(customerRef, new FieldPath("sync", "crm"), sync, new FieldPath("tickets", ticketKey, "notes"), FieldValue.arrayUnion({ note, by: caller.uid, at: now }));
-    } else {
-      tx.update(customerRef, new FieldPath("sync", "crm"), sync);
+      // Staff-only (it names the staff member): the customer reads customers/{uid}, never staff/notes.
+      // `updatedAt` moves, so onStaffNotesWritten does not take this server write for a staff edit.
+      tx.set(
+        db.doc(staffNotesPath(input.uid)),
+        { uid: input.uid, tickets: { [ticketKey]: { notes: FieldValue.arrayUnion({ note, by: caller.uid, at: now }) } }, updatedAt: now },
+        { merge: true },
+      );
     }
     tx.set(
       auditRef,

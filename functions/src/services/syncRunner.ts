@@ -8,6 +8,7 @@ import type { Firestore, Transaction } from "firebase-admin/firestore";
 import { PermanentError } from "../domain/errors.js";
 import { SINK_OF_JOB, type BillingDoc, type CustomerDoc, type JobSpec, type OrderDoc, type SinkName } from "../domain/model.js";
 import { decideFailure, type RetryPolicy } from "../domain/retry.js";
+import { isOrderParty } from "../domain/supportRequests.js";
 import { contactState, orderDeal, subscriptionDeal, ticketFor } from "../domain/syncPlan.js";
 import type { Sinks } from "../sinks/ports.js";
 import { revalidateObject } from "./revalidate.js";
@@ -122,7 +123,12 @@ async function execute(deps: SyncDeps, job: JobDoc): Promise<Completion> {
         ? (await db.collection(COL.orders).where("buyerUid", "==", job.target.uid).where("status", "in", OPEN_ORDER_STATUSES).limit(10).get()).docs.map((d) => d.id)
         : [];
       const supportRef = job.target.supportRequestId ? db.collection(COL.supportRequests).doc(job.target.supportRequestId) : null;
-      const request = supportRef ? await read<{ subject: string; message: string; category: string }>(db, supportRef.path) : null;
+      const request = supportRef ? await read<{ uid: string; subject: string; message: string; category: string }>(db, supportRef.path) : null;
+      // Defence in depth: handleSupportRequest already refused foreign orders, but a ticket about a support
+      // request must never land on (or show) an order the requester is not a party to.
+      if (supportRef && order && !isOrderParty(order, request?.uid ?? job.target.uid ?? "")) {
+        throw new PermanentError(`support request ${supportRef.id} names orders/${order.orderId}, which is not the requester's`);
+      }
       const ticket = ticketFor({
         request,
         requestId: job.idempotencyKey,

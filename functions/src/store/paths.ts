@@ -17,6 +17,10 @@ export const billingPath = (uid: string) => `${COL.customers}/${uid}/private/bil
 export const customerSnapshotsPath = (uid: string) => `${COL.customers}/${uid}/private/stripe`;
 export const orderSnapshotsPath = (orderId: string) => `${COL.orders}/${orderId}/private/stripe`;
 
+/** Staff-only notes about a customer (internalNotes, ticket follow-up notes): support and admin read it, the customer never. */
+export const STAFF_NOTES = { collection: "staff", doc: "notes" } as const;
+export const staffNotesPath = (uid: string) => `${COL.customers}/${uid}/${STAFF_NOTES.collection}/${STAFF_NOTES.doc}`;
+
 export const SYNC_COL = {
   alerts: "alerts",
   sinkState: "sinkState",

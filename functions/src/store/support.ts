@@ -2,14 +2,22 @@
  * Support requests and new users: the canonical record and the follow-up jobs, written once however often the
  * trigger fires (the request's `status` / the customer's existence is checked inside the transaction).
  */
-import type { Firestore } from "firebase-admin/firestore";
+import { FieldValue, type Firestore, type WriteBatch } from "firebase-admin/firestore";
 import { newCustomer } from "../domain/apply.js";
 import { jobId } from "../domain/jobs.js";
 import type { CustomerDoc, JobSpec } from "../domain/model.js";
-import { describeSupportRequestProblem, rateLimitReason, SUPPORT_RATE_LIMIT, supportRequestSchema } from "../domain/supportRequests.js";
+import {
+  describeSupportRequestProblem,
+  foreignOrderReason,
+  isOrderParty,
+  rateLimitReason,
+  SUPPORT_RATE_LIMIT,
+  supportRequestSchema,
+  type OrderParties,
+} from "../domain/supportRequests.js";
 import { fromFirestore } from "./db.js";
 import { newJobDoc } from "./jobs.js";
-import { COL } from "./paths.js";
+import { COL, staffNotesPath } from "./paths.js";
 
 export type SupportOutcome = { status: "received"; jobId: string } | { status: "rejected"; reason: string } | { status: "already_handled" };
 
@@ -31,7 +39,16 @@ export async function handleSupportRequest(db: Firestore, requestId: string, now
     if (!snap.exists || snap.get("status")) return { status: "already_handled" } as const;
     const raw = { ...snap.data() };
     const parsed = supportRequestSchema.safeParse(raw);
-    const reason = !parsed.success ? describeSupportRequestProblem(parsed.error) : rateLimitReason(recent);
+    // Only an order id that passed the id policy is read; the read is in the transaction so the check and the
+    // planned job see the same order.
+    const orderId = parsed.success ? parsed.data.orderId : undefined;
+    const order = orderId ? await tx.get(db.collection(COL.orders).doc(orderId)) : null;
+    const parties: OrderParties | null = order?.exists ? { buyerUid: order.get("buyerUid") ?? null, sellerUid: order.get("sellerUid") ?? null } : null;
+    const reason = !parsed.success
+      ? describeSupportRequestProblem(parsed.error)
+      : orderId && !isOrderParty(parties, parsed.data.uid)
+        ? foreignOrderReason()
+        : rateLimitReason(recent);
     if (!parsed.success || reason) {
       tx.update(ref, { status: "rejected", reason: reason ?? "the request is not valid", updatedAt: now });
       return { status: "rejected", reason: reason ?? "the request is not valid" } as const;
@@ -92,9 +109,42 @@ export async function ensureCustomerForUser(
 }
 
 /**
- * Staff edits of admin-editable fields (supportTier, internalNotes) are resynced to the CRM and audited.
- * Server writes always move `updatedAt`; an edit that changes these fields without moving it came from a person.
+ * Which of the staff-editable `fields` a person changed, or [] for a server write. Server writes always move
+ * `updatedAt`; an edit that changes these fields without moving it came from a person (the rules forbid staff to
+ * touch it).
  */
+function staffChanges(fields: readonly string[], before: Record<string, unknown>, after: Record<string, unknown>): string[] {
+  const changed = fields.filter((f) => JSON.stringify(before[f] ?? null) !== JSON.stringify(after[f] ?? null));
+  const b = fromFirestore<{ updatedAt?: Date }>(before);
+  const a = fromFirestore<{ updatedAt?: Date }>(after);
+  const serverWrite = b.updatedAt?.getTime() !== a.updatedAt?.getTime();
+  return serverWrite ? [] : changed;
+}
+
+/** Audits a staff edit and plans a CRM contact resync; the same trigger event writes the same documents. */
+function recordStaffEdit(
+  db: Firestore,
+  batch: WriteBatch,
+  edit: { uid: string; eventId: string; path: string; changed: string[]; before: Record<string, unknown>; after: Record<string, unknown>; now: Date },
+): void {
+  const { uid, changed, before, after, now } = edit;
+  const editor = typeof after.lastEditedBy === "string" ? after.lastEditedBy : "unknown";
+  const editId = `edit_${edit.eventId}`;
+  const spec: JobSpec = { kind: "crm.contact.upsert", target: { uid }, idempotencyKey: `contact:${uid}`, reason: `staff edit: ${changed.join(", ")}` };
+  const id = jobId(editId, spec);
+  batch.set(db.collection(COL.syncJobs).doc(id), newJobDoc(id, spec, { type: "staffEdit", jobId: editId }, now));
+  batch.set(db.collection(COL.auditLog).doc(editId.replace(/[/\s]/g, "_")), {
+    actor: { type: "user", id: editor },
+    action: "customer.staff_edit",
+    target: edit.path,
+    before: Object.fromEntries(changed.map((f) => [f, before[f] ?? null])),
+    after: Object.fromEntries(changed.map((f) => [f, after[f] ?? null])),
+    cause: { type: "staffEdit" },
+    at: now,
+  });
+}
+
+/** A staff edit of `customers/{uid}.supportTier` (the customer's own tier) is resynced to the CRM and audited. */
 export async function handleCustomerEdit(
   db: Firestore,
   uid: string,
@@ -104,32 +154,36 @@ export async function handleCustomerEdit(
   after: Record<string, unknown>,
   now: Date,
 ): Promise<boolean> {
-  const fields = ["supportTier", "internalNotes"] as const;
-  const changed = fields.filter((f) => JSON.stringify(before[f] ?? null) !== JSON.stringify(after[f] ?? null));
-  const b = fromFirestore<{ updatedAt?: Date }>(before);
-  const a = fromFirestore<{ updatedAt?: Date }>(after);
-  const serverWrite = b.updatedAt?.getTime() !== a.updatedAt?.getTime();
-  if (!changed.length || serverWrite) return false;
-  const editor = typeof after.lastEditedBy === "string" ? after.lastEditedBy : "unknown";
-  const editId = `edit_${eventId}`;
-  const spec: JobSpec = { kind: "crm.contact.upsert", target: { uid }, idempotencyKey: `contact:${uid}`, reason: `staff edit: ${changed.join(", ")}` };
-  const id = jobId(editId, spec);
+  const path = `${COL.customers}/${uid}`;
+  const changed = staffChanges(["supportTier"], before, after);
+  if (!changed.length) return false;
   const batch = db.batch();
-  batch.set(db.collection(COL.syncJobs).doc(id), newJobDoc(id, spec, { type: "staffEdit", jobId: editId }, now));
-  batch.set(db.collection(COL.auditLog).doc(editId.replace(/[/\s]/g, "_")), {
-    actor: { type: "user", id: editor },
-    action: "customer.staff_edit",
-    target: `${COL.customers}/${uid}`,
-    before: Object.fromEntries(changed.map((f) => [f, before[f] ?? null])),
-    after: Object.fromEntries(changed.map((f) => [f, after[f] ?? null])),
-    cause: { type: "staffEdit" },
-    at: now,
-  });
-  if (changed.includes("supportTier")) {
-    // Keep the person's choice when later plan changes recompute the tier (this write leaves both fields as
-    // they are, so it does not trigger another edit).
-    batch.set(db.collection(COL.customers).doc(uid), { supportTierSource: "staff" }, { merge: true });
-  }
+  recordStaffEdit(db, batch, { uid, eventId, path, changed, before, after, now });
+  // Keep the person's choice when later plan changes recompute the tier. The editor's uid is in the audit entry
+  // now; it is staff data, so it does not stay on the record the customer reads. (This write leaves supportTier
+  // as it is, so it is no further edit.)
+  batch.set(db.collection(COL.customers).doc(uid), { supportTierSource: "staff", lastEditedBy: FieldValue.delete() }, { merge: true });
+  await batch.commit();
+  return true;
+}
+
+/**
+ * A staff edit of `customers/{uid}/staff/notes.internalNotes` is audited and resynced like a tier edit. The
+ * audit entry targets the notes document: it quotes the notes, and `auditLog` is admin-only.
+ */
+export async function handleStaffNotesEdit(
+  db: Firestore,
+  uid: string,
+  eventId: string,
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+  now: Date,
+): Promise<boolean> {
+  const path = staffNotesPath(uid);
+  const changed = staffChanges(["internalNotes"], before, after);
+  if (!changed.length) return false;
+  const batch = db.batch();
+  recordStaffEdit(db, batch, { uid, eventId, path, changed, before, after, now });
   await batch.commit();
   return true;
 }

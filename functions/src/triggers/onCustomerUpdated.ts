@@ -1,4 +1,4 @@
-/** Deployed entry point: staff edited admin-editable customer fields; resync the CRM and audit the edit. */
+/** Deployed entry point: an admin edited a customer's supportTier; resync the CRM and audit the edit. */
 import { onDocumentUpdated } from "firebase-functions/v2/firestore";
 import { getDb } from "../store/db.js";
 import { COL } from "../store/paths.js";
