@@ -326,6 +326,69 @@ describe("admin API", () => {
     });
   });
 
+  describe("hostile ids (one id policy, domain/ids.ts)", () => {
+    const HOSTILE: Array<[string, string]> = [
+      ["reserved", "__x__"],
+      ["slash", "a/b"],
+      ["dot-dot", ".."],
+      ["dot", "."],
+      ["1,600 characters", "a".repeat(1600)],
+      ["lone surrogate", "\ud800"],
+    ];
+    // Every admin input that becomes (part of) a document id, with a valid input around it.
+    const ID_FIELDS: Array<{ op: AdminOperation; field: string; input: (bad: string) => Record<string, unknown> }> = [
+      { op: "setRole", field: "uid", input: (bad) => ({ uid: bad, role: "support", enabled: true, confirm: true }) },
+      { op: "customerSummary", field: "uid", input: (bad) => ({ uid: bad }) },
+      { op: "retryJob", field: "jobId", input: (bad) => ({ jobId: bad }) },
+      { op: "resolveReview", field: "stripeCustomerId", input: (bad) => ({ stripeCustomerId: bad, uid: "u-target", confirm: true }) },
+      { op: "resolveReview", field: "uid", input: (bad) => ({ stripeCustomerId: "cus_matrix", uid: bad, confirm: true }) },
+      { op: "replayEvent", field: "eventId", input: (bad) => ({ eventId: bad, confirm: true }) },
+      { op: "flagRefund", field: "orderId", input: (bad) => ({ orderId: bad, reason: "hostile" }) },
+      { op: "flagRefund", field: "chargeId", input: (bad) => ({ chargeId: bad, reason: "hostile" }) },
+      { op: "flagRefund", field: "paymentIntentId", input: (bad) => ({ paymentIntentId: bad, reason: "hostile" }) },
+      { op: "resolveFailedPayment", field: "uid", input: (bad) => ({ uid: bad, confirm: true }) },
+    ];
+    const callAsAdmin = (data: unknown) => {
+      const nowSec = Math.floor(Date.now() / 1000);
+      return handleAdminCall(deps(), { auth: { uid: TOKENS.admin.uid, token: { ...TOKENS.admin.claims, auth_time: nowSec, iat: nowSec } }, data }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+    };
+
+    it.each(ID_FIELDS)("$op $field: each hostile value → 400 (HTTP) / invalid-argument (callable) naming the field, nothing written", async ({ op, field, input }) => {
+      const before = await dump();
+      for (const [label, value] of HOSTILE) {
+        const res = await call(op, input(value), { role: "admin" });
+        expect(res.status, `${label}: ${JSON.stringify(res.body)}`).toBe(400);
+        expect(res.body, label).toMatchObject({ field });
+        const error = await callAsAdmin({ operation: op, input: input(value) });
+        expect(error, label).toBeInstanceOf(HttpsError);
+        expect((error as HttpsError).code, label).toBe("invalid-argument");
+        expect((error as HttpsError).details, label).toMatchObject({ field });
+      }
+      expect(await dump()).toEqual(before);
+    });
+
+    // Well-formed but absent: the operation looks and answers 404.
+    const ABSENT: Array<{ op: AdminOperation; input: Record<string, unknown> }> = [
+      { op: "setRole", input: { uid: "ghost", role: "support", enabled: true, confirm: true } },
+      { op: "customerSummary", input: { uid: "nobody" } },
+      { op: "retryJob", input: { jobId: "evt_none.crm.contact.upsert.nobody" } },
+      { op: "resolveReview", input: { stripeCustomerId: "cus_matrix", uid: "ghost", confirm: true } },
+      { op: "replayEvent", input: { eventId: "evt_unknown", confirm: true } },
+      { op: "resolveFailedPayment", input: { uid: "nobody", confirm: true } },
+    ];
+
+    it.each(ABSENT)("HTTP and callable: $op for a well-formed id that does not exist → 404 / not-found", async ({ op, input }) => {
+      const res = await call(op, input, { role: "admin" });
+      expect(res.status, JSON.stringify(res.body)).toBe(404);
+      const error = await callAsAdmin({ operation: op, input });
+      expect(error).toBeInstanceOf(HttpsError);
+      expect((error as HttpsError).code).toBe("not-found");
+    });
+  });
+
   describe("rate limit", () => {
     it("over the per-minute limit → 429 with Retry-After; the next window is open again; callers count separately", async () => {
       let now = new Date("2025-06-01T12:00:15Z");
