@@ -31,13 +31,15 @@ const TOKENS: Record<Role, { token: string; uid: string; claims: Record<string, 
 class FakeAuth implements AdminAuthPort {
   users = new Map<string, AdminUser>();
   revoked: string[] = [];
+  lookups = 0;
   constructor() {
     for (const r of ROLES) this.users.set(TOKENS[r].uid, { claims: { ...TOKENS[r].claims }, tokensValidAfterMs: null });
     this.users.set("u-target", { claims: { entitlements: ["reports"] }, tokensValidAfterMs: null });
   }
   async getUser(uid: string) {
+    this.lookups += 1;
     const u = this.users.get(uid);
-    return u ? { claims: { ...u.claims }, tokensValidAfterMs: u.tokensValidAfterMs } : null;
+    return u ? { claims: { ...u.claims }, tokensValidAfterMs: u.tokensValidAfterMs, disabled: u.disabled === true } : null;
   }
   async setClaims(uid: string, claims: Record<string, unknown>) {
     const u = this.users.get(uid);
@@ -47,7 +49,8 @@ class FakeAuth implements AdminAuthPort {
   async revokeSessions(uid: string) {
     this.revoked.push(uid);
     const u = this.users.get(uid);
-    if (u) u.tokensValidAfterMs = Date.now();
+    // Like Firebase Auth: tokensValidAfterTime has whole-second precision.
+    if (u) u.tokensValidAfterMs = Math.floor(Date.now() / 1000) * 1000;
   }
 }
 
@@ -281,6 +284,51 @@ describe("admin API", () => {
       expect(await call("customerSummary", INPUT.customerSummary, { apiKey })).toMatchObject({ status: 401, body: { error: "API key revoked" } });
       // Revocation is not revealed without the secret.
       expect(await call("customerSummary", INPUT.customerSummary, { apiKey: wrong })).toMatchObject({ status: 401, body: { error: "invalid API key" } });
+    });
+
+    it("a token minted in the same second as a role removal → 401 (HTTP and callable); a later session works, one Auth lookup each", async () => {
+      auth.users.set("u-target", { claims: { support: true }, tokensValidAfterMs: null });
+      const removed = await call("setRole", { uid: "u-target", role: "support", enabled: false, confirm: true }, { role: "admin" });
+      expect(removed.body).toMatchObject({ sessionsRevoked: true });
+      const revokedMs = auth.users.get("u-target")?.tokensValidAfterMs;
+      expect(revokedMs).toEqual(expect.any(Number));
+      const sec = Math.floor(Number(revokedMs) / 1000);
+      // Tokens as a verifier would decode them: the same second as the revocation, and the next one.
+      const tokens: Record<string, { uid: string; claims: Record<string, unknown> }> = {
+        "tok-same-second": { uid: "u-target", claims: { support: true, iat: sec, auth_time: sec } },
+        "tok-next-second": { uid: "u-target", claims: { iat: sec + 1, auth_time: sec + 1 } },
+      };
+      const verifying = deps({
+        verifyIdToken: async (token) => {
+          const t = tokens[token];
+          if (!t) throw Object.assign(new Error("bad token"), { code: "auth/argument-error" });
+          return t;
+        },
+      });
+      auth.lookups = 0;
+      const same = await call("customerSummary", INPUT.customerSummary, { token: "tok-same-second", deps: verifying });
+      expect(same).toMatchObject({ status: 401, body: { error: "this session was revoked; sign in again" } });
+      expect(auth.lookups).toBe(1);
+      // A session begun after the revocation is the user's again (here without the removed role: 403, not 401).
+      auth.lookups = 0;
+      expect((await call("customerSummary", INPUT.customerSummary, { token: "tok-next-second", deps: verifying })).status).toBe(403);
+      expect(auth.lookups).toBe(1);
+
+      const callable = await handleAdminCall(deps(), {
+        auth: { uid: "u-target", token: { support: true, iat: sec, auth_time: sec } },
+        data: { operation: "customerSummary", input: INPUT.customerSummary },
+      }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect((callable as HttpsError).code).toBe("unauthenticated");
+    });
+
+    it("a disabled or deleted user's valid token → 401", async () => {
+      auth.users.set("u-support", { claims: { support: true }, tokensValidAfterMs: null, disabled: true });
+      expect((await call("customerSummary", INPUT.customerSummary, { role: "support" })).status).toBe(401);
+      auth.users.delete("u-support");
+      expect((await call("customerSummary", INPUT.customerSummary, { role: "support" })).status).toBe(401);
     });
 
     it("both an ID token and an API key → 401", async () => {

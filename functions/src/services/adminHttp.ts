@@ -8,10 +8,10 @@ import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Firestore } from "firebase-admin/firestore";
 import { AdminError, ADMIN_HTTP_STATUS } from "../domain/adminOps.js";
 import { ValidationError } from "../domain/errors.js";
-import { STAFF_ROLES, staffRolesFromClaims, type StaffRole } from "../domain/roles.js";
+import { STAFF_ROLES, type StaffRole } from "../domain/roles.js";
 import { log } from "../log.js";
 import { COL } from "../store/paths.js";
-import { ADMIN_COL, runAdminOperation, type AdminDeps, type Caller } from "./admin.js";
+import { ADMIN_COL, runAdminOperation, sessionCaller, type AdminDeps, type Caller } from "./admin.js";
 
 export interface AdminHttpRequest {
   method: string;
@@ -30,11 +30,16 @@ export interface AdminHttpResponse {
 
 export interface VerifiedIdToken {
   uid: string;
+  /** Every claim of the decoded token, including `iat` and `auth_time` (seconds). */
   claims: Record<string, unknown>;
 }
 
 export interface AdminHttpDeps extends AdminDeps {
-  /** Verifies a Firebase ID token (and that its session was not revoked); rejects when it is not valid. */
+  /**
+   * Verifies a Firebase ID token's signature, audience and expiry; rejects when it is not valid. Revocation is not
+   * its job: the service checks it against the user's tokensValidAfterTime (strictly, see domain/sessions.ts), so
+   * the verifier must not do its own Auth lookup (no `checkRevoked`) and a request costs one lookup.
+   */
   verifyIdToken: (token: string) => Promise<VerifiedIdToken>;
   /** ADMIN_CORS_ORIGINS: exact origins a browser may call from. */
   corsOrigins: readonly string[];
@@ -145,7 +150,7 @@ async function authenticate(req: AdminHttpRequest, deps: AdminHttpDeps): Promise
     if (code === "" || code.startsWith("auth/")) throw unauthenticated("invalid, expired or revoked ID token");
     throw error;
   }
-  return { uid: verified.uid, roles: staffRolesFromClaims(verified.claims), via: "idToken" };
+  return sessionCaller(deps.auth, verified.uid, verified.claims, "idToken");
 }
 
 // ---- API keys ----------------------------------------------------------------------------------------------
