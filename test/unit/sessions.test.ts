@@ -35,4 +35,11 @@ describe("sessionProblem (strict, same-second revocation)", () => {
     expect(sessionProblem({ iat: SEC + 5, auth_time: SEC + 5 }, null)).toBe("no_user");
     expect(sessionProblem({ iat: SEC + 5, auth_time: SEC + 5 }, user(null, true))).toBe("disabled");
   });
+
+  it("tokensValidAfterTime set by the account's creation revokes nothing (a first sign-in in that second works)", () => {
+    const created = { tokensValidAfterMs: REVOKED_AT_MS, createdAtMs: REVOKED_AT_MS + 400 };
+    expect(sessionProblem({ iat: SEC, auth_time: SEC }, created)).toBeNull();
+    // A later revocation counts again.
+    expect(sessionProblem({ iat: SEC, auth_time: SEC }, { ...created, createdAtMs: REVOKED_AT_MS - 60_000 })).toBe("revoked");
+  });
 });

@@ -43,11 +43,13 @@ import { releaseHeldEventsForCustomer } from "../store/heldEvents.js";
 import { REPLAYABLE_STATUSES, ingestReplay } from "../store/ingest.js";
 import { newJobDoc, retryDeadJob, setAutomationPaused } from "../store/jobs.js";
 import { AUTOMATION_DOC, COL, billingPath } from "../store/paths.js";
+import { RATE_LIMITS_COL } from "../store/rateLimits.js";
+import { instanceAuthFailureGuard, type AuthFailureGuard } from "./adminAuthGuard.js";
 import { checkStripeEvent } from "./stripeWebhook.js";
 
 /** Collections the admin API owns (docs/admin-api.md). */
 export const ADMIN_COL = {
-  rateLimits: "rateLimits",
+  rateLimits: RATE_LIMITS_COL,
   apiKeys: "apiKeys",
 } as const;
 
@@ -60,6 +62,8 @@ export interface AdminUser {
   tokensValidAfterMs: number | null;
   /** A disabled user's tokens are refused. */
   disabled?: boolean;
+  /** When the account was created (Auth sets tokensValidAfterTime then too); null when unknown. */
+  createdAtMs?: number | null;
 }
 
 /** The slice of Firebase Auth the admin operations use (a fake stands in for it in tests). */
@@ -750,10 +754,12 @@ export function firebaseAdminAuth(): AdminAuthPort {
       try {
         const user = await auth.getUser(uid);
         const validAfter = user.tokensValidAfterTime ? Date.parse(user.tokensValidAfterTime) : NaN;
+        const created = Date.parse(user.metadata.creationTime);
         return {
           claims: { ...(user.customClaims ?? {}) },
           tokensValidAfterMs: Number.isFinite(validAfter) ? validAfter : null,
           disabled: user.disabled,
+          createdAtMs: Number.isFinite(created) ? created : null,
         };
       } catch (error) {
         const code = typeof error === "object" && error !== null && "code" in error ? (error as { code: unknown }).code : null;
@@ -768,9 +774,10 @@ export function firebaseAdminAuth(): AdminAuthPort {
 
 const deployedStripe: StripeEventsPort = lazyStripeEvents(stripeApiConfig);
 
-export function deployedAdminDeps(): AdminDeps & { corsOrigins: string[] } {
+export function deployedAdminDeps(): AdminDeps & { corsOrigins: string[]; authFailures: AuthFailureGuard } {
   const cfg = adminConfig();
   return {
+    authFailures: instanceAuthFailureGuard(cfg.authFailures),
     db: getDb(),
     auth: firebaseAdminAuth(),
     rateLimitPerMinute: cfg.rateLimitPerMinute,
