@@ -226,6 +226,15 @@ export const adminRateLimitPerMinute = defineInt("ADMIN_RATE_LIMIT_PER_MINUTE", 
   description: "Admin API calls allowed per caller (user or API key) per minute.",
 });
 
+export const adminAuthFailureLimit = defineInt("ADMIN_AUTH_FAILURE_LIMIT", {
+  default: 20,
+  description: "Failed admin authentications allowed per client address and per API key id in one window; then 429.",
+});
+export const adminAuthFailureWindowSeconds = defineInt("ADMIN_AUTH_FAILURE_WINDOW_SECONDS", {
+  default: 300,
+  description: "Length of the failed-authentication window in seconds.",
+});
+
 /** An origin as a browser sends it: scheme://host[:port], no path, no trailing slash, no wildcard. */
 const originSchema = z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, "each origin must look like https://host[:port] (no path, no trailing slash, no *)");
 
@@ -249,6 +258,8 @@ export interface AdminConfig {
   graceDays: number;
   /** For replayEvent: the same mode check as the webhook. */
   acceptLivemode: boolean;
+  /** ADMIN_AUTH_FAILURE_LIMIT failures per ADMIN_AUTH_FAILURE_WINDOW_SECONDS, per address and per API key id. */
+  authFailures: { maxFailures: number; windowMs: number };
 }
 
 export function adminConfig(): AdminConfig {
@@ -256,7 +267,19 @@ export function adminConfig(): AdminConfig {
   if (!limit.success) {
     throw new ValidationError(`invalid configuration ADMIN_RATE_LIMIT_PER_MINUTE: ${limit.error.issues[0]?.message}`, "ADMIN_RATE_LIMIT_PER_MINUTE");
   }
+  const failures = z.number().int().min(1).max(10_000).safeParse(adminAuthFailureLimit.value());
+  if (!failures.success) {
+    throw new ValidationError(`invalid configuration ADMIN_AUTH_FAILURE_LIMIT: ${failures.error.issues[0]?.message}`, "ADMIN_AUTH_FAILURE_LIMIT");
+  }
+  const windowSeconds = z.number().int().min(10).max(86_400).safeParse(adminAuthFailureWindowSeconds.value());
+  if (!windowSeconds.success) {
+    throw new ValidationError(
+      `invalid configuration ADMIN_AUTH_FAILURE_WINDOW_SECONDS: ${windowSeconds.error.issues[0]?.message}`,
+      "ADMIN_AUTH_FAILURE_WINDOW_SECONDS",
+    );
+  }
   return {
+    authFailures: { maxFailures: failures.data, windowMs: windowSeconds.data * 1000 },
     corsOrigins: parseCorsOrigins(adminCorsOrigins.value()),
     rateLimitPerMinute: limit.data,
     graceDays: graceDaysConfig(),

@@ -3,12 +3,14 @@
  * every operation × every role, dry run vs confirm, audit entries, and the callable's error mapping. Firebase
  * Auth is a fake: test tokens map to claims, users live in memory.
  */
+import { randomBytes } from "node:crypto";
 import { HttpsError } from "firebase-functions/v2/https";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseCorsOrigins } from "../../functions/src/config";
 import { ADMIN_OPERATIONS, type AdminOperation } from "../../functions/src/domain/adminOps";
 import { handleAdminCall, type AdminAuthPort, type AdminUser } from "../../functions/src/services/admin";
 import { createApiKey, handleAdminRequest, type AdminHttpDeps, type AdminHttpResponse } from "../../functions/src/services/adminHttp";
+import { AuthFailureGuard } from "../../functions/src/services/adminAuthGuard";
 import { stripeEventsClient } from "../../functions/src/sinks/stripeApi";
 import { deliver } from "../support/deliver";
 import { dumpAll, resetFirestore, testDb } from "../support/firestore";
@@ -66,6 +68,7 @@ function deps(over: Partial<AdminHttpDeps> = {}): AdminHttpDeps {
     graceDays: 3,
     acceptLivemode: false,
     stripe: stripeEventsClient({ secretKey: STRIPE_KEY, host: stripe.host, port: stripe.port, protocol: "http", maxNetworkRetries: 0 }),
+    authFailures: new AuthFailureGuard({ maxFailures: 20, windowMs: 300_000 }),
     corsOrigins: [ORIGIN],
     verifyIdToken: async (token) => {
       const entry = Object.values(TOKENS).find((t) => t.token === token);
@@ -81,6 +84,8 @@ interface CallOpts {
   token?: string;
   apiKey?: string;
   origin?: string;
+  /** The client address (sent as X-Forwarded-For). */
+  address?: string;
   method?: string;
   path?: string;
   raw?: string;
@@ -93,6 +98,7 @@ async function call(operation: string, body: unknown, opts: CallOpts = {}): Prom
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   if (opts.apiKey !== undefined) headers["x-api-key"] = opts.apiKey;
   if (opts.origin !== undefined) headers.origin = opts.origin;
+  if (opts.address !== undefined) headers["x-forwarded-for"] = `${opts.address}, 10.0.0.1`;
   return handleAdminRequest(
     {
       method: opts.method ?? "POST",
@@ -452,6 +458,69 @@ describe("admin API", () => {
       now = new Date("2025-06-01T12:01:00Z");
       expect((await call("customerSummary", INPUT.customerSummary, { role: "support", deps: limited })).status).toBe(200);
       expect(await data(db, "rateLimits/user:u-support")).toMatchObject({ count: 1 });
+    });
+  });
+
+  describe("failed-authentication limit", () => {
+    const LIMITS = { maxFailures: 3, windowMs: 60_000 };
+    const ATTACKER = "203.0.113.7";
+    const badKey = () => `opk_${randomBytes(8).toString("hex")}_${"A".repeat(43)}`;
+
+    it("N bad API keys from one address → 429 with Retry-After before any key read or token check; other addresses work; the window expires", async () => {
+      const { apiKey } = await createApiKey(db, { role: "support", label: "bot", createdBy: "u-admin" });
+      let now = new Date("2025-06-01T12:00:10Z");
+      let verifications = 0;
+      const guard = new AuthFailureGuard(LIMITS);
+      const limited = deps({
+        authFailures: guard,
+        now: () => now,
+        verifyIdToken: async (token) => {
+          verifications += 1;
+          return deps().verifyIdToken(token);
+        },
+      });
+      for (let i = 0; i < LIMITS.maxFailures; i++) {
+        expect((await call("customerSummary", INPUT.customerSummary, { apiKey: badKey(), address: ATTACKER, deps: limited })).status).toBe(401);
+      }
+      // Even a good key is refused from that address now, so guessing learns nothing.
+      const blocked = await call("customerSummary", INPUT.customerSummary, { apiKey, address: ATTACKER, deps: limited });
+      expect(blocked.status).toBe(429);
+      expect(blocked.headers["Retry-After"]).toBe("50");
+      expect(blocked.body).toMatchObject({ retryAfterSeconds: 50 });
+      // A token from that address is refused without being verified.
+      expect((await call("customerSummary", INPUT.customerSummary, { token: "forged", address: ATTACKER, deps: limited })).status).toBe(429);
+      expect(verifications).toBe(0);
+
+      // Another address is not affected.
+      expect((await call("customerSummary", INPUT.customerSummary, { apiKey, address: "198.51.100.2", deps: limited })).status).toBe(200);
+      expect((await call("customerSummary", INPUT.customerSummary, { role: "admin", address: "198.51.100.2", deps: limited })).status).toBe(200);
+
+      // Counted in Firestore under a hash of the address (the address itself is not stored).
+      const counters = (await db.collection("rateLimits").get()).docs.filter((d) => d.id.startsWith("authFailure:ip:"));
+      expect(counters.map((d) => d.get("count"))).toEqual([LIMITS.maxFailures]);
+      expect(JSON.stringify(counters.map((d) => [d.id, d.data()]))).not.toContain(ATTACKER);
+
+      // Another function instance (empty memory) learns of the block from the shared count at its first failure.
+      const otherInstance = deps({ authFailures: new AuthFailureGuard(LIMITS), now: () => now });
+      expect((await call("customerSummary", INPUT.customerSummary, { apiKey: badKey(), address: ATTACKER, deps: otherInstance })).status).toBe(429);
+      expect((await call("customerSummary", INPUT.customerSummary, { apiKey, address: ATTACKER, deps: otherInstance })).status).toBe(429);
+
+      // The next window is open again.
+      now = new Date("2025-06-01T12:01:00Z");
+      expect((await call("customerSummary", INPUT.customerSummary, { apiKey, address: ATTACKER, deps: limited })).status).toBe(200);
+    });
+
+    it("wrong secrets for one key id from many addresses → that key id is blocked, even with its right secret; other keys work", async () => {
+      const target = await createApiKey(db, { role: "support", label: "target", createdBy: "u-admin" });
+      const other = await createApiKey(db, { role: "support", label: "other", createdBy: "u-admin" });
+      const limited = deps({ authFailures: new AuthFailureGuard(LIMITS), now: () => new Date("2025-06-01T12:00:30Z") });
+      const wrong = `opk_${target.keyId}_${"B".repeat(43)}`;
+      for (let i = 0; i < LIMITS.maxFailures; i++) {
+        expect((await call("customerSummary", INPUT.customerSummary, { apiKey: wrong, address: `192.0.2.${i + 1}`, deps: limited })).status).toBe(401);
+      }
+      const blocked = await call("customerSummary", INPUT.customerSummary, { apiKey: target.apiKey, address: "192.0.2.99", deps: limited });
+      expect(blocked).toMatchObject({ status: 429, headers: { "Retry-After": "30" } });
+      expect((await call("customerSummary", INPUT.customerSummary, { apiKey: other.apiKey, address: "192.0.2.99", deps: limited })).status).toBe(200);
     });
   });
 

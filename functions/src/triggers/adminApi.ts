@@ -10,7 +10,7 @@ import { ensureDefaultApp } from "../store/db.js";
 export const adminApi = onRequest({ cors: false, concurrency: 40, timeoutSeconds: 60, memory: "256MiB", secrets: [stripeSecretKey] }, async (req, res) => {
   ensureDefaultApp();
   const result = await handleAdminRequest(
-    { method: req.method, path: req.path, headers: req.headers, rawBody: req.rawBody },
+    { method: req.method, path: req.path, headers: req.headers, rawBody: req.rawBody, remoteAddress: req.ip ?? null },
     {
       ...deployedAdminDeps(),
       verifyIdToken: async (token) => {
