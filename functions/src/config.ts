@@ -5,6 +5,7 @@
 import { Expression, defineInt, defineSecret, defineString } from "firebase-functions/params";
 import { z } from "zod";
 import { ValidationError } from "./domain/errors.js";
+import { NOTICE_PERSONAL_DATA, type NoticeSettings } from "./domain/notices.js";
 
 /** One or two signing secrets (comma separated) so an endpoint secret can be rotated without downtime. */
 export const stripeWebhookSecret = defineSecret("STRIPE_WEBHOOK_SECRET");
@@ -119,6 +120,12 @@ export const syncDispatchesPerSecond = defineInt("SYNC_DISPATCHES_PER_SECOND", {
 export const syncBackoffBaseMs = defineInt("SYNC_BACKOFF_BASE_MS", { default: 2000, description: "First retry delay ceiling." });
 export const syncBackoffMaxMs = defineInt("SYNC_BACKOFF_MAX_MS", { default: 900_000, description: "Largest retry delay." });
 
+/** What personal data a Slack notice may carry (domain/notices.ts): none (uid and a console link), name, email. */
+export const noticePersonalData = defineString("NOTICE_PERSONAL_DATA", {
+  default: "none",
+  description: "Personal data Slack notices may carry: none (uid and a console link only), name, or email (name and email).",
+});
+
 const SINKS = ["crm", "helpdesk", "claims", "notify"] as const;
 
 const syncConfigSchema = z.object({
@@ -159,6 +166,21 @@ export function syncConfig(): SyncConfig {
     throw new ValidationError(`invalid sync configuration ${field}: ${issue?.message}`, field);
   }
   return parsed.data;
+}
+
+/** NOTICE_PERSONAL_DATA and the console link base of this project (null when the project id is unknown). */
+export function noticeSettings(): NoticeSettings {
+  const level = z.enum(NOTICE_PERSONAL_DATA).safeParse(noticePersonalData.value().trim());
+  if (!level.success) {
+    throw new ValidationError(
+      `invalid configuration NOTICE_PERSONAL_DATA: must be one of ${NOTICE_PERSONAL_DATA.join(", ")}`,
+      "NOTICE_PERSONAL_DATA",
+    );
+  }
+  const project = envSchema.parse(process.env).GCLOUD_PROJECT;
+  const consoleDataUrl =
+    project && /^[a-z0-9-]+$/.test(project) ? `https://console.firebase.google.com/project/${project}/firestore/databases/-default-/data/` : null;
+  return { personalData: level.data, consoleDataUrl };
 }
 
 /** Options for the Admin SDK app; on the emulators a service account id avoids a metadata-server probe. */

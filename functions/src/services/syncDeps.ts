@@ -1,5 +1,5 @@
 /** Composition root for the sync queue in deployed functions: config → adapters → runner dependencies. */
-import { syncConfig } from "../config.js";
+import { noticeSettings, syncConfig } from "../config.js";
 import { buildSinks } from "../sinks/factory.js";
 import { getDb } from "../store/db.js";
 import type { SyncDeps } from "./syncRunner.js";
@@ -12,5 +12,6 @@ export function deployedSyncDeps(): SyncDeps {
     sinks: buildSinks(cfg),
     policy: (sink) => ({ baseMs: cfg.backoffBaseMs, maxMs: cfg.backoffMaxMs, maxAttempts: cfg.maxAttempts[sink] ?? 5 }),
     dispatcher: cloudTasksDispatcher(),
+    notices: noticeSettings(),
   };
 }
