@@ -5,6 +5,7 @@
 import { Expression, defineInt, defineSecret, defineString } from "firebase-functions/params";
 import { z } from "zod";
 import { ValidationError } from "./domain/errors.js";
+import { NOTICE_PERSONAL_DATA, type NoticeSettings } from "./domain/notices.js";
 
 /** One or two signing secrets (comma separated) so an endpoint secret can be rotated without downtime. */
 export const stripeWebhookSecret = defineSecret("STRIPE_WEBHOOK_SECRET");
@@ -119,6 +120,12 @@ export const syncDispatchesPerSecond = defineInt("SYNC_DISPATCHES_PER_SECOND", {
 export const syncBackoffBaseMs = defineInt("SYNC_BACKOFF_BASE_MS", { default: 2000, description: "First retry delay ceiling." });
 export const syncBackoffMaxMs = defineInt("SYNC_BACKOFF_MAX_MS", { default: 900_000, description: "Largest retry delay." });
 
+/** What personal data a Slack notice may carry (domain/notices.ts): none (uid and a console link), name, email. */
+export const noticePersonalData = defineString("NOTICE_PERSONAL_DATA", {
+  default: "none",
+  description: "Personal data Slack notices may carry: none (uid and a console link only), name, or email (name and email).",
+});
+
 const SINKS = ["crm", "helpdesk", "claims", "notify", "stripe"] as const;
 
 const syncConfigSchema = z.object({
@@ -159,6 +166,21 @@ export function syncConfig(): SyncConfig {
     throw new ValidationError(`invalid sync configuration ${field}: ${issue?.message}`, field);
   }
   return parsed.data;
+}
+
+/** NOTICE_PERSONAL_DATA and the console link base of this project (null when the project id is unknown). */
+export function noticeSettings(): NoticeSettings {
+  const level = z.enum(NOTICE_PERSONAL_DATA).safeParse(noticePersonalData.value().trim());
+  if (!level.success) {
+    throw new ValidationError(
+      `invalid configuration NOTICE_PERSONAL_DATA: must be one of ${NOTICE_PERSONAL_DATA.join(", ")}`,
+      "NOTICE_PERSONAL_DATA",
+    );
+  }
+  const project = envSchema.parse(process.env).GCLOUD_PROJECT;
+  const consoleDataUrl =
+    project && /^[a-z0-9-]+$/.test(project) ? `https://console.firebase.google.com/project/${project}/firestore/databases/-default-/data/` : null;
+  return { personalData: level.data, consoleDataUrl };
 }
 
 /** Options for the Admin SDK app; on the emulators a service account id avoids a metadata-server probe. */
@@ -226,6 +248,15 @@ export const adminRateLimitPerMinute = defineInt("ADMIN_RATE_LIMIT_PER_MINUTE", 
   description: "Admin API calls allowed per caller (user or API key) per minute.",
 });
 
+export const adminAuthFailureLimit = defineInt("ADMIN_AUTH_FAILURE_LIMIT", {
+  default: 20,
+  description: "Failed admin authentications allowed per client address and per API key id in one window; then 429.",
+});
+export const adminAuthFailureWindowSeconds = defineInt("ADMIN_AUTH_FAILURE_WINDOW_SECONDS", {
+  default: 300,
+  description: "Length of the failed-authentication window in seconds.",
+});
+
 /** An origin as a browser sends it: scheme://host[:port], no path, no trailing slash, no wildcard. */
 const originSchema = z.string().regex(/^https?:\/\/[A-Za-z0-9.-]+(:\d{1,5})?$/, "each origin must look like https://host[:port] (no path, no trailing slash, no *)");
 
@@ -249,6 +280,8 @@ export interface AdminConfig {
   graceDays: number;
   /** For replayEvent: the same mode check as the webhook. */
   acceptLivemode: boolean;
+  /** ADMIN_AUTH_FAILURE_LIMIT failures per ADMIN_AUTH_FAILURE_WINDOW_SECONDS, per address and per API key id. */
+  authFailures: { maxFailures: number; windowMs: number };
 }
 
 export function adminConfig(): AdminConfig {
@@ -256,7 +289,19 @@ export function adminConfig(): AdminConfig {
   if (!limit.success) {
     throw new ValidationError(`invalid configuration ADMIN_RATE_LIMIT_PER_MINUTE: ${limit.error.issues[0]?.message}`, "ADMIN_RATE_LIMIT_PER_MINUTE");
   }
+  const failures = z.number().int().min(1).max(10_000).safeParse(adminAuthFailureLimit.value());
+  if (!failures.success) {
+    throw new ValidationError(`invalid configuration ADMIN_AUTH_FAILURE_LIMIT: ${failures.error.issues[0]?.message}`, "ADMIN_AUTH_FAILURE_LIMIT");
+  }
+  const windowSeconds = z.number().int().min(10).max(86_400).safeParse(adminAuthFailureWindowSeconds.value());
+  if (!windowSeconds.success) {
+    throw new ValidationError(
+      `invalid configuration ADMIN_AUTH_FAILURE_WINDOW_SECONDS: ${windowSeconds.error.issues[0]?.message}`,
+      "ADMIN_AUTH_FAILURE_WINDOW_SECONDS",
+    );
+  }
   return {
+    authFailures: { maxFailures: failures.data, windowMs: windowSeconds.data * 1000 },
     corsOrigins: parseCorsOrigins(adminCorsOrigins.value()),
     rateLimitPerMinute: limit.data,
     graceDays: graceDaysConfig(),

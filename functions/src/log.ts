@@ -36,6 +36,8 @@ export const log = {
     entry("INFO", "admin_operation", fields),
   adminRefused: (fields: { operation: string; callerId: string | null; via: string | null; code: string; field: string | null }) =>
     entry(fields.code === "permission-denied" || fields.code === "resource-exhausted" ? "WARNING" : "INFO", "admin_refused", fields),
+  /** Buckets are hashed addresses and API key ids, never the address itself. */
+  adminAuthLimited: (fields: { buckets: string[]; retryAfterSeconds: number }) => entry("WARNING", "admin_auth_limited", fields),
   adminFailed: (operation: string, error: unknown) =>
     entry("ERROR", "admin_failed", {
       operation,

@@ -10,9 +10,13 @@ const AUTH = "http://127.0.0.1:9099/identitytoolkit.googleapis.com/v1/accounts:s
 
 async function idTokenFor(claims: Record<string, unknown>): Promise<{ uid: string; token: string }> {
   const uid = uniq("staff");
-  const email = `${uid}@example.com`;
-  await getAuth().createUser({ uid, email, password: "correct-horse-battery" });
+  await getAuth().createUser({ uid, email: `${uid}@example.com`, password: "correct-horse-battery" });
   await getAuth().setCustomUserClaims(uid, claims);
+  return { uid, token: await signIn(uid) };
+}
+
+async function signIn(uid: string): Promise<string> {
+  const email = `${uid}@example.com`;
   const res = await fetch(AUTH, {
     method: "POST",
     headers: { "content-type": "application/json" },
@@ -21,7 +25,18 @@ async function idTokenFor(claims: Record<string, unknown>): Promise<{ uid: strin
   });
   const body = (await res.json()) as { idToken?: string };
   if (!body.idToken) throw new Error(`Auth emulator sign-in failed: ${res.status}`);
-  return { uid, token: body.idToken };
+  return body.idToken;
+}
+
+/** The `iat` of an ID token (seconds), read without verifying: the function under test verifies it. */
+function issuedAt(token: string): number {
+  const payload = JSON.parse(Buffer.from(token.split(".")[1] ?? "", "base64url").toString("utf8")) as { iat?: number };
+  return Number(payload.iat);
+}
+
+async function revokedSecond(uid: string): Promise<number> {
+  const user = await getAuth().getUser(uid);
+  return Math.floor(Date.parse(user.tokensValidAfterTime ?? "") / 1000);
 }
 
 async function call(operation: string, body: unknown, token?: string) {
@@ -52,5 +67,30 @@ describe("adminApi on the emulators", () => {
     expect(String(unknown.body.error)).toContain("extra");
     const audit = await db.collection("auditLog").where("actor.id", "==", customer.uid).get();
     expect(audit.docs.some((d) => d.get("outcome") === "denied")).toBe(true);
+  });
+
+  it("refuses a token minted in the same second as the revocation of its sessions (401); a later sign-in works", async () => {
+    const staff = await idTokenFor({ support: true });
+    await until(async () => (await db.doc(`customers/${staff.uid}`).get()).exists, (exists) => exists);
+    // Sign in, then revoke at once: usually the same second; try again on the rare second boundary.
+    let sameSecond: { token: string; second: number } | null = null;
+    for (let attempt = 0; attempt < 10 && !sameSecond; attempt++) {
+      const token = await signIn(staff.uid);
+      await getAuth().revokeRefreshTokens(staff.uid);
+      const second = await revokedSecond(staff.uid);
+      if (issuedAt(token) === second) sameSecond = { token, second };
+    }
+    expect(sameSecond, "no sign-in fell in the same second as its revocation in 10 tries").not.toBeNull();
+    const refused = await call("customerSummary", { uid: staff.uid }, sameSecond?.token);
+    expect(refused).toMatchObject({ status: 401, body: { error: "this session was revoked; sign in again" } });
+
+    // A session begun after the revocation second is valid again.
+    const fresh = await until(
+      () => signIn(staff.uid),
+      (token) => issuedAt(token) > (sameSecond?.second ?? 0),
+      10_000,
+      200,
+    );
+    expect((await call("customerSummary", { uid: staff.uid }, fresh)).status).toBe(200);
   });
 });

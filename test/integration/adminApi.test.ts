@@ -3,12 +3,14 @@
  * every operation × every role, dry run vs confirm, audit entries, and the callable's error mapping. Firebase
  * Auth is a fake: test tokens map to claims, users live in memory.
  */
+import { randomBytes } from "node:crypto";
 import { HttpsError } from "firebase-functions/v2/https";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseCorsOrigins } from "../../functions/src/config";
 import { ADMIN_OPERATIONS, type AdminOperation } from "../../functions/src/domain/adminOps";
 import { handleAdminCall, type AdminAuthPort, type AdminUser } from "../../functions/src/services/admin";
 import { createApiKey, handleAdminRequest, type AdminHttpDeps, type AdminHttpResponse } from "../../functions/src/services/adminHttp";
+import { AuthFailureGuard } from "../../functions/src/services/adminAuthGuard";
 import { stripeEventsClient } from "../../functions/src/sinks/stripeApi";
 import { deliver } from "../support/deliver";
 import { dumpAll, resetFirestore, testDb } from "../support/firestore";
@@ -31,13 +33,15 @@ const TOKENS: Record<Role, { token: string; uid: string; claims: Record<string, 
 class FakeAuth implements AdminAuthPort {
   users = new Map<string, AdminUser>();
   revoked: string[] = [];
+  lookups = 0;
   constructor() {
     for (const r of ROLES) this.users.set(TOKENS[r].uid, { claims: { ...TOKENS[r].claims }, tokensValidAfterMs: null });
     this.users.set("u-target", { claims: { entitlements: ["reports"] }, tokensValidAfterMs: null });
   }
   async getUser(uid: string) {
+    this.lookups += 1;
     const u = this.users.get(uid);
-    return u ? { claims: { ...u.claims }, tokensValidAfterMs: u.tokensValidAfterMs } : null;
+    return u ? { claims: { ...u.claims }, tokensValidAfterMs: u.tokensValidAfterMs, disabled: u.disabled === true } : null;
   }
   async setClaims(uid: string, claims: Record<string, unknown>) {
     const u = this.users.get(uid);
@@ -47,7 +51,8 @@ class FakeAuth implements AdminAuthPort {
   async revokeSessions(uid: string) {
     this.revoked.push(uid);
     const u = this.users.get(uid);
-    if (u) u.tokensValidAfterMs = Date.now();
+    // Like Firebase Auth: tokensValidAfterTime has whole-second precision.
+    if (u) u.tokensValidAfterMs = Math.floor(Date.now() / 1000) * 1000;
   }
 }
 
@@ -63,6 +68,7 @@ function deps(over: Partial<AdminHttpDeps> = {}): AdminHttpDeps {
     graceDays: 3,
     acceptLivemode: false,
     stripe: stripeEventsClient({ secretKey: STRIPE_KEY, host: stripe.host, port: stripe.port, protocol: "http", maxNetworkRetries: 0 }),
+    authFailures: new AuthFailureGuard({ maxFailures: 20, windowMs: 300_000 }),
     corsOrigins: [ORIGIN],
     verifyIdToken: async (token) => {
       const entry = Object.values(TOKENS).find((t) => t.token === token);
@@ -78,6 +84,8 @@ interface CallOpts {
   token?: string;
   apiKey?: string;
   origin?: string;
+  /** The client address (sent as X-Forwarded-For). */
+  address?: string;
   method?: string;
   path?: string;
   raw?: string;
@@ -90,6 +98,7 @@ async function call(operation: string, body: unknown, opts: CallOpts = {}): Prom
   if (token !== undefined) headers.authorization = `Bearer ${token}`;
   if (opts.apiKey !== undefined) headers["x-api-key"] = opts.apiKey;
   if (opts.origin !== undefined) headers.origin = opts.origin;
+  if (opts.address !== undefined) headers["x-forwarded-for"] = `${opts.address}, 10.0.0.1`;
   return handleAdminRequest(
     {
       method: opts.method ?? "POST",
@@ -290,6 +299,51 @@ describe("admin API", () => {
       expect(await call("customerSummary", INPUT.customerSummary, { apiKey: wrong })).toMatchObject({ status: 401, body: { error: "invalid API key" } });
     });
 
+    it("a token minted in the same second as a role removal → 401 (HTTP and callable); a later session works, one Auth lookup each", async () => {
+      auth.users.set("u-target", { claims: { support: true }, tokensValidAfterMs: null });
+      const removed = await call("setRole", { uid: "u-target", role: "support", enabled: false, confirm: true }, { role: "admin" });
+      expect(removed.body).toMatchObject({ sessionsRevoked: true });
+      const revokedMs = auth.users.get("u-target")?.tokensValidAfterMs;
+      expect(revokedMs).toEqual(expect.any(Number));
+      const sec = Math.floor(Number(revokedMs) / 1000);
+      // Tokens as a verifier would decode them: the same second as the revocation, and the next one.
+      const tokens: Record<string, { uid: string; claims: Record<string, unknown> }> = {
+        "tok-same-second": { uid: "u-target", claims: { support: true, iat: sec, auth_time: sec } },
+        "tok-next-second": { uid: "u-target", claims: { iat: sec + 1, auth_time: sec + 1 } },
+      };
+      const verifying = deps({
+        verifyIdToken: async (token) => {
+          const t = tokens[token];
+          if (!t) throw Object.assign(new Error("bad token"), { code: "auth/argument-error" });
+          return t;
+        },
+      });
+      auth.lookups = 0;
+      const same = await call("customerSummary", INPUT.customerSummary, { token: "tok-same-second", deps: verifying });
+      expect(same).toMatchObject({ status: 401, body: { error: "this session was revoked; sign in again" } });
+      expect(auth.lookups).toBe(1);
+      // A session begun after the revocation is the user's again (here without the removed role: 403, not 401).
+      auth.lookups = 0;
+      expect((await call("customerSummary", INPUT.customerSummary, { token: "tok-next-second", deps: verifying })).status).toBe(403);
+      expect(auth.lookups).toBe(1);
+
+      const callable = await handleAdminCall(deps(), {
+        auth: { uid: "u-target", token: { support: true, iat: sec, auth_time: sec } },
+        data: { operation: "customerSummary", input: INPUT.customerSummary },
+      }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect((callable as HttpsError).code).toBe("unauthenticated");
+    });
+
+    it("a disabled or deleted user's valid token → 401", async () => {
+      auth.users.set("u-support", { claims: { support: true }, tokensValidAfterMs: null, disabled: true });
+      expect((await call("customerSummary", INPUT.customerSummary, { role: "support" })).status).toBe(401);
+      auth.users.delete("u-support");
+      expect((await call("customerSummary", INPUT.customerSummary, { role: "support" })).status).toBe(401);
+    });
+
     it("both an ID token and an API key → 401", async () => {
       const { apiKey } = await createApiKey(db, { role: "admin", label: "ops", createdBy: "u-admin" });
       expect((await call("customerSummary", INPUT.customerSummary, { role: "admin", apiKey })).status).toBe(401);
@@ -333,6 +387,69 @@ describe("admin API", () => {
     });
   });
 
+  describe("hostile ids (one id policy, domain/ids.ts)", () => {
+    const HOSTILE: Array<[string, string]> = [
+      ["reserved", "__x__"],
+      ["slash", "a/b"],
+      ["dot-dot", ".."],
+      ["dot", "."],
+      ["1,600 characters", "a".repeat(1600)],
+      ["lone surrogate", "\ud800"],
+    ];
+    // Every admin input that becomes (part of) a document id, with a valid input around it.
+    const ID_FIELDS: Array<{ op: AdminOperation; field: string; input: (bad: string) => Record<string, unknown> }> = [
+      { op: "setRole", field: "uid", input: (bad) => ({ uid: bad, role: "support", enabled: true, confirm: true }) },
+      { op: "customerSummary", field: "uid", input: (bad) => ({ uid: bad }) },
+      { op: "retryJob", field: "jobId", input: (bad) => ({ jobId: bad }) },
+      { op: "resolveReview", field: "stripeCustomerId", input: (bad) => ({ stripeCustomerId: bad, uid: "u-target", confirm: true }) },
+      { op: "resolveReview", field: "uid", input: (bad) => ({ stripeCustomerId: "cus_matrix", uid: bad, confirm: true }) },
+      { op: "replayEvent", field: "eventId", input: (bad) => ({ eventId: bad, confirm: true }) },
+      { op: "flagRefund", field: "orderId", input: (bad) => ({ orderId: bad, reason: "hostile" }) },
+      { op: "flagRefund", field: "chargeId", input: (bad) => ({ chargeId: bad, reason: "hostile" }) },
+      { op: "flagRefund", field: "paymentIntentId", input: (bad) => ({ paymentIntentId: bad, reason: "hostile" }) },
+      { op: "resolveFailedPayment", field: "uid", input: (bad) => ({ uid: bad, confirm: true }) },
+    ];
+    const callAsAdmin = (data: unknown) => {
+      const nowSec = Math.floor(Date.now() / 1000);
+      return handleAdminCall(deps(), { auth: { uid: TOKENS.admin.uid, token: { ...TOKENS.admin.claims, auth_time: nowSec, iat: nowSec } }, data }).then(
+        () => null,
+        (e: unknown) => e,
+      );
+    };
+
+    it.each(ID_FIELDS)("$op $field: each hostile value → 400 (HTTP) / invalid-argument (callable) naming the field, nothing written", async ({ op, field, input }) => {
+      const before = await dump();
+      for (const [label, value] of HOSTILE) {
+        const res = await call(op, input(value), { role: "admin" });
+        expect(res.status, `${label}: ${JSON.stringify(res.body)}`).toBe(400);
+        expect(res.body, label).toMatchObject({ field });
+        const error = await callAsAdmin({ operation: op, input: input(value) });
+        expect(error, label).toBeInstanceOf(HttpsError);
+        expect((error as HttpsError).code, label).toBe("invalid-argument");
+        expect((error as HttpsError).details, label).toMatchObject({ field });
+      }
+      expect(await dump()).toEqual(before);
+    });
+
+    // Well-formed but absent: the operation looks and answers 404.
+    const ABSENT: Array<{ op: AdminOperation; input: Record<string, unknown> }> = [
+      { op: "setRole", input: { uid: "ghost", role: "support", enabled: true, confirm: true } },
+      { op: "customerSummary", input: { uid: "nobody" } },
+      { op: "retryJob", input: { jobId: "evt_none.crm.contact.upsert.nobody" } },
+      { op: "resolveReview", input: { stripeCustomerId: "cus_matrix", uid: "ghost", confirm: true } },
+      { op: "replayEvent", input: { eventId: "evt_unknown", confirm: true } },
+      { op: "resolveFailedPayment", input: { uid: "nobody", confirm: true } },
+    ];
+
+    it.each(ABSENT)("HTTP and callable: $op for a well-formed id that does not exist → 404 / not-found", async ({ op, input }) => {
+      const res = await call(op, input, { role: "admin" });
+      expect(res.status, JSON.stringify(res.body)).toBe(404);
+      const error = await callAsAdmin({ operation: op, input });
+      expect(error).toBeInstanceOf(HttpsError);
+      expect((error as HttpsError).code).toBe("not-found");
+    });
+  });
+
   describe("rate limit", () => {
     it("over the per-minute limit → 429 with Retry-After; the next window is open again; callers count separately", async () => {
       let now = new Date("2025-06-01T12:00:15Z");
@@ -348,6 +465,69 @@ describe("admin API", () => {
       now = new Date("2025-06-01T12:01:00Z");
       expect((await call("customerSummary", INPUT.customerSummary, { role: "support", deps: limited })).status).toBe(200);
       expect(await data(db, "rateLimits/user:u-support")).toMatchObject({ count: 1 });
+    });
+  });
+
+  describe("failed-authentication limit", () => {
+    const LIMITS = { maxFailures: 3, windowMs: 60_000 };
+    const ATTACKER = "203.0.113.7";
+    const badKey = () => `opk_${randomBytes(8).toString("hex")}_${"A".repeat(43)}`;
+
+    it("N bad API keys from one address → 429 with Retry-After before any key read or token check; other addresses work; the window expires", async () => {
+      const { apiKey } = await createApiKey(db, { role: "support", label: "bot", createdBy: "u-admin" });
+      let now = new Date("2025-06-01T12:00:10Z");
+      let verifications = 0;
+      const guard = new AuthFailureGuard(LIMITS);
+      const limited = deps({
+        authFailures: guard,
+        now: () => now,
+        verifyIdToken: async (token) => {
+          verifications += 1;
+          return deps().verifyIdToken(token);
+        },
+      });
+      for (let i = 0; i < LIMITS.maxFailures; i++) {
+        expect((await call("customerSummary", INPUT.customerSummary, { apiKey: badKey(), address: ATTACKER, deps: limited })).status).toBe(401);
+      }
+      // Even a good key is refused from that address now, so guessing learns nothing.
+      const blocked = await call("customerSummary", INPUT.customerSummary, { apiKey, address: ATTACKER, deps: limited });
+      expect(blocked.status).toBe(429);
+      expect(blocked.headers["Retry-After"]).toBe("50");
+      expect(blocked.body).toMatchObject({ retryAfterSeconds: 50 });
+      // A token from that address is refused without being verified.
+      expect((await call("customerSummary", INPUT.customerSummary, { token: "forged", address: ATTACKER, deps: limited })).status).toBe(429);
+      expect(verifications).toBe(0);
+
+      // Another address is not affected.
+      expect((await call("customerSummary", INPUT.customerSummary, { apiKey, address: "198.51.100.2", deps: limited })).status).toBe(200);
+      expect((await call("customerSummary", INPUT.customerSummary, { role: "admin", address: "198.51.100.2", deps: limited })).status).toBe(200);
+
+      // Counted in Firestore under a hash of the address (the address itself is not stored).
+      const counters = (await db.collection("rateLimits").get()).docs.filter((d) => d.id.startsWith("authFailure:ip:"));
+      expect(counters.map((d) => d.get("count"))).toEqual([LIMITS.maxFailures]);
+      expect(JSON.stringify(counters.map((d) => [d.id, d.data()]))).not.toContain(ATTACKER);
+
+      // Another function instance (empty memory) learns of the block from the shared count at its first failure.
+      const otherInstance = deps({ authFailures: new AuthFailureGuard(LIMITS), now: () => now });
+      expect((await call("customerSummary", INPUT.customerSummary, { apiKey: badKey(), address: ATTACKER, deps: otherInstance })).status).toBe(429);
+      expect((await call("customerSummary", INPUT.customerSummary, { apiKey, address: ATTACKER, deps: otherInstance })).status).toBe(429);
+
+      // The next window is open again.
+      now = new Date("2025-06-01T12:01:00Z");
+      expect((await call("customerSummary", INPUT.customerSummary, { apiKey, address: ATTACKER, deps: limited })).status).toBe(200);
+    });
+
+    it("wrong secrets for one key id from many addresses → that key id is blocked, even with its right secret; other keys work", async () => {
+      const target = await createApiKey(db, { role: "support", label: "target", createdBy: "u-admin" });
+      const other = await createApiKey(db, { role: "support", label: "other", createdBy: "u-admin" });
+      const limited = deps({ authFailures: new AuthFailureGuard(LIMITS), now: () => new Date("2025-06-01T12:00:30Z") });
+      const wrong = `opk_${target.keyId}_${"B".repeat(43)}`;
+      for (let i = 0; i < LIMITS.maxFailures; i++) {
+        expect((await call("customerSummary", INPUT.customerSummary, { apiKey: wrong, address: `192.0.2.${i + 1}`, deps: limited })).status).toBe(401);
+      }
+      const blocked = await call("customerSummary", INPUT.customerSummary, { apiKey: target.apiKey, address: "192.0.2.99", deps: limited });
+      expect(blocked).toMatchObject({ status: 429, headers: { "Retry-After": "30" } });
+      expect((await call("customerSummary", INPUT.customerSummary, { apiKey: other.apiKey, address: "192.0.2.99", deps: limited })).status).toBe(200);
     });
   });
 

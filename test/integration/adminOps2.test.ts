@@ -7,6 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { STRIPE_API_VERSION } from "../../functions/src/domain/stripeVersion";
 import type { AdminAuthPort, AdminUser } from "../../functions/src/services/admin";
 import { handleAdminRequest, type AdminHttpDeps, type AdminHttpResponse } from "../../functions/src/services/adminHttp";
+import { AuthFailureGuard } from "../../functions/src/services/adminAuthGuard";
 import { stripeEventsClient } from "../../functions/src/sinks/stripeApi";
 import { deliver } from "../support/deliver";
 import { dumpAll, resetFirestore, testDb } from "../support/firestore";
@@ -45,6 +46,7 @@ function deps(over: Partial<AdminHttpDeps> = {}): AdminHttpDeps {
     acceptLivemode: false,
     // No SDK retries, so an injected failure is seen as is.
     stripe: stripeEventsClient({ secretKey: STRIPE_KEY, host: stripe.host, port: stripe.port, protocol: "http", maxNetworkRetries: 0 }),
+    authFailures: new AuthFailureGuard({ maxFailures: 20, windowMs: 300_000 }),
     corsOrigins: [],
     verifyIdToken: async (token) => {
       const entry = Object.values(TOKENS).find((t) => t.token === token);

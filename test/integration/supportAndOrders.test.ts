@@ -60,6 +60,9 @@ describe("support requests", () => {
     await h.runPending();
     expect(await data(db, `supportRequests/${id}`)).toMatchObject({ status: "notified", ticketId: ticket?.id });
     expect(notify.posts).toHaveLength(1);
+    // The subject the customer typed stays in the helpdesk; Slack gets the category.
+    expect(notify.posts[0]?.text).toContain("in-app support request");
+    expect(notify.posts[0]?.text).not.toContain("Cannot export");
   });
 
   const invalid: Array<[string, Record<string, unknown>, RegExp]> = [

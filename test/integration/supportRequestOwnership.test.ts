@@ -94,7 +94,7 @@ describe("support request ownership of orderId", () => {
     await db.doc(`supportRequests/${requestId}`).update({ status: "received", jobId });
     const orderBefore = await data(db, `orders/${o.orderId}`);
     const helpdesk = new MemoryHelpdesk();
-    const h = harness(db, { crm: new MemoryCrm(), helpdesk, claims: new RecordingClaims(), notify: null });
+    const h = harness(db, { crm: new MemoryCrm(), helpdesk, claims: new RecordingClaims(), notify: null, stripe: null });
     await h.deps.dispatcher.dispatch(jobId, 0);
     await h.idle();
 

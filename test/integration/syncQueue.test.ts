@@ -80,6 +80,9 @@ describe("sync queue", () => {
     expect(hubspot.tickets()).toHaveLength(1);
     expect(slack.messages()).toHaveLength(1);
     expect(slack.messages()[0]?.text).toContain("ticket");
+    // NOTICE_PERSONAL_DATA defaults to none: the buyer is named by uid, never by email.
+    expect(slack.messages()[0]?.text).toContain(`customer ${meta.buyerUid}`);
+    expect(slack.messages()[0]?.text).not.toContain("@example.com");
 
     const buyer = await data(db, `customers/${meta.buyerUid}`);
     expect(buyer?.crmContactId).toBe(hubspot.contacts()[0]?.id);

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { OpsyncError, ValidationError } from "./errors.js";
+import { idSchema, isUsableId, stripeIdSchema, type IdKind } from "./ids.js";
 import { STAFF_ROLES, hasAnyRole, type StaffRole } from "./roles.js";
 
 // ---- Errors ------------------------------------------------------------------------------------------------
@@ -58,21 +59,10 @@ export class AdminError extends OpsyncError {
 
 // ---- Input schemas -----------------------------------------------------------------------------------------
 
-/** A Firestore document id / Firebase uid: no slashes, not `.` or `..`, at most 128 characters. */
-const docId = (what: string, max = 128) =>
-  z
-    .string({ error: `${what} is required (a string)` })
-    .min(1, `${what} must not be empty`)
-    .max(max, `${what} must be at most ${max} characters`)
-    .regex(/^(?!\.\.?$)[^/]+$/, `${what} must not contain "/"`);
+// Every input that becomes a document id goes through the one id policy (domain/ids.ts): a value Firestore would
+// refuse (`__x__`, `a/b`, `..`, > 1,500 bytes) is a 400 naming the field, never an internal error.
 
 const confirm = z.boolean({ error: "confirm must be true or false" }).optional();
-
-const stripeId = (what: string, prefixes: readonly string[]) =>
-  z
-    .string({ error: `${what} must be a string (${prefixes.map((p) => `${p}_...`).join(" or ")})` })
-    .max(255, `${what} must be at most 255 characters`)
-    .regex(new RegExp(`^(${prefixes.join("|")})_[A-Za-z0-9_]+$`), `${what} must look like ${prefixes.map((p) => `${p}_...`).join(" or ")}`);
 
 /** The ids flagRefund accepts; exactly one is given. */
 export const REFUND_TARGET_FIELDS = ["orderId", "chargeId", "paymentIntentId"] as const;
@@ -80,37 +70,32 @@ export type RefundTargetField = (typeof REFUND_TARGET_FIELDS)[number];
 
 export const adminInputSchemas = {
   setRole: z.strictObject({
-    uid: docId("uid"),
+    uid: idSchema("uid", "app"),
     role: z.enum(STAFF_ROLES, { error: `role must be one of ${STAFF_ROLES.join(", ")}` }),
     enabled: z.boolean({ error: "enabled must be true or false" }),
     confirm,
   }),
-  customerSummary: z.strictObject({ uid: docId("uid") }),
-  retryJob: z.strictObject({ jobId: docId("jobId", 1500) }),
+  customerSummary: z.strictObject({ uid: idSchema("uid", "app") }),
+  retryJob: z.strictObject({ jobId: idSchema("jobId", "document") }),
   setAutomation: z.strictObject({
     paused: z.boolean({ error: "paused must be true or false" }),
     reason: z.string({ error: "reason must be a string" }).max(500, "reason must be at most 500 characters").optional(),
     confirm,
   }),
   resolveReview: z.strictObject({
-    stripeCustomerId: z
-      .string({ error: "stripeCustomerId is required (cus_...)" })
-      .regex(/^cus_[A-Za-z0-9_]+$/, "stripeCustomerId must look like cus_..."),
-    uid: docId("uid"),
+    stripeCustomerId: stripeIdSchema("stripeCustomerId", ["cus"]),
+    uid: idSchema("uid", "app"),
     confirm,
   }),
   replayEvent: z.strictObject({
-    eventId: z
-      .string({ error: "eventId is required (evt_...)" })
-      .max(255, "eventId must be at most 255 characters")
-      .regex(/^evt_[A-Za-z0-9_]+$/, "eventId must look like evt_..."),
+    eventId: stripeIdSchema("eventId", ["evt"]),
     confirm,
   }),
   flagRefund: z
     .strictObject({
-      orderId: docId("orderId").optional(),
-      chargeId: stripeId("chargeId", ["ch", "py"]).optional(),
-      paymentIntentId: stripeId("paymentIntentId", ["pi"]).optional(),
+      orderId: idSchema("orderId", "app").optional(),
+      chargeId: stripeIdSchema("chargeId", ["ch", "py"]).optional(),
+      paymentIntentId: stripeIdSchema("paymentIntentId", ["pi"]).optional(),
       reason: z
         .string({ error: "reason is required (why the refund is requested)" })
         .trim()
@@ -133,7 +118,7 @@ export const adminInputSchemas = {
         message: `exactly one of ${REFUND_TARGET_FIELDS.join(", ")} is required${given.length > 1 ? ` (got ${given.join(", ")})` : ""}`,
       });
     }),
-  resolveFailedPayment: z.strictObject({ uid: docId("uid"), confirm }),
+  resolveFailedPayment: z.strictObject({ uid: idSchema("uid", "app"), confirm }),
 };
 
 export type AdminOperation = keyof typeof adminInputSchemas;
@@ -219,41 +204,39 @@ function validationErrorFrom(operation: string, error: z.ZodError): ValidationEr
 
 /** The document an operation is about, for audit entries (best effort on raw, possibly invalid, input). */
 export function auditTarget(operation: AdminOperation, raw: unknown): string | null {
-  const get = (key: string): string | null => {
+  // Only a value the id policy accepts is named: a hostile one must not end up in the audit log as a path.
+  const get = (key: string, kind: IdKind): string | null => {
     if (!raw || typeof raw !== "object") return null;
     const value = (raw as Record<string, unknown>)[key];
-    return typeof value === "string" && /^[^/]{1,1500}$/.test(value) ? value : null;
+    return isUsableId(value, kind) ? value : null;
   };
   switch (operation) {
     case "setRole": {
-      const uid = get("uid");
+      const uid = get("uid", "app");
       return uid ? `users/${uid}` : null;
     }
-    case "customerSummary": {
-      const uid = get("uid");
+    case "customerSummary":
+    case "resolveFailedPayment": {
+      const uid = get("uid", "app");
       return uid ? `customers/${uid}` : null;
     }
     case "retryJob": {
-      const id = get("jobId");
+      const id = get("jobId", "document");
       return id ? `syncJobs/${id}` : null;
     }
     case "setAutomation":
       return "ops/automation";
     case "resolveReview": {
-      const id = get("stripeCustomerId");
+      const id = get("stripeCustomerId", "stripe");
       return id ? `stripeCustomers/${id}` : null;
     }
     case "replayEvent": {
-      const id = get("eventId");
+      const id = get("eventId", "stripe");
       return id ? `stripeEvents/${id}` : null;
     }
     case "flagRefund": {
-      const id = REFUND_TARGET_FIELDS.map(get).find((v) => v !== null);
+      const id = get("orderId", "app") ?? get("chargeId", "stripe") ?? get("paymentIntentId", "stripe");
       return id ? `reviewQueue/${refundReviewId(id)}` : null;
-    }
-    case "resolveFailedPayment": {
-      const uid = get("uid");
-      return uid ? `customers/${uid}` : null;
     }
   }
 }

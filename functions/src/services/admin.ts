@@ -36,6 +36,7 @@ import { TransientError, ValidationError } from "../domain/errors.js";
 import { jobId as jobIdFor } from "../domain/jobs.js";
 import type { JobSpec, LedgerStatus } from "../domain/model.js";
 import { hasAnyRole, staffRolesFromClaims, type StaffRole } from "../domain/roles.js";
+import { sessionProblem } from "../domain/sessions.js";
 import { log } from "../log.js";
 import { ensureDefaultApp, fromFirestore, getDb } from "../store/db.js";
 import { lazyStripeEvents, type StripeEventsPort } from "../sinks/stripeApi.js";
@@ -43,11 +44,13 @@ import { releaseHeldEventsForCustomer } from "../store/heldEvents.js";
 import { REPLAYABLE_STATUSES, ingestReplay } from "../store/ingest.js";
 import { newJobDoc, retryDeadJob, setAutomationPaused } from "../store/jobs.js";
 import { AUTOMATION_DOC, COL, billingPath, staffNotesPath } from "../store/paths.js";
+import { RATE_LIMITS_COL } from "../store/rateLimits.js";
+import { instanceAuthFailureGuard, type AuthFailureGuard } from "./adminAuthGuard.js";
 import { checkStripeEvent } from "./stripeWebhook.js";
 
 /** Collections the admin API owns (docs/admin-api.md). */
 export const ADMIN_COL = {
-  rateLimits: "rateLimits",
+  rateLimits: RATE_LIMITS_COL,
   apiKeys: "apiKeys",
 } as const;
 
@@ -56,8 +59,12 @@ const MAX_CLAIMS_BYTES = 1000;
 
 export interface AdminUser {
   claims: Record<string, unknown>;
-  /** Sessions (ID tokens) issued before this instant were revoked; null when never revoked. */
+  /** Sessions (ID tokens) issued at or before this second were revoked; null when never revoked. */
   tokensValidAfterMs: number | null;
+  /** A disabled user's tokens are refused. */
+  disabled?: boolean;
+  /** When the account was created (Auth sets tokensValidAfterTime then too); null when unknown. */
+  createdAtMs?: number | null;
 }
 
 /** The slice of Firebase Auth the admin operations use (a fake stands in for it in tests). */
@@ -717,13 +724,19 @@ export async function handleAdminCall(deps: AdminDeps, request: { auth?: Callabl
 
 async function callableCaller(deps: AdminDeps, auth: CallableAuth | undefined): Promise<Caller> {
   if (!auth) throw new AdminError("unauthenticated", "sign in first: the admin callable needs a Firebase ID token");
-  // Roles removed by setRole revoke the user's sessions; the callable framework does not check revocation.
-  const user = await deps.auth.getUser(auth.uid);
-  const authTime = typeof auth.token.auth_time === "number" ? auth.token.auth_time * 1000 : 0;
-  if (!user || (user.tokensValidAfterMs !== null && authTime < user.tokensValidAfterMs)) {
-    throw new AdminError("unauthenticated", "this session was revoked; sign in again");
-  }
-  return { uid: auth.uid, roles: staffRolesFromClaims(auth.token), via: "callable" };
+  // The callable framework verifies the token but not revocation.
+  return sessionCaller(deps.auth, auth.uid, auth.token, "callable");
+}
+
+/**
+ * The caller behind a verified ID token, once its session is known to be current: one Auth lookup, then the
+ * strict same-second revocation rule (domain/sessions.ts). Used by both the HTTP API and the callable.
+ */
+export async function sessionCaller(auth: AdminAuthPort, uid: string, token: Record<string, unknown>, via: "idToken" | "callable"): Promise<Caller> {
+  const problem = sessionProblem(token, await auth.getUser(uid));
+  if (problem === "revoked") throw new AdminError("unauthenticated", "this session was revoked; sign in again");
+  if (problem) throw new AdminError("unauthenticated", "this account cannot use the admin API (unknown or disabled user)");
+  return { uid, roles: staffRolesFromClaims(token), via };
 }
 
 export function toHttpsError(error: unknown): HttpsError {
@@ -749,7 +762,13 @@ export function firebaseAdminAuth(): AdminAuthPort {
       try {
         const user = await auth.getUser(uid);
         const validAfter = user.tokensValidAfterTime ? Date.parse(user.tokensValidAfterTime) : NaN;
-        return { claims: { ...(user.customClaims ?? {}) }, tokensValidAfterMs: Number.isFinite(validAfter) ? validAfter : null };
+        const created = Date.parse(user.metadata.creationTime);
+        return {
+          claims: { ...(user.customClaims ?? {}) },
+          tokensValidAfterMs: Number.isFinite(validAfter) ? validAfter : null,
+          disabled: user.disabled,
+          createdAtMs: Number.isFinite(created) ? created : null,
+        };
       } catch (error) {
         const code = typeof error === "object" && error !== null && "code" in error ? (error as { code: unknown }).code : null;
         if (code === "auth/user-not-found") return null;
@@ -763,9 +782,10 @@ export function firebaseAdminAuth(): AdminAuthPort {
 
 const deployedStripe: StripeEventsPort = lazyStripeEvents(stripeApiConfig);
 
-export function deployedAdminDeps(): AdminDeps & { corsOrigins: string[] } {
+export function deployedAdminDeps(): AdminDeps & { corsOrigins: string[]; authFailures: AuthFailureGuard } {
   const cfg = adminConfig();
   return {
+    authFailures: instanceAuthFailureGuard(cfg.authFailures),
     db: getDb(),
     auth: firebaseAdminAuth(),
     rateLimitPerMinute: cfg.rateLimitPerMinute,

@@ -7,11 +7,13 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Firestore } from "firebase-admin/firestore";
 import { AdminError, ADMIN_HTTP_STATUS } from "../domain/adminOps.js";
+import { apiKeyIdOf, authFailureBuckets, clientAddress } from "../domain/authFailures.js";
 import { ValidationError } from "../domain/errors.js";
-import { STAFF_ROLES, staffRolesFromClaims, type StaffRole } from "../domain/roles.js";
+import { STAFF_ROLES, type StaffRole } from "../domain/roles.js";
 import { log } from "../log.js";
 import { COL } from "../store/paths.js";
-import { ADMIN_COL, runAdminOperation, type AdminDeps, type Caller } from "./admin.js";
+import { ADMIN_COL, runAdminOperation, sessionCaller, type AdminDeps, type Caller } from "./admin.js";
+import type { AuthFailureGuard } from "./adminAuthGuard.js";
 
 export interface AdminHttpRequest {
   method: string;
@@ -19,6 +21,8 @@ export interface AdminHttpRequest {
   path: string;
   headers: Record<string, string | string[] | undefined>;
   rawBody: Buffer | undefined;
+  /** The client's address as the framework reports it (express `req.ip`); X-Forwarded-For's first hop wins. */
+  remoteAddress?: string | null;
 }
 
 export interface AdminHttpResponse {
@@ -30,15 +34,22 @@ export interface AdminHttpResponse {
 
 export interface VerifiedIdToken {
   uid: string;
+  /** Every claim of the decoded token, including `iat` and `auth_time` (seconds). */
   claims: Record<string, unknown>;
 }
 
 export interface AdminHttpDeps extends AdminDeps {
-  /** Verifies a Firebase ID token (and that its session was not revoked); rejects when it is not valid. */
+  /**
+   * Verifies a Firebase ID token's signature, audience and expiry; rejects when it is not valid. Revocation is not
+   * its job: the service checks it against the user's tokensValidAfterTime (strictly, see domain/sessions.ts), so
+   * the verifier must not do its own Auth lookup (no `checkRevoked`) and a request costs one lookup.
+   */
   verifyIdToken: (token: string) => Promise<VerifiedIdToken>;
   /** ADMIN_CORS_ORIGINS: exact origins a browser may call from. */
   corsOrigins: readonly string[];
   maxBodyBytes?: number;
+  /** Failed-authentication limit (one per function instance in production: instanceAuthFailureGuard). */
+  authFailures: AuthFailureGuard;
 }
 
 export const ADMIN_MAX_BODY_BYTES = 65_536;
@@ -73,11 +84,39 @@ export async function handleAdminRequest(req: AdminHttpRequest, deps: AdminHttpD
   }
   if (req.method !== "POST") return fail(405, `method ${req.method} not allowed; use POST /v1/<operation>`, { Allow: "POST, OPTIONS" });
 
+  // Failed authentication is limited per client address and per API key id, checked before any key read or
+  // token verification, so guessing costs opsync nothing once a bucket is blocked.
+  const nowMs = (deps.now?.() ?? new Date()).getTime();
+  const address = clientAddress(header(req.headers, "x-forwarded-for"), req.remoteAddress);
+  const buckets = authFailureBuckets({
+    addressHash: address ? createHash("sha256").update(address, "utf8").digest("hex").slice(0, 32) : null,
+    apiKeyId: apiKeyIdOf(header(req.headers, "x-api-key")),
+  });
+  const tooMany = (retryAfterSeconds: number) => {
+    log.adminAuthLimited({ buckets, retryAfterSeconds });
+    return answer(
+      429,
+      { error: `too many failed authentication attempts; retry in ${retryAfterSeconds} s`, retryAfterSeconds },
+      { "Retry-After": String(retryAfterSeconds) },
+    );
+  };
+  const blockedFor = deps.authFailures.retryAfter(buckets, nowMs);
+  if (blockedFor !== null) return tooMany(blockedFor);
+
   let caller: Caller;
   try {
     caller = await authenticate(req, deps);
   } catch (error) {
-    if (error instanceof AdminError) return fail(error.httpStatus, error.message);
+    if (error instanceof AdminError) {
+      let over: number | null = null;
+      try {
+        over = await deps.authFailures.recordFailure(deps.db, buckets, nowMs);
+      } catch (countError) {
+        // Counting is protection, not the answer: the caller still learns their credentials failed.
+        log.adminFailed("countAuthFailure", countError);
+      }
+      return over !== null ? tooMany(over) : fail(error.httpStatus, error.message);
+    }
     log.adminFailed("authenticate", error);
     return fail(500, "could not verify the credentials; retry");
   }
@@ -145,7 +184,7 @@ async function authenticate(req: AdminHttpRequest, deps: AdminHttpDeps): Promise
     if (code === "" || code.startsWith("auth/")) throw unauthenticated("invalid, expired or revoked ID token");
     throw error;
   }
-  return { uid: verified.uid, roles: staffRolesFromClaims(verified.claims), via: "idToken" };
+  return sessionCaller(deps.auth, verified.uid, verified.claims, "idToken");
 }
 
 // ---- API keys ----------------------------------------------------------------------------------------------

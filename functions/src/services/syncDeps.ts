@@ -1,5 +1,5 @@
 /** Composition root for the sync queue in deployed functions: config → adapters → runner dependencies. */
-import { graceDaysConfig, syncConfig } from "../config.js";
+import { graceDaysConfig, noticeSettings, syncConfig } from "../config.js";
 import { buildSinks } from "../sinks/factory.js";
 import { getDb } from "../store/db.js";
 import type { SyncDeps } from "./syncRunner.js";
@@ -13,5 +13,6 @@ export function deployedSyncDeps(): SyncDeps {
     policy: (sink) => ({ baseMs: cfg.backoffBaseMs, maxMs: cfg.backoffMaxMs, maxAttempts: cfg.maxAttempts[sink] ?? 5 }),
     dispatcher: cloudTasksDispatcher(),
     graceDays: graceDaysConfig(),
+    notices: noticeSettings(),
   };
 }

@@ -6,6 +6,7 @@
 import { randomUUID } from "node:crypto";
 import type { Firestore, Transaction } from "firebase-admin/firestore";
 import { PermanentError } from "../domain/errors.js";
+import { DEFAULT_NOTICE_SETTINGS, ticketNoticeText, type NoticeSettings } from "../domain/notices.js";
 import { SINK_OF_JOB, type BillingDoc, type CustomerDoc, type JobSpec, type OrderDoc, type SinkName } from "../domain/model.js";
 import { decideFailure, type RetryPolicy } from "../domain/retry.js";
 import { isOrderParty } from "../domain/supportRequests.js";
@@ -33,6 +34,8 @@ export interface SyncDeps {
   workerId?: string;
   /** ENTITLEMENT_GRACE_DAYS, for records re-derived by revalidation (default 3). */
   graceDays?: number;
+  /** What personal data Slack notices may carry (NOTICE_PERSONAL_DATA); default: uid and a link only. */
+  notices?: NoticeSettings;
 }
 
 export type RunOutcome =
@@ -154,7 +157,17 @@ async function execute(deps: SyncDeps, job: JobDoc): Promise<Completion> {
         },
         idempotencyKey: `ticket:${job.idempotencyKey}`,
         reason: "ticket",
-        text: `:ticket: New ${ticket.priority}-priority ticket ${ticketId} in ${sinks.helpdesk.name}: ${ticket.subject}${customer ? ` — ${customer.email ?? customer.uid}, plan ${customer.plan ?? "none"}` : ""}`,
+        text: ticketNoticeText(
+          {
+            priority: ticket.priority,
+            ticketId,
+            helpdesk: sinks.helpdesk.name,
+            subject: request ? null : ticket.subject,
+            category: request?.category ?? null,
+            customer,
+          },
+          deps.notices ?? DEFAULT_NOTICE_SETTINGS,
+        ),
       };
       return done({ ticketId }, [notify]);
     }
@@ -184,7 +197,7 @@ export async function runSyncJob(deps: SyncDeps, jobId: string): Promise<RunOutc
     completion = await execute(deps, job);
   } catch (error) {
     const decision = decideFailure(error, job.attempts, deps.policy(SINK_OF_JOB[job.kind]), deps.random ?? Math.random);
-    await failJob(deps.db, job, decision, now());
+    await failJob(deps.db, job, decision, now(), deps.notices ?? DEFAULT_NOTICE_SETTINGS);
     if (decision.kind === "retry") {
       await deps.dispatcher.dispatch(jobId, decision.delayMs);
       return { outcome: "retrying", jobId, delayMs: decision.delayMs };

@@ -4,6 +4,7 @@
  * into `dead` (with an audit entry and an alert), pausing under the kill switch.
  */
 import type { DocumentReference, Firestore, Transaction } from "firebase-admin/firestore";
+import { DEFAULT_NOTICE_SETTINGS, alertNoticeText, type NoticeSettings } from "../domain/notices.js";
 import { SINK_OF_JOB, type JobKind, type JobSpec, type JobStatus, type JobTarget, type SinkName } from "../domain/model.js";
 import type { FailureDecision } from "../domain/retry.js";
 import { fromFirestore } from "./db.js";
@@ -157,7 +158,13 @@ export async function completeJob(db: Firestore, job: JobDoc, completion: Comple
   });
 }
 
-export async function failJob(db: Firestore, job: JobDoc, decision: FailureDecision, now: Date): Promise<void> {
+export async function failJob(
+  db: Firestore,
+  job: JobDoc,
+  decision: FailureDecision,
+  now: Date,
+  notices: NoticeSettings = DEFAULT_NOTICE_SETTINGS,
+): Promise<void> {
   const customer = await customerRefFor(db, job);
   await db.runTransaction(async (tx) => {
     const ref = jobRef(db, job.jobId);
@@ -206,7 +213,10 @@ export async function failJob(db: Firestore, job: JobDoc, decision: FailureDecis
         target: { alertId: job.jobId },
         idempotencyKey: `alert:${job.jobId}`,
         reason: "alert",
-        text: `:rotating_light: opsync gave up on ${job.kind} (${decision.reason.replace("_", " ")}) after ${job.attempts} attempt(s): ${decision.error.message}. See alerts/${job.jobId}.`,
+        text: alertNoticeText(
+          { jobId: job.jobId, kind: job.kind, reason: decision.reason, attempts: job.attempts, errorMessage: decision.error.message },
+          notices,
+        ),
       };
       // A retried-then-dead-again job reuses the alert id: set() keeps one notification job, not two.
       tx.set(jobRef(db, notifyJobId(spec.idempotencyKey)), newJobDoc(notifyJobId(spec.idempotencyKey), spec, { type: "alert", jobId: job.jobId }, now));

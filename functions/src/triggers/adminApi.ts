@@ -10,13 +10,13 @@ import { ensureDefaultApp } from "../store/db.js";
 export const adminApi = onRequest({ cors: false, concurrency: 40, timeoutSeconds: 60, memory: "256MiB", secrets: [stripeSecretKey] }, async (req, res) => {
   ensureDefaultApp();
   const result = await handleAdminRequest(
-    { method: req.method, path: req.path, headers: req.headers, rawBody: req.rawBody },
+    { method: req.method, path: req.path, headers: req.headers, rawBody: req.rawBody, remoteAddress: req.ip ?? null },
     {
       ...deployedAdminDeps(),
       verifyIdToken: async (token) => {
-        // checkRevoked: a role removed by setRole (which revokes the user's sessions) stops working at once.
-        const decoded = await getAuth().verifyIdToken(token, true);
-        return { uid: decoded.uid, claims: decoded };
+        // No checkRevoked: the service does the one Auth lookup and a stricter, same-second revocation check.
+        const decoded = await getAuth().verifyIdToken(token);
+        return { uid: decoded.uid, claims: { ...decoded } };
       },
     },
   );

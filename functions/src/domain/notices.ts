@@ -1,0 +1,84 @@
+/**
+ * The texts opsync posts to Slack (ticket notices, alerts), and what personal data they may carry. Slack is read
+ * by more people, and kept longer, than the records themselves, so by default a notice names a customer by uid
+ * and links to the record in the Firebase console: nothing else about them. NOTICE_PERSONAL_DATA (config.ts)
+ * widens that to the name, or the name and email. Text a customer typed (a support request's subject) is never
+ * posted: it stays in the helpdesk. Pure: no I/O.
+ */
+
+export const NOTICE_PERSONAL_DATA = ["none", "name", "email"] as const;
+export type NoticePersonalData = (typeof NOTICE_PERSONAL_DATA)[number];
+
+export interface NoticeSettings {
+  personalData: NoticePersonalData;
+  /**
+   * The Firebase console's Firestore data page of this project (`https://console.firebase.google.com/project/<id>/
+   * firestore/databases/-default-/data/`), or null when unknown: then a notice names the document path only.
+   */
+  consoleDataUrl: string | null;
+}
+
+export const DEFAULT_NOTICE_SETTINGS: NoticeSettings = { personalData: "none", consoleDataUrl: null };
+
+/** A Slack link to a Firestore document (`customers/u1`), or the bare path when there is no console URL. */
+export function documentLink(path: string, settings: NoticeSettings): string {
+  if (!settings.consoleDataUrl) return path;
+  // The console addresses a document as its path with each "/" written "~2F" (and a leading one).
+  const encoded = path
+    .split("/")
+    .map((segment) => encodeURIComponent(segment))
+    .join("~2F");
+  return `<${settings.consoleDataUrl}~2F${encoded}|${path}>`;
+}
+
+// Slack reads <, > and & as markup; a name must not be able to add a link or a mention.
+const slackEscape = (text: string) => text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+/** How a notice names a customer: the uid and a link, plus the name / email the setting allows. */
+export function customerReference(
+  customer: { uid: string; name?: string | null; email?: string | null },
+  settings: NoticeSettings,
+): string {
+  const link = documentLink(`customers/${customer.uid}`, settings);
+  const name = settings.personalData !== "none" && customer.name ? slackEscape(customer.name) : null;
+  const email = settings.personalData === "email" && customer.email ? slackEscape(customer.email) : null;
+  const who = [name, email ? `(${email})` : null].filter(Boolean).join(" ");
+  return who ? `${who}, customer ${customer.uid} ${link}` : `customer ${customer.uid} ${link}`;
+}
+
+const EMAIL = /[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}/g;
+
+/** Free text opsync did not write (an error message) loses any email address unless emails are allowed. */
+export function scrubPersonalData(text: string, settings: NoticeSettings): string {
+  return settings.personalData === "email" ? text : text.replace(EMAIL, "<email>");
+}
+
+export interface TicketNoticeInput {
+  priority: string;
+  ticketId: string;
+  helpdesk: string;
+  /** The subject opsync wrote (failed renewal, dispute); null when the customer wrote it. */
+  subject: string | null;
+  /** For an in-app support request: its category. */
+  category?: string | null;
+  customer: { uid: string; name?: string | null; email?: string | null; plan?: string | null } | null;
+}
+
+export function ticketNoticeText(input: TicketNoticeInput, settings: NoticeSettings): string {
+  const what = input.subject ?? `in-app support request${input.category ? ` (${input.category})` : ""}`;
+  const who = input.customer ? ` — ${customerReference(input.customer, settings)}, plan ${input.customer.plan ?? "none"}` : "";
+  return `:ticket: New ${input.priority}-priority ticket ${input.ticketId} in ${input.helpdesk}: ${what}${who}`;
+}
+
+export interface AlertNoticeInput {
+  jobId: string;
+  kind: string;
+  reason: string;
+  attempts: number;
+  errorMessage: string;
+}
+
+export function alertNoticeText(input: AlertNoticeInput, settings: NoticeSettings): string {
+  const message = scrubPersonalData(input.errorMessage, settings);
+  return `:rotating_light: opsync gave up on ${input.kind} (${input.reason.replace(/_/g, " ")}) after ${input.attempts} attempt(s): ${message}. See ${documentLink(`alerts/${input.jobId}`, settings)}.`;
+}
