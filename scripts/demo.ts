@@ -740,6 +740,9 @@ async function outsideSystems(run: RunState, jobs: JobView[]): Promise<void> {
   console.log("\nWhat the outside systems got:");
   if (cfg.hubspot) {
     const h = cfg.hubspot;
+    // The refund stage has a generated id (the local stack's setup stored it in ops/hubspot, as hubspot:setup does).
+    const stored: unknown = (await db.doc("ops/hubspot").get()).get("stages.refunded");
+    const refundedStage = typeof stored === "string" ? stored : "<ops/hubspot has no refund stage id>";
     problems.push(
       ...(await showHubspot(
         h,
@@ -768,7 +771,7 @@ async function outsideSystems(run: RunState, jobs: JobView[]): Promise<void> {
         ["dealname", "dealstage", "amount", "opsync_deal_key"],
         (p) => `${prop(p, "dealname")} · ${prop(p, "dealstage")} · amount ${prop(p, "amount")}`,
         // Refunded in full: the deal moves to opsync's refunded stage and is worth nothing.
-        { opsync_deal_key: `order:${cast.orderId}`, dealstage: "opsync_refunded", amount: "0" },
+        { opsync_deal_key: `order:${cast.orderId}`, dealstage: refundedStage, amount: "0" },
       )),
     );
     if (cfg.helpdesk === "hubspot") {

@@ -4,7 +4,8 @@
  * functions/.env.local gets the real services instead.
  */
 import { randomBytes } from "node:crypto";
-import { ensureHubspotProperties } from "../../functions/src/sinks/hubspot";
+import type { RefundStageIds } from "../../functions/src/domain/syncModel";
+import { ensureHubspotProperties, ensureRefundStages } from "../../functions/src/sinks/hubspotSetup";
 import { startHubspotServer } from "../../test/vendors/hubspotServer";
 import { startSlackServer } from "../../test/vendors/slackServer";
 import { startStripeServer } from "../../test/vendors/stripeServer";
@@ -37,7 +38,13 @@ export async function startLocalVendors(log: (line: string) => void = console.lo
     const token = secrets.get("HUBSPOT_TOKEN") ?? "";
     const hubspot = await startHubspotServer({ port: LOCAL_PORTS.hubspot, token });
     await ensureHubspotProperties({ accessToken: token, basePath: hubspot.url });
-    closers.push(() => hubspot.close());
+    // What `npm run hubspot:setup` does for a real portal: the refund stages get generated ids, stored in ops/hubspot.
+    const { created: _created, ...stageIds } = await ensureRefundStages({ accessToken: token, basePath: hubspot.url });
+    const stopStoring = storeStageIdsWhenFirestoreUp(stageIds, log);
+    closers.push(async () => {
+      stopStoring();
+      await hubspot.close();
+    });
     started.push(`HubSpot ${hubspot.url}`);
   }
   if (isLocal(params.get("ZENDESK_BASE_URL"), LOCAL_PORTS.zendesk)) {
@@ -76,5 +83,44 @@ export async function startLocalVendors(log: (line: string) => void = console.lo
     close: async () => {
       await Promise.all(closers.map((c) => c()));
     },
+  };
+}
+
+const FIRESTORE = process.env.FIRESTORE_EMULATOR_HOST ?? "127.0.0.1:8080";
+const PROJECT = "demo-opsync";
+
+/**
+ * The Firestore emulator starts after the stand-ins, so the stage ids are written once it answers (over REST, as
+ * its admin). Returns a function that stops waiting.
+ */
+function storeStageIdsWhenFirestoreUp(ids: RefundStageIds, log: (line: string) => void): () => void {
+  const url = `http://${FIRESTORE}/v1/projects/${PROJECT}/databases/(default)/documents/ops/hubspot`;
+  const fields = {
+    pipelineId: { stringValue: ids.pipelineId },
+    stages: { mapValue: { fields: { refunded: { stringValue: ids.stages.refunded }, partially_refunded: { stringValue: ids.stages.partially_refunded } } } },
+    checkedAt: { timestampValue: new Date().toISOString() },
+  };
+  let stopped = false;
+  const attempt = async (left: number): Promise<void> => {
+    if (stopped || left === 0) return;
+    try {
+      const res = await fetch(url, {
+        method: "PATCH",
+        headers: { authorization: "Bearer owner", "content-type": "application/json" },
+        body: JSON.stringify({ fields }),
+        signal: AbortSignal.timeout(2000),
+      });
+      if (res.ok) return;
+    } catch {
+      // Not up yet: try again below.
+    }
+    await new Promise((r) => setTimeout(r, 1000).unref());
+    return attempt(left - 1);
+  };
+  void attempt(120).then(() => {
+    if (!stopped) log("local HubSpot refund stage ids stored in ops/hubspot");
+  });
+  return () => {
+    stopped = true;
   };
 }

@@ -3,7 +3,7 @@
  * the in-memory fake) must pass, so the fake the queue tests use behaves like the real thing.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { PermanentError } from "../../functions/src/domain/errors";
+import { PermanentError, TransientError } from "../../functions/src/domain/errors";
 import type { ContactState, CrmPort, DealStage, DealState } from "../../functions/src/sinks/ports";
 
 /** A vendor-neutral view of a stored contact. */
@@ -19,6 +19,8 @@ export interface ContactView {
   /** ISO timestamp. */
   lastPaymentAt: string | null;
   stripeCustomerId: string | null;
+  /** The vendor's lifecycle stage value (forward-only in HubSpot). */
+  lifecycleStage: string | null;
 }
 
 export interface DealView {
@@ -37,8 +39,16 @@ export interface CrmSubject {
   seedContact(seed: { email: string; uid?: string; firstName?: string }): Promise<string>;
   contacts(): Promise<ContactView[]>;
   deals(): Promise<DealView[]>;
+  /** The stage id the vendor stores for `stage` (for refunds: the id setup found or created, never a name). */
   vendorStage(stage: DealStage): string;
+  /** The next call is rate limited by the vendor with this Retry-After. */
+  rateLimitNext(retryAfterSeconds: number): void;
   close(): Promise<void>;
+}
+
+export interface SubjectOptions {
+  /** false: the refund stage ids were never stored (setup not run). Default true. */
+  refundStagesStored?: boolean;
 }
 
 export function contactState(overrides: Partial<ContactState> = {}): ContactState {
@@ -63,7 +73,21 @@ export function dealState(overrides: Partial<DealState> = {}): DealState {
 
 const iso = (value: string | null) => (value === null ? null : new Date(value).toISOString());
 
-export function crmContract(name: string, makeSubject: () => Promise<CrmSubject>): void {
+/** Runs every call; rejected ones must be TransientError and succeed when retried once. */
+async function settleWithRetry<T>(calls: Array<() => Promise<T>>): Promise<T[]> {
+  const settled = await Promise.allSettled(calls.map((c) => c()));
+  return Promise.all(
+    settled.map(async (r, i) => {
+      if (r.status === "fulfilled") return r.value;
+      expect(r.reason).toBeInstanceOf(TransientError);
+      const retry = calls[i];
+      if (!retry) throw new Error("no call");
+      return retry();
+    }),
+  );
+}
+
+export function crmContract(name: string, makeSubject: (opts?: SubjectOptions) => Promise<CrmSubject>): void {
   describe(`CrmPort contract: ${name}`, () => {
     let s: CrmSubject;
     beforeEach(async () => {
@@ -85,10 +109,41 @@ export function crmContract(name: string, makeSubject: () => Promise<CrmSubject>
         expect(contacts[0]?.stripeCustomerId).toBe("cus_1");
       });
 
-      it("keeps one contact when the same uid is upserted concurrently", async () => {
-        const results = await Promise.all([1, 2, 3, 4, 5].map((n) => s.crm.upsertContact(contactState({ mrr: n }))));
+      it("keeps one contact when the same new uid is upserted concurrently (each call succeeds, or fails transient and then succeeds)", async () => {
+        const results = await settleWithRetry([1, 2, 3, 4, 5].map((n) => () => s.crm.upsertContact(contactState({ mrr: n }))));
         expect(new Set(results.map((r) => r.contactId)).size).toBe(1);
         expect(await s.contacts()).toHaveLength(1);
+      });
+
+      it("handles the contact and deal jobs of one new customer at once", async () => {
+        const [contact, deal] = await Promise.all([s.crm.upsertContact(contactState()), s.crm.upsertDeal(dealState({ key: "subscription:sub_1", stage: "won" }))]);
+        await s.crm.upsertDeal(dealState({ key: "subscription:sub_1", stage: "won", contactId: contact.contactId }));
+        expect(await s.contacts()).toHaveLength(1);
+        expect(await s.deals()).toEqual([expect.objectContaining({ id: deal.dealId, contactIds: [contact.contactId] })]);
+      });
+
+      it("moves the lifecycle stage forward only; opsync's own status follows the state", async () => {
+        await s.crm.upsertContact(contactState({ lifecycleStage: "lead", subscriptionStatus: null }));
+        expect((await s.contacts())[0]).toMatchObject({ lifecycleStage: "lead" });
+        await s.crm.upsertContact(contactState({ lifecycleStage: "customer", subscriptionStatus: "active" }));
+        await s.crm.upsertContact(contactState({ lifecycleStage: "lead", subscriptionStatus: "canceled" }));
+        expect((await s.contacts())[0]).toMatchObject({ lifecycleStage: "customer", subscriptionStatus: "canceled" });
+      });
+
+      it("upserts a batch per item: a failed input gets its own typed error, the others succeed", async () => {
+        await s.crm.upsertContact(contactState({ uid: "u_other", email: "taken@example.com" }));
+        const outcomes = await s.crm.upsertContacts([contactState({ uid: "u_a", email: "a@example.com" }), contactState({ uid: "u_b", email: "taken@example.com" })]);
+        expect(outcomes[0]).toMatchObject({ uid: "u_a", contactId: expect.any(String) });
+        expect(outcomes[1]).toMatchObject({ uid: "u_b", error: expect.any(PermanentError) });
+        expect((await s.contacts()).map((c) => c.uid).sort()).toEqual(["u_a", "u_other"]);
+      });
+
+      it("turns a vendor rate limit into TransientError with retryAfterMs", async () => {
+        s.rateLimitNext(3);
+        const err = await s.crm.upsertContact(contactState()).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(TransientError);
+        expect(err).toMatchObject({ retryAfterMs: 3000 });
+        expect(await s.contacts()).toHaveLength(0);
       });
 
       it("links an existing contact with the same email (any case) instead of creating a second one", async () => {
@@ -151,6 +206,15 @@ export function crmContract(name: string, makeSubject: () => Promise<CrmSubject>
         expect(deals[0]).toMatchObject({ key: "order:ord_1", name: "Pro plan (order ord_1)", contactIds: [] });
       });
 
+      it("sends refund stages by the stored stage ids, never by name", async () => {
+        await s.crm.upsertDeal(dealState({ stage: "refunded" }));
+        const [deal] = await s.deals();
+        expect(deal?.stage).toBe(s.vendorStage("refunded"));
+        expect(deal?.stage).toMatch(/^\d+$/);
+        await s.crm.upsertDeal(dealState({ stage: "partially_refunded" }));
+        expect((await s.deals())[0]?.stage).toBe(s.vendorStage("partially_refunded"));
+      });
+
       it("keeps separate deals for separate keys", async () => {
         const a = await s.crm.upsertDeal(dealState({ key: "order:ord_1" }));
         const b = await s.crm.upsertDeal(dealState({ key: "subscription:sub_1", stage: "won" }));
@@ -174,6 +238,24 @@ export function crmContract(name: string, makeSubject: () => Promise<CrmSubject>
 
       it("rejects a deal for a contact that does not exist as permanent", async () => {
         await expect(s.crm.upsertDeal(dealState({ contactId: "999999" }))).rejects.toBeInstanceOf(PermanentError);
+      });
+    });
+
+    describe("refund stage ids not stored (setup never ran)", () => {
+      let bare: CrmSubject;
+      beforeEach(async () => {
+        bare = await makeSubject({ refundStagesStored: false });
+      });
+      afterEach(async () => {
+        await bare.close();
+      });
+
+      it("fails a refund deal permanently with a message naming hubspot:setup, and writes nothing", async () => {
+        await bare.crm.upsertDeal(dealState({ stage: "won" }));
+        const err = await bare.crm.upsertDeal(dealState({ stage: "refunded" })).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(PermanentError);
+        expect(err instanceof Error ? err.message : "").toContain("npm run hubspot:setup");
+        expect((await bare.deals())[0]?.stage).toBe(bare.vendorStage("won"));
       });
     });
   });

@@ -1,6 +1,6 @@
 /** Firestore-trigger work: support requests, new users, staff edits (supportTier, staff notes), order fulfilment (real Firestore emulator). */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ensureHubspotProperties, HubspotCrm, HubspotTickets } from "../../functions/src/sinks/hubspot";
+import { HubspotCrm, HubspotTickets, type HubspotCrmConfig } from "../../functions/src/sinks/hubspot";
 import { MemoryNotify } from "../../functions/src/sinks/memory";
 import { fulfilOrder } from "../../functions/src/store/orders";
 import { ensureCustomerForUser, handleCustomerEdit, handleStaffNotesEdit, handleSupportRequest } from "../../functions/src/store/support";
@@ -9,10 +9,12 @@ import { resetFirestore, testDb } from "../support/firestore";
 import { audits, data, jobs } from "../support/read";
 import { harness, RecordingClaims } from "../support/syncHarness";
 import { customer, paymentIntent, price, stripeEvent, subscription, uniq } from "../support/stripeFixtures";
+import { setUpHubspot } from "../support/hubspot";
 import { startHubspotServer, type HubspotServer } from "../vendors/hubspotServer";
 
 const db = testDb();
 let hubspot: HubspotServer;
+let crmConfig: HubspotCrmConfig;
 
 async function fileRequest(uid: string, fields: Record<string, unknown> = {}) {
   const ref = db.collection("supportRequests").doc();
@@ -28,7 +30,7 @@ describe("support requests", () => {
   beforeEach(async () => {
     await resetFirestore();
     hubspot.reset();
-    await ensureHubspotProperties({ accessToken: hubspot.token, basePath: hubspot.url });
+    crmConfig = await setUpHubspot(hubspot);
   });
 
   it("a valid request: received → ticket with billing context → ticket_created → notified; twice-fired trigger plans one job", async () => {
@@ -47,7 +49,7 @@ describe("support requests", () => {
     expect(ticketJobs).toHaveLength(1);
     expect(ticketJobs[0]).toMatchObject({ target: { uid, supportRequestId: id, orderId }, idempotencyKey: `support:${id}` });
 
-    const cfg = { accessToken: hubspot.token, basePath: hubspot.url };
+    const cfg = crmConfig;
     const notify = new MemoryNotify();
     const h = harness(db, { crm: new HubspotCrm(cfg), helpdesk: new HubspotTickets(cfg), claims: new RecordingClaims(), notify, stripe: null });
     await h.runPending();

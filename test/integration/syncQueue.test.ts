@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { claimJob, retryDeadJob, setAutomationPaused } from "../../functions/src/store/jobs";
-import { ensureHubspotProperties, HubspotCrm, HubspotTickets } from "../../functions/src/sinks/hubspot";
+import { HubspotCrm, HubspotTickets, type HubspotCrmConfig } from "../../functions/src/sinks/hubspot";
 import { SlackNotifier } from "../../functions/src/sinks/slack";
 import { ZendeskHelpdesk } from "../../functions/src/sinks/zendesk";
 import { contactState } from "../../functions/src/domain/syncPlan";
@@ -17,6 +17,7 @@ import { data, jobs } from "../support/read";
 import { MemoryNotify } from "../../functions/src/sinks/memory";
 import { harness, RecordingClaims } from "../support/syncHarness";
 import { checkoutSession, customer, dispute, paymentIntent, price, stripeEvent, subscription, uniq } from "../support/stripeFixtures";
+import { setUpHubspot } from "../support/hubspot";
 import { startHubspotServer, type HubspotServer } from "../vendors/hubspotServer";
 import { startSlackServer, type SlackServer } from "../vendors/slackServer";
 import { startZendeskServer, type ZendeskServer } from "../vendors/zendeskServer";
@@ -25,12 +26,12 @@ const db = testDb();
 let hubspot: HubspotServer;
 let slack: SlackServer;
 let zendesk: ZendeskServer;
+let crmConfig: HubspotCrmConfig;
 
 function sinks(overrides: Partial<Sinks> = {}): Sinks {
-  const cfg = { accessToken: hubspot.token, basePath: hubspot.url, timeoutMs: 2000 };
   return {
-    crm: new HubspotCrm(cfg),
-    helpdesk: new HubspotTickets(cfg),
+    crm: new HubspotCrm(crmConfig),
+    helpdesk: new HubspotTickets(crmConfig),
     claims: new RecordingClaims(),
     notify: new SlackNotifier({ webhookUrl: slack.url, timeoutMs: 2000 }),
     stripe: null,
@@ -62,7 +63,7 @@ describe("sync queue", () => {
     hubspot.reset();
     slack.reset();
     zendesk.reset();
-    await ensureHubspotProperties({ accessToken: hubspot.token, basePath: hubspot.url });
+    crmConfig = await setUpHubspot(hubspot, { timeoutMs: 2000 });
   });
 
   it("a payment and a dispute: contact and deal once on HubSpot, crmContactId stored, one ticket, one Slack message", async () => {
@@ -196,7 +197,7 @@ describe("sync queue", () => {
   });
 
   it("a worker that dies after the vendor call succeeded: the retry after its lease expires creates no duplicate", async () => {
-    const crm = new HubspotCrm({ accessToken: hubspot.token, basePath: hubspot.url });
+    const crm = new HubspotCrm({ ...crmConfig, timeoutMs: undefined });
     const h = harness(db, sinks({ crm }));
     const uid = uniq("user");
     await deliver(db, stripeEvent("customer.created", customer({ id: uniq("cus"), uid })));

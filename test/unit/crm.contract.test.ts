@@ -1,15 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PermanentError, TransientError } from "../../functions/src/domain/errors";
-import {
-  HUBSPOT_DEAL_STAGES,
-  HubspotCrm,
-  REQUIRED_HUBSPOT_SCOPES,
-  checkHubspotScopes,
-  ensureHubspotProperties,
-} from "../../functions/src/sinks/hubspot";
-import { MemoryCrm } from "../../functions/src/sinks/memory";
-import { contactState, crmContract, dealState, type ContactView, type CrmSubject, type DealView } from "../contract/crm.contract";
-import { ALL_SCOPES, startHubspotServer, type HubspotObject, type HubspotServer } from "../vendors/hubspotServer";
+import { DEFAULT_PIPELINE_STAGES, HubspotCrm } from "../../functions/src/sinks/hubspot";
+import { MEMORY_REFUND_STAGES, MemoryCrm } from "../../functions/src/sinks/memory";
+import type { DealStage, RefundStageIds } from "../../functions/src/sinks/ports";
+import { contactState, crmContract, dealState, type ContactView, type CrmSubject, type DealView, type SubjectOptions } from "../contract/crm.contract";
+import { setUpHubspot } from "../support/hubspot";
+import { startHubspotServer, type HubspotObject, type HubspotServer } from "../vendors/hubspotServer";
 
 const orNull = (v: string | undefined) => (v === undefined || v === "" ? null : v);
 const numOrNull = (v: string | undefined) => (v === undefined || v === "" ? null : Number(v));
@@ -27,7 +23,13 @@ function contactView(o: HubspotObject): ContactView {
     mrr: numOrNull(p.opsync_mrr),
     lastPaymentAt: orNull(p.opsync_last_payment_at),
     stripeCustomerId: orNull(p.opsync_stripe_customer_id),
+    lifecycleStage: orNull(p.lifecyclestage),
   };
+}
+
+function stageId(ids: RefundStageIds | null, stage: DealStage): string {
+  if (stage === "refunded" || stage === "partially_refunded") return ids?.stages[stage] ?? "<not stored>";
+  return DEFAULT_PIPELINE_STAGES[stage];
 }
 
 function dealView(server: HubspotServer, o: HubspotObject): DealView {
@@ -52,12 +54,12 @@ async function createContactDirectly(server: HubspotServer, properties: Record<s
   return body.id;
 }
 
-async function hubspotSubject(): Promise<CrmSubject> {
+async function hubspotSubject(opts: SubjectOptions = {}): Promise<CrmSubject> {
   const server = await startHubspotServer();
-  const config = { accessToken: server.token, basePath: server.url };
-  await ensureHubspotProperties(config);
+  const prepared = await setUpHubspot(server);
+  const ids = opts.refundStagesStored === false ? null : await prepared.refundStages();
   return {
-    crm: new HubspotCrm(config),
+    crm: new HubspotCrm({ ...prepared, refundStages: async () => ids }),
     seedContact: (seed) =>
       createContactDirectly(server, {
         email: seed.email,
@@ -66,13 +68,15 @@ async function hubspotSubject(): Promise<CrmSubject> {
       }),
     contacts: async () => server.contacts().map(contactView),
     deals: async () => server.deals().map((d) => dealView(server, d)),
-    vendorStage: (stage) => HUBSPOT_DEAL_STAGES[stage],
+    vendorStage: (stage) => stageId(ids, stage),
+    rateLimitNext: (seconds) => server.failNext(1, 429, { retryAfterSeconds: seconds }),
     close: () => server.close(),
   };
 }
 
-async function memorySubject(): Promise<CrmSubject> {
-  const crm = new MemoryCrm();
+async function memorySubject(opts: SubjectOptions = {}): Promise<CrmSubject> {
+  const ids = opts.refundStagesStored === false ? null : MEMORY_REFUND_STAGES;
+  const crm = new MemoryCrm({ refundStages: async () => ids });
   return {
     crm,
     seedContact: async (seed) => crm.seedContact(seed),
@@ -88,9 +92,11 @@ async function memorySubject(): Promise<CrmSubject> {
         mrr: c.mrr,
         lastPaymentAt: c.lastPaymentAt?.toISOString() ?? null,
         stripeCustomerId: c.stripeCustomerId,
+        lifecycleStage: c.lifecycleStage,
       })),
-    deals: async () => crm.deals().map((d) => ({ id: d.id, key: d.key, name: d.name, stage: d.stage, amount: d.amount, contactIds: d.contactIds })),
-    vendorStage: (stage) => stage,
+    deals: async () => crm.deals().map((d) => ({ id: d.id, key: d.key, name: d.name, stage: d.vendorStage, amount: d.amount, contactIds: d.contactIds })),
+    vendorStage: (stage) => stageId(ids, stage),
+    rateLimitNext: (seconds) => crm.failNext(new TransientError("rate limited", seconds * 1000)),
     close: async () => {},
   };
 }
@@ -111,12 +117,11 @@ async function failure(fn: () => Promise<unknown>): Promise<unknown> {
 describe("HubSpot CRM adapter (HubSpot specifics)", () => {
   let server: HubspotServer;
   let crm: HubspotCrm;
-  let config: { accessToken: string; basePath: string };
+  let config: Awaited<ReturnType<typeof setUpHubspot>>;
 
   beforeEach(async () => {
     server = await startHubspotServer();
-    config = { accessToken: server.token, basePath: server.url };
-    await ensureHubspotProperties(config);
+    config = await setUpHubspot(server);
     server.requests.length = 0;
     crm = new HubspotCrm(config);
   });
@@ -217,14 +222,14 @@ describe("HubSpot CRM adapter (HubSpot specifics)", () => {
   });
 
   it("maps a rejected token (401) to PermanentError", async () => {
-    const wrong = new HubspotCrm({ accessToken: "pat-na1-wrong", basePath: server.url });
+    const wrong = new HubspotCrm({ ...config, accessToken: "pat-na1-wrong" });
     expect(await failure(() => wrong.upsertContact(contactState()))).toMatchObject({ name: "PermanentError", httpStatus: 401 });
   });
 
   it("maps a server that is not there (closed port) to TransientError without a status", async () => {
     const other = await startHubspotServer();
     await other.close();
-    const down = new HubspotCrm({ accessToken: other.token, basePath: other.url });
+    const down = new HubspotCrm({ ...config, accessToken: other.token, basePath: other.url });
     const err = await failure(() => down.upsertContact(contactState()));
     expect(err).toBeInstanceOf(TransientError);
     expect(err).toMatchObject({ httpStatus: null });
@@ -241,7 +246,7 @@ describe("HubSpot CRM adapter (HubSpot specifics)", () => {
   it("fails permanently when the unique properties were never created (setup not run)", async () => {
     const bare = await startHubspotServer();
     try {
-      const err = await failure(() => new HubspotCrm({ accessToken: bare.token, basePath: bare.url }).upsertContact(contactState()));
+      const err = await failure(() => new HubspotCrm({ ...config, accessToken: bare.token, basePath: bare.url }).upsertContact(contactState()));
       expect(err).toMatchObject({ name: "PermanentError", httpStatus: 400 });
     } finally {
       await bare.close();
@@ -258,63 +263,73 @@ describe("HubSpot CRM adapter (HubSpot specifics)", () => {
   });
 });
 
-describe("HubSpot setup: ensureHubspotProperties and checkHubspotScopes", () => {
+
+describe("HubSpot CRM adapter against a strict portal", () => {
   let server: HubspotServer;
+  let config: Awaited<ReturnType<typeof setUpHubspot>>;
   beforeEach(async () => {
     server = await startHubspotServer();
+    config = await setUpHubspot(server);
+    server.requests.length = 0;
   });
   afterEach(async () => {
     await server.close();
   });
 
-  it("creates the custom properties once; a second run finds them all", async () => {
-    const config = { accessToken: server.token, basePath: server.url };
-    const first = await ensureHubspotProperties(config);
-    expect(first.existing).toEqual([]);
-    expect(first.created).toEqual([
-      "contacts.opsync_uid",
-      "contacts.opsync_plan",
-      "contacts.opsync_subscription_status",
-      "contacts.opsync_mrr",
-      "contacts.opsync_last_payment_at",
-      "contacts.opsync_stripe_customer_id",
-      "deals.opsync_deal_key",
-      "tickets.opsync_request_id",
-      "tickets.opsync_tags",
-    ]);
-    const unique = (type: "contacts" | "deals" | "tickets") =>
-      server.properties(type).filter((p) => p.hasUniqueValue).map((p) => p.name);
-    expect([unique("contacts"), unique("deals"), unique("tickets")]).toEqual([["opsync_uid"], ["opsync_deal_key"], ["opsync_request_id"]]);
-    expect(server.properties("contacts").find((p) => p.name === "opsync_last_payment_at")).toMatchObject({ type: "datetime" });
-
-    const second = await ensureHubspotProperties(config);
-    expect(second).toEqual({ created: [], existing: first.created });
-  });
-
-  it("fails permanently when an id property exists but is not unique", async () => {
-    const res = await fetch(`${server.url}/crm/v3/properties/contacts`, {
+  it("never sends a stage name: the stand-in refuses one with HubSpot's 400, the adapter sends the generated id", async () => {
+    const res = await fetch(`${server.url}/crm/v3/objects/deals/batch/upsert`, {
       method: "POST",
       headers: { authorization: `Bearer ${server.token}`, "content-type": "application/json" },
-      body: JSON.stringify({ name: "opsync_uid", label: "uid", type: "string", fieldType: "text", groupName: "contactinformation" }),
+      body: JSON.stringify({ inputs: [{ id: "k1", idProperty: "opsync_deal_key", properties: { dealstage: "opsync_refunded", pipeline: "default" } }] }),
     });
-    expect(res.status).toBe(201);
-    const err = await failure(() => ensureHubspotProperties({ accessToken: server.token, basePath: server.url }));
-    expect(err).toBeInstanceOf(PermanentError);
-    expect(err instanceof Error ? err.message : "").toContain("contacts.opsync_uid");
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ status: "error", category: "VALIDATION_ERROR", message: expect.stringContaining("was not one of the allowed options") });
+    server.requests.length = 0;
+    await new HubspotCrm(config).upsertDeal(dealState({ stage: "refunded" }));
+    const sent = server.requests.find((r) => r.path === "/crm/v3/objects/deals/batch/upsert" && r.status === 200);
+    const ids = await config.refundStages();
+    expect(JSON.stringify(sent?.body)).toContain(`"dealstage":"${ids?.stages.refunded}"`);
+    expect(JSON.stringify(server.requests.map((r) => r.body))).not.toMatch(/"dealstage":"(opsync_)?refunded"/);
   });
 
-  it("names the scopes the token lacks, and never logs the token in the request path", async () => {
-    const config = { accessToken: server.token, basePath: server.url };
-    expect(await checkHubspotScopes(config)).toMatchObject({ ok: true, missing: [] });
-    server.setScopes(ALL_SCOPES.filter((s) => s !== "tickets" && s !== "crm.schemas.deals.write"));
-    const result = await checkHubspotScopes(config);
-    expect(result).toMatchObject({ ok: false, missing: ["tickets", "crm.schemas.deals.write"] });
-    expect(REQUIRED_HUBSPOT_SCOPES).toEqual(expect.arrayContaining(result.missing));
-    expect(server.requests.map((r) => r.path)).toEqual(["/oauth/v1/access-tokens/<redacted>", "/oauth/v1/access-tokens/<redacted>"]);
+  it("does not send a backward lifecyclestage (a lead state after customer sends none)", async () => {
+    const crm = new HubspotCrm(config);
+    await crm.upsertContact(contactState({ lifecycleStage: "customer" }));
+    server.requests.length = 0;
+    await crm.upsertContact(contactState({ lifecycleStage: "lead", subscriptionStatus: "canceled" }));
+    const bodies = JSON.stringify(server.requests.map((r) => r.body));
+    expect(bodies).not.toContain("lifecyclestage");
+    expect(server.contacts()[0]?.properties).toMatchObject({ lifecyclestage: "customer", opsync_subscription_status: "canceled" });
   });
 
-  it("reports an unknown token as a permanent failure", async () => {
-    const err = await failure(() => checkHubspotScopes({ accessToken: "pat-na1-unknown", basePath: server.url }));
-    expect(err).toMatchObject({ name: "PermanentError", httpStatus: 404 });
+  it("answers 207 for a partly failed batch and the adapter counts the succeeded input", async () => {
+    const crm = new HubspotCrm(config);
+    await crm.upsertContact(contactState({ uid: "u_other", email: "taken@example.com" }));
+    server.requests.length = 0;
+    const outcomes = await crm.upsertContacts([contactState({ uid: "u_a", email: "a@example.com" }), contactState({ uid: "u_b", email: "taken@example.com" })]);
+    expect(server.requests[0]).toMatchObject({ path: "/crm/v3/objects/contacts/batch/upsert", status: 207 });
+    expect(outcomes.filter((o) => "contactId" in o)).toHaveLength(1);
+  });
+
+  it("two concurrent raw upserts of one new unique value: one creates, the other gets the unique-value conflict", async () => {
+    const upsert = () =>
+      fetch(`${server.url}/crm/v3/objects/contacts/batch/upsert`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${server.token}`, "content-type": "application/json" },
+        body: JSON.stringify({ inputs: [{ id: "u_race", idProperty: "opsync_uid", properties: {} }] }),
+      });
+    const statuses = (await Promise.all([upsert(), upsert()])).map((r) => r.status).sort();
+    expect(statuses).toEqual([200, 409]);
+    expect(server.contacts()).toHaveLength(1);
+  });
+
+  it("refuses an upsert by a property that is not unique", async () => {
+    const res = await fetch(`${server.url}/crm/v3/objects/contacts/batch/upsert`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${server.token}`, "content-type": "application/json" },
+      body: JSON.stringify({ inputs: [{ id: "pro", idProperty: "opsync_plan", properties: {} }] }),
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ message: "Unable to perform update/upsert by non-unique opsync_plan property" });
   });
 });

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PermanentError, TransientError } from "../../functions/src/domain/errors";
-import { HubspotTickets, ensureHubspotProperties } from "../../functions/src/sinks/hubspot";
+import { HubspotCrm, HubspotTickets } from "../../functions/src/sinks/hubspot";
+import { ensureHubspotProperties } from "../../functions/src/sinks/hubspotSetup";
+import { contactState } from "../contract/crm.contract";
 import { MemoryHelpdesk } from "../../functions/src/sinks/memory";
 import type { TicketRequest } from "../../functions/src/sinks/ports";
 import { helpdeskContract, ticketRequest, type HelpdeskSubject } from "../contract/helpdesk.contract";
@@ -136,6 +138,20 @@ describe("HubSpot tickets adapter (HubSpot specifics)", () => {
     const err = await failure(() => tickets.createTicket(ticketRequest()));
     expect(err).toBeInstanceOf(TransientError);
     server = await startHubspotServer();
+  });
+
+  it("shares one portal budget with the CRM: tickets get 429 + Retry-After once CRM calls used it up", async () => {
+    const crm = new HubspotCrm({ accessToken: server.token, basePath: server.url, refundStages: async () => null });
+    server.setRateLimit(2, 60_000);
+    await crm.upsertContact(contactState({ uid: "u_a", email: null }));
+    await crm.upsertContact(contactState({ uid: "u_b", email: null }));
+    const err = await failure(() => tickets.createTicket(ticketRequest()));
+    expect(err).toBeInstanceOf(TransientError);
+    expect(err).toMatchObject({ httpStatus: 429 });
+    const wait = err instanceof TransientError ? err.retryAfterMs : null;
+    expect(wait).toBeGreaterThan(0);
+    expect(wait).toBeLessThanOrEqual(60_000);
+    expect(server.tickets()).toHaveLength(0);
   });
 
   it("rejects a link to a contact that does not exist as permanent", async () => {

@@ -33,16 +33,16 @@ describe("SlackNotifier against the local Slack webhook server", () => {
     expect(JSON.parse(server.requests[0]?.rawBody ?? "null")).toEqual({ text: "Event evt_1 needs review" });
   });
 
-  it("maps the per-webhook rate limit (1/s) to TransientError with retryAfterMs", async () => {
+  it("allows a short burst, then maps the per-webhook rate limit (about 1/s sustained) to TransientError with retryAfterMs", async () => {
     const n = notifier();
-    await n.post({ key: "a", text: "one" });
-    const err = await caught(n.post({ key: "b", text: "two" }));
+    for (const key of ["a", "b", "c", "d"]) await n.post({ key, text: `burst ${key}` });
+    const err = await caught(n.post({ key: "e", text: "one too many" }));
     expect(err).toBeInstanceOf(TransientError);
     if (!(err instanceof TransientError)) return;
     expect(err.httpStatus).toBe(429);
     expect(err.retryAfterMs).toBe(1000);
-    expect(err.vendorRequestId).toBe(server.requests[1]?.requestId);
-    expect(server.messages()).toHaveLength(1);
+    expect(err.vendorRequestId).toBe(server.requests[4]?.requestId);
+    expect(server.messages()).toHaveLength(4);
   });
 
   it("honours an injected 429 Retry-After and treats 5xx as transient", async () => {
@@ -70,11 +70,13 @@ describe("SlackNotifier against the local Slack webhook server", () => {
     expect(e404.vendorRequestId).toMatch(/\S/);
   });
 
-  it("rejects empty text locally; the server answers 400 invalid_payload to a missing text", async () => {
+  it("rejects empty text locally; the server answers 400 no_text to a missing text", async () => {
     expect(await caught(notifier().post({ key: "a", text: "  " }))).toBeInstanceOf(PermanentError);
     expect(server.requests).toHaveLength(0);
     const res = await fetch(server.url, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
-    expect([res.status, await res.text()]).toEqual([400, "invalid_payload"]);
+    expect([res.status, await res.text()]).toEqual([400, "no_text"]);
+    const ok = await fetch(server.url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: "hi" }) });
+    expect([ok.status, ok.headers.get("content-type"), await ok.text()]).toEqual([200, "text/plain; charset=utf-8", "ok"]);
   });
 
   it("maps a closed port, a reset connection and a timeout to TransientError", async () => {

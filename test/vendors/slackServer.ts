@@ -1,21 +1,25 @@
 /**
  * A local stand-in for Slack incoming webhooks: `POST /services/T.../B.../XXXX` with JSON `{text}` answers
- * 200 `ok` (text/plain). Errors are text/plain too, like Slack's: 400 `invalid_payload` (bad JSON or no
- * text; real Slack says `no_text` for the latter), 404 `no_service` (unknown webhook), 429 `rate_limited`
- * with Retry-After when a webhook gets more than `perSecond` messages in a sliding second (Slack: about one
- * per second per webhook). Fault switches as in the Zendesk server. Every response carries `x-slack-req-id`.
+ * 200 `ok` (text/plain). Errors are text/plain too, like Slack's: 400 `invalid_payload` (bad JSON), 400 `no_text`
+ * (no or blank text), 404 `no_service` (unknown webhook), 403 `invalid_token` (auth revoked by a switch), 429
+ * `rate_limited` with Retry-After. The limit is burst-friendly like Slack's: a token bucket of `burst` messages
+ * refilled at `perSecond` (about 1 per second sustained). Failure switches (control.ts) also answer at
+ * `/__control`. Every response carries `x-slack-req-id`.
  *
  * Listens on 127.0.0.1 on a random port. Only for tests and local demos.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import { CONTROL_PATH, Switches, controlReply } from "./control";
 import { closeServer, listenLocal, trackConnections } from "./lifecycle";
 
 export interface SlackServerOptions {
   /** Webhook paths that exist. Default: ["/services/T000/B000/XXXX"]. */
   webhookPaths?: string[];
-  /** Messages admitted per webhook per sliding second before 429. Default 1; Infinity disables. */
+  /** Sustained messages per second per webhook (the bucket's refill rate). Default 1; Infinity disables the limit. */
   perSecond?: number;
+  /** Messages a webhook may send at once before the sustained rate applies. Default 4. */
+  burst?: number;
   now?: () => number;
   /** Fixed port (the local stack uses fixed ports); 0 or absent picks a free one. */
   port?: number;
@@ -51,6 +55,7 @@ export interface SlackServer {
   baseUrl: string;
   urlFor(path: string): string;
   readonly requests: SlackRecordedRequest[];
+  readonly switches: Switches;
   messages(): SlackMessage[];
   failNext(n: number, status: number, opts?: SlackFailOptions): void;
   setLatency(ms: number): void;
@@ -74,36 +79,37 @@ export async function startSlackServer(opts: SlackServerOptions = {}): Promise<S
   const paths = opts.webhookPaths && opts.webhookPaths.length > 0 ? opts.webhookPaths : [DEFAULT_PATH];
   const now = opts.now ?? Date.now;
   let perSecond = opts.perSecond ?? 1;
-  let latencyMs = 0;
-  let down = false;
-  let faults: { status: number; opts: SlackFailOptions }[] = [];
-  const admitted = new Map<string, number[]>();
+  const burst = opts.burst ?? 4;
+  const switches = new Switches(now);
+  const buckets = new Map<string, { tokens: number; at: number }>();
   const requests: SlackRecordedRequest[] = [];
   const messages: SlackMessage[] = [];
   const timers = new Set<NodeJS.Timeout>();
 
+  /** Token bucket per webhook: short bursts pass, the sustained rate is `perSecond`. */
   function rateLimited(path: string): Reply | null {
+    if (!Number.isFinite(perSecond)) return null;
     const t = now();
-    const window = (admitted.get(path) ?? []).filter((x) => t - x < 1000);
-    if (window.length >= perSecond) {
-      admitted.set(path, window);
-      const oldest = window[0] ?? t;
-      return { status: 429, body: "rate_limited", headers: { "retry-after": String(Math.max(1, Math.ceil((oldest + 1000 - t) / 1000))) } };
-    }
-    window.push(t);
-    admitted.set(path, window);
+    const b = buckets.get(path) ?? { tokens: burst, at: t };
+    b.tokens = Math.min(burst, b.tokens + ((t - b.at) / 1000) * perSecond);
+    b.at = t;
+    buckets.set(path, b);
+    if (b.tokens < 1) return { status: 429, body: "rate_limited", headers: { "retry-after": String(Math.max(1, Math.ceil((1 - b.tokens) / perSecond))) } };
+    b.tokens -= 1;
     return null;
   }
 
   function handle(rec: SlackRecordedRequest): Reply {
-    const fault = faults[0];
+    const forced = switches.forcedRateLimit();
+    if (forced !== null) return { status: 429, body: "rate_limited", headers: { "retry-after": String(forced) } };
+    const fault = switches.takeFault(rec.method, rec.path);
     if (fault) {
-      faults = faults.slice(1);
       const headers: Record<string, string> = {};
-      if (fault.opts.retryAfterSeconds !== undefined) headers["retry-after"] = String(fault.opts.retryAfterSeconds);
-      const body = fault.opts.body ?? (fault.status === 429 ? "rate_limited" : fault.status >= 500 ? "internal_error" : "invalid_payload");
-      return { status: fault.status, body, headers };
+      if (fault.retryAfterSeconds !== undefined) headers["retry-after"] = String(fault.retryAfterSeconds);
+      const text = typeof fault.body === "string" ? fault.body : fault.status === 429 ? "rate_limited" : fault.status >= 500 ? "internal_error" : "invalid_payload";
+      return { status: fault.status, body: text, headers };
     }
+    if (switches.authRevoked) return { status: 403, body: "invalid_token" };
     if (!paths.includes(rec.path)) return { status: 404, body: "no_service" };
     if (rec.method !== "POST") return { status: 405, body: "invalid_method" };
     let payload: unknown;
@@ -112,9 +118,8 @@ export async function startSlackServer(opts: SlackServerOptions = {}): Promise<S
     } catch {
       return { status: 400, body: "invalid_payload" };
     }
-    if (!isRecord(payload) || typeof payload.text !== "string" || payload.text.trim() === "") {
-      return { status: 400, body: "invalid_payload" };
-    }
+    if (!isRecord(payload)) return { status: 400, body: "invalid_payload" };
+    if (typeof payload.text !== "string" || payload.text.trim() === "") return { status: 400, body: "no_text" };
     const limited = rateLimited(rec.path);
     if (limited) return limited;
     messages.push({ path: rec.path, text: payload.text, payload, at: now() });
@@ -134,7 +139,8 @@ export async function startSlackServer(opts: SlackServerOptions = {}): Promise<S
   }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    if (down) {
+    const isControl = new URL(req.url ?? "/", "http://127.0.0.1").pathname === CONTROL_PATH;
+    if (switches.down && !isControl) {
       req.socket.destroy();
       return;
     }
@@ -151,24 +157,31 @@ export async function startSlackServer(opts: SlackServerOptions = {}): Promise<S
         status: null,
         requestId: randomUUID().replace(/-/g, ""),
       };
+      if (isControl) {
+        const reply = controlReply(switches, rec.method, rec.rawBody);
+        res.writeHead(reply.status, { "content-type": "application/json" });
+        res.end(JSON.stringify(reply.body));
+        return;
+      }
       requests.push(rec);
       const run = () => {
-        if (down) {
+        if (switches.down) {
           req.socket.destroy();
           return;
         }
         send(res, rec, handle(rec));
       };
-      if (latencyMs > 0) {
+      if (switches.latencyMs > 0) {
         const timer = setTimeout(() => {
           timers.delete(timer);
           run();
-        }, latencyMs);
+        }, switches.latencyMs);
         timers.add(timer);
       } else run();
     });
   });
-  const sockets = trackConnections(server, () => down);
+  // "down" is decided per request (above), so /__control stays reachable while the webhook is down.
+  const sockets = trackConnections(server, () => false);
   const port = await listenLocal(server, opts.port ?? 0);
   const baseUrl = `http://127.0.0.1:${port}`;
   const first = paths[0] ?? DEFAULT_PATH;
@@ -178,28 +191,27 @@ export async function startSlackServer(opts: SlackServerOptions = {}): Promise<S
     baseUrl,
     urlFor: (path) => `${baseUrl}${path}`,
     requests,
+    switches,
     messages: () => messages.map((m) => ({ ...m })),
     failNext(n, status, failOpts = {}) {
-      for (let i = 0; i < n; i++) faults.push({ status, opts: failOpts });
+      switches.failNext(n, { status, ...failOpts });
     },
     setLatency(ms) {
-      latencyMs = Math.max(0, ms);
+      switches.latencyMs = Math.max(0, ms);
     },
     setDown(value) {
-      down = value;
+      switches.down = value;
       if (value) for (const s of sockets) s.destroy();
     },
     setRateLimit(value) {
       perSecond = value;
-      admitted.clear();
+      buckets.clear();
     },
     reset() {
       requests.length = 0;
       messages.length = 0;
-      faults = [];
-      admitted.clear();
-      latencyMs = 0;
-      down = false;
+      switches.reset();
+      buckets.clear();
       perSecond = opts.perSecond ?? 1;
     },
     async close() {

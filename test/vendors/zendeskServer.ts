@@ -1,14 +1,17 @@
 /**
  * A local stand-in for the subset of Zendesk's Support API opsync uses (tickets create, show, list by
  * external_id, tags add/set, search), with the behaviours the adapter must cope with: basic auth
- * (`email/token:TOKEN`), the `Idempotency-Key` header (`x-idempotency-lookup: hit|miss`, replay of the first response, 400 on reuse
- * with a different body, keys expire after 2 h), per-minute rate limiting (429 + Retry-After), 422
- * RecordInvalid, and fault switches (failNext, latency, down). Every response carries `x-request-id`.
+ * (`email/token:TOKEN`), the `Idempotency-Key` header (`x-idempotency-lookup: hit|miss`, replay of the first response,
+ * 400 `IdempotentRequestError` on reuse with different parameters, keys expire after 2 h), per-endpoint rate limits
+ * (the account's per-minute limit, and List Tickets' own 100/min with `Zendesk-RateLimit-tickets-index`; 429 +
+ * Retry-After), 422 RecordInvalid, and failure switches (control.ts, also at `/__control`). Every response carries
+ * `x-request-id`.
  *
  * Listens on 127.0.0.1 on a random port. Only for tests and local demos.
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import { CONTROL_PATH, Switches, controlReply } from "./control";
 import { closeServer, listenLocal, trackConnections } from "./lifecycle";
 
 export interface ZendeskServerOptions {
@@ -16,6 +19,8 @@ export interface ZendeskServerOptions {
   token?: string;
   /** Requests admitted per sliding minute before 429 (Zendesk plans: 200-700). Default: Infinity. */
   rateLimitPerMinute?: number;
+  /** List Tickets (`GET /api/v2/tickets.json`, e.g. by external_id) requests per sliding minute. Zendesk: 100. */
+  ticketListPerMinute?: number;
   /** How long an idempotency key is remembered. Zendesk: 2 hours. */
   idempotencyTtlMs?: number;
   /** Clock, for rate-limit windows, idempotency expiry and timestamps. */
@@ -70,6 +75,7 @@ export interface ZendeskServer {
   token: string;
   /** Every request received (after its body was read), oldest first. Cleared by reset(). */
   readonly requests: RecordedRequest[];
+  readonly switches: Switches;
   tickets(): ZendeskTicketRecord[];
   /** The next `n` requests (matching `method`/`pathIncludes` when given) are answered `status` before auth, rate limits or routing. */
   failNext(n: number, status: number, opts?: FailOptions): void;
@@ -92,11 +98,6 @@ interface IdempotencyEntry {
   status: number;
   body: unknown;
   at: number;
-}
-
-interface Fault {
-  status: number;
-  opts: FailOptions;
 }
 
 interface Reply {
@@ -147,9 +148,9 @@ export async function startZendeskServer(opts: ZendeskServerOptions = {}): Promi
   const firstTicketId = opts.firstTicketId ?? 1001;
 
   let rateLimit = opts.rateLimitPerMinute ?? Number.POSITIVE_INFINITY;
-  let latencyMs = 0;
-  let down = false;
-  let faults: Fault[] = [];
+  const switches = new Switches(now);
+  const listLimit = opts.ticketListPerMinute ?? 100;
+  let listed: number[] = [];
   let nextTicketId = firstTicketId;
   let nextUserId = AGENT_ID + 1;
   let admitted: number[] = [];
@@ -284,7 +285,7 @@ export async function startZendeskServer(opts: ZendeskServerOptions = {}): Promi
           if (seen.canonicalBody !== canonicalBody) {
             return {
               status: 400,
-              body: { error: "IdempotencyKeyReuse", description: "Idempotency key was already used with a different request body" },
+              body: { error: "IdempotentRequestError", description: "Request parameters do not match a previous request with the same Idempotency-Key" },
             };
           }
           return { status: seen.status, body: seen.body, headers: { "x-idempotency-lookup": "hit" } };
@@ -296,6 +297,8 @@ export async function startZendeskServer(opts: ZendeskServerOptions = {}): Promi
         return { ...reply, headers: { ...reply.headers, "x-idempotency-lookup": "miss" } };
       }
       if (method === "GET") {
+        const limited = ticketListLimited();
+        if (limited) return limited;
         const list = query.external_id !== undefined ? byExternalId(query.external_id) : [...tickets.values()];
         return { status: 200, body: { tickets: list.map(ticketJson), count: list.length, next_page: null, previous_page: null } };
       }
@@ -340,18 +343,33 @@ export async function startZendeskServer(opts: ZendeskServerOptions = {}): Promi
     return null;
   }
 
-  function handle(rec: RecordedRequest): Reply {
-    const index = faults.findIndex(
-      (f) => (!f.opts.method || f.opts.method.toUpperCase() === rec.method) && (!f.opts.pathIncludes || rec.path.includes(f.opts.pathIncludes)),
-    );
-    const fault = faults[index];
-    if (fault) {
-      faults = faults.filter((_, i) => i !== index);
-      const headers: Record<string, string> = {};
-      if (fault.opts.retryAfterSeconds !== undefined) headers["retry-after"] = String(fault.opts.retryAfterSeconds);
-      return { status: fault.status, body: fault.opts.body ?? defaultFaultBody(fault.status), headers };
+  /** List Tickets has its own limit on top of the account's; its header tells what is left. */
+  function ticketListLimited(): Reply | null {
+    const t = now();
+    listed = listed.filter((x) => t - x < 60_000);
+    const oldest = listed[0] ?? t;
+    const resets = Math.max(1, Math.ceil((oldest + 60_000 - t) / 1000));
+    if (listed.length >= listLimit) {
+      return {
+        status: 429,
+        body: { error: "TooManyRequests", description: "List Tickets rate limit exceeded" },
+        headers: { "retry-after": String(resets), "zendesk-ratelimit-tickets-index": `total=${listLimit}; remaining=0; resets=${resets}` },
+      };
     }
-    if (rec.headers.authorization !== expectedAuth) {
+    listed.push(t);
+    return null;
+  }
+
+  function handle(rec: RecordedRequest): Reply {
+    const forced = switches.forcedRateLimit();
+    if (forced !== null) return { status: 429, body: defaultFaultBody(429), headers: { "retry-after": String(forced) } };
+    const fault = switches.takeFault(rec.method, rec.path);
+    if (fault) {
+      const headers: Record<string, string> = {};
+      if (fault.retryAfterSeconds !== undefined) headers["retry-after"] = String(fault.retryAfterSeconds);
+      return { status: fault.status, body: fault.body ?? defaultFaultBody(fault.status), headers };
+    }
+    if (rec.headers.authorization !== expectedAuth || switches.authRevoked) {
       return { status: 401, body: { error: "Couldn't authenticate you" }, headers: { "www-authenticate": 'Basic realm="Web Password"' } };
     }
     const limited = rateLimited();
@@ -363,7 +381,12 @@ export async function startZendeskServer(opts: ZendeskServerOptions = {}): Promi
     rec.status = reply.status;
     if (res.destroyed || res.writableEnded) return;
     const payload = JSON.stringify(reply.body);
+    const isList = rec.method === "GET" && /^\/api\/v2\/tickets(\.json)?$/.test(rec.path);
+    const listHeader = isList && reply.status !== 429
+      ? { "zendesk-ratelimit-tickets-index": `total=${listLimit}; remaining=${Math.max(0, listLimit - listed.length)}; resets=60` }
+      : {};
     res.writeHead(reply.status, {
+      ...listHeader,
       "content-type": "application/json; charset=utf-8",
       "content-length": Buffer.byteLength(payload),
       "x-request-id": rec.requestId,
@@ -374,7 +397,8 @@ export async function startZendeskServer(opts: ZendeskServerOptions = {}): Promi
   }
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    if (down) {
+    const isControl = new URL(req.url ?? "/", "http://127.0.0.1").pathname === CONTROL_PATH;
+    if (switches.down && !isControl) {
       req.socket.destroy();
       return;
     }
@@ -383,6 +407,12 @@ export async function startZendeskServer(opts: ZendeskServerOptions = {}): Promi
     req.on("error", () => undefined);
     req.on("end", () => {
       const rawBody = Buffer.concat(chunks).toString("utf8");
+      if (isControl) {
+        const reply = controlReply(switches, req.method ?? "GET", rawBody);
+        res.writeHead(reply.status, { "content-type": "application/json" });
+        res.end(JSON.stringify(reply.body));
+        return;
+      }
       let body: unknown = null;
       try {
         body = rawBody ? (JSON.parse(rawBody) as unknown) : null;
@@ -403,22 +433,23 @@ export async function startZendeskServer(opts: ZendeskServerOptions = {}): Promi
       };
       requests.push(rec);
       const run = () => {
-        if (down) {
+        if (switches.down) {
           req.socket.destroy();
           return;
         }
         send(res, rec, handle(rec));
       };
-      if (latencyMs > 0) {
+      if (switches.latencyMs > 0) {
         const timer = setTimeout(() => {
           timers.delete(timer);
           run();
-        }, latencyMs);
+        }, switches.latencyMs);
         timers.add(timer);
       } else run();
     });
   });
-  const sockets = trackConnections(server, () => down);
+  // "down" is decided per request (above), so /__control stays reachable while the API is down.
+  const sockets = trackConnections(server, () => false);
   const port = await listenLocal(server, opts.port ?? 0);
   url = `http://127.0.0.1:${port}`;
 
@@ -427,15 +458,16 @@ export async function startZendeskServer(opts: ZendeskServerOptions = {}): Promi
     email,
     token,
     requests,
+    switches,
     tickets: () => [...tickets.values()].sort((a, b) => a.id - b.id).map((t) => ({ ...t, tags: [...t.tags], comments: [...t.comments] })),
     failNext(n, status, failOpts = {}) {
-      for (let i = 0; i < n; i++) faults.push({ status, opts: failOpts });
+      switches.failNext(n, { status, ...failOpts });
     },
     setLatency(ms) {
-      latencyMs = Math.max(0, ms);
+      switches.latencyMs = Math.max(0, ms);
     },
     setDown(value) {
-      down = value;
+      switches.down = value;
       if (value) for (const s of sockets) s.destroy();
     },
     setRateLimit(perMinute) {
@@ -447,10 +479,9 @@ export async function startZendeskServer(opts: ZendeskServerOptions = {}): Promi
       users.clear();
       idempotency.clear();
       requests.length = 0;
-      faults = [];
+      switches.reset();
       admitted = [];
-      latencyMs = 0;
-      down = false;
+      listed = [];
       rateLimit = opts.rateLimitPerMinute ?? Number.POSITIVE_INFINITY;
       nextTicketId = firstTicketId;
       nextUserId = AGENT_ID + 1;

@@ -49,3 +49,12 @@ export interface TicketRequest {
   context: BillingContext;
 }
 
+
+/**
+ * The CRM's ids for opsync's refund deal stages, found or created by `npm run hubspot:setup` and stored in
+ * `ops/hubspot`. HubSpot gives a stage created in its UI or API a generated id, so names cannot be sent.
+ */
+export interface RefundStageIds {
+  pipelineId: string;
+  stages: { refunded: string; partially_refunded: string };
+}

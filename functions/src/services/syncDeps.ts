@@ -2,6 +2,7 @@
 import { graceDaysConfig, noticeSettings, syncConfig } from "../config.js";
 import { buildSinks } from "../sinks/factory.js";
 import { getDb } from "../store/db.js";
+import { readRefundStageIds } from "../store/hubspotSettings.js";
 import type { SyncDeps } from "./syncRunner.js";
 import { cloudTasksDispatcher } from "./taskDispatcher.js";
 
@@ -9,7 +10,7 @@ export function deployedSyncDeps(): SyncDeps {
   const cfg = syncConfig();
   return {
     db: getDb(),
-    sinks: buildSinks(cfg),
+    sinks: buildSinks(cfg, { refundStages: () => readRefundStageIds(getDb()) }),
     policy: (sink) => ({ baseMs: cfg.backoffBaseMs, maxMs: cfg.backoffMaxMs, maxAttempts: cfg.maxAttempts[sink] ?? 5 }),
     dispatcher: cloudTasksDispatcher(),
     graceDays: graceDaysConfig(),

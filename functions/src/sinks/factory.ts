@@ -1,22 +1,30 @@
 /** Builds the sink adapters from validated configuration. Adapters create their SDK clients lazily. */
 import { getAuth } from "firebase-admin/auth";
 import type { SyncConfig } from "../config.js";
+import type { RefundStageIds } from "../domain/syncModel.js";
 import type { Sinks, StripeObjectsPort } from "./ports.js";
 import { FirebaseAuthClaims } from "./firebaseClaims.js";
 import { HubspotCrm, HubspotTickets } from "./hubspot.js";
 import { SlackNotifier } from "./slack.js";
 import { ZendeskHelpdesk } from "./zendesk.js";
 
-export function buildSinks(cfg: SyncConfig, stripe: StripeObjectsPort | null = null): Sinks {
+/** What adapters need from opsync's own storage, passed in as functions so sinks never import the store. */
+export interface SinkStores {
+  refundStages: () => Promise<RefundStageIds | null>;
+  /** The Stripe API read side (revalidation), or null when no key is configured. */
+  stripe?: StripeObjectsPort | null;
+}
+
+export function buildSinks(cfg: SyncConfig, stores: SinkStores): Sinks {
   const hubspot = { accessToken: cfg.hubspot.accessToken, basePath: cfg.hubspot.basePath };
   return {
-    crm: new HubspotCrm(hubspot),
+    crm: new HubspotCrm({ ...hubspot, refundStages: stores.refundStages }),
     helpdesk:
       cfg.helpdesk === "zendesk"
         ? new ZendeskHelpdesk({ baseUrl: cfg.zendesk.baseUrl, email: cfg.zendesk.email, apiToken: cfg.zendesk.apiToken })
         : new HubspotTickets(hubspot),
     claims: new FirebaseAuthClaims(() => getAuth()),
     notify: cfg.slackWebhookUrl ? new SlackNotifier({ webhookUrl: cfg.slackWebhookUrl }) : null,
-    stripe,
+    stripe: stores.stripe ?? null,
   };
 }

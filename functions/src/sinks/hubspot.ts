@@ -1,165 +1,52 @@
 /**
- * HubSpot adapters for the CRM and helpdesk ports, on @hubspot/api-client.
+ * HubSpot adapters for the CRM and helpdesk ports, on @hubspot/api-client (session and error mapping in
+ * hubspotSession.ts, portal setup in hubspotSetup.ts).
  *
  * Idempotency comes from HubSpot's batch/upsert keyed on opsync's own unique properties (opsync_uid,
  * opsync_deal_key, opsync_request_id), never from email or search (search is eventually consistent and limited
- * to 4 requests/s). The SDK's own retries and limiter are off: the sync queue owns retries, and in-memory
- * limiters do not survive a function instance. Every failure leaves as TransientError or PermanentError.
+ * to 4 requests/s). HubSpot does not serialize concurrent upserts of one new unique value: the loser gets a
+ * unique-value conflict, which is retried once at once (the winner's object is there by then) and otherwise leaves
+ * as TransientError. Every failure leaves as TransientError or PermanentError.
  */
-import { Client } from "@hubspot/api-client";
-import { PropertyCreateFieldTypeEnum, PropertyCreateTypeEnum } from "@hubspot/api-client/lib/codegen/crm/properties/index.js";
-import { OpsyncError, PermanentError, TransientError } from "../domain/errors.js";
-import { parseRetryAfter } from "../domain/retry.js";
-import type { ContactState, CrmPort, DealStage, DealState, HelpdeskPort, TicketRequest } from "./ports.js";
+import type { Client } from "@hubspot/api-client";
+import { PermanentError, TransientError } from "../domain/errors.js";
+import {
+  BatchItemError,
+  HubspotSession,
+  bodyField,
+  isRaceConflict,
+  isSdkHttpError,
+  toVendorError,
+  type HubspotConfig,
+  type ObjectType,
+} from "./hubspotSession.js";
+import type { ContactOutcome, ContactState, CrmPort, DealStage, DealState, HelpdeskPort, RefundStageIds, TicketRequest } from "./ports.js";
 
-export interface HubspotConfig {
-  accessToken: string;
-  /** Defaults to https://api.hubapi.com; tests point it at a local server. */
-  basePath?: string;
-  /** The SDK has no request timeout of its own; a hung call would otherwise hold the queue worker. */
-  timeoutMs?: number;
-}
+export type { HubspotConfig } from "./hubspotSession.js";
+export { toVendorError } from "./hubspotSession.js";
 
-const OBJECT_TYPES = ["contacts", "deals", "tickets"] as const;
-type ObjectType = (typeof OBJECT_TYPES)[number];
-
-const DEFAULT_TIMEOUT_MS = 20_000;
-
-export const HUBSPOT_DEAL_STAGES: Record<DealStage, string> = {
+/** Stage ids of HubSpot's default deal pipeline (documented, stable). Refund stages have generated ids: see below. */
+export const DEFAULT_PIPELINE_ID = "default";
+export const DEFAULT_PIPELINE_STAGES: Record<Exclude<DealStage, "refunded" | "partially_refunded">, string> = {
   open: "appointmentscheduled",
   won: "closedwon",
   lost: "closedlost",
   canceled: "closedlost",
-  // Custom stages: they must exist in the deal pipeline before deals can move to them.
-  refunded: "opsync_refunded",
-  partially_refunded: "opsync_partially_refunded",
 };
 
-const TICKET_PRIORITY: Record<TicketRequest["priority"], string> = {
-  low: "LOW",
-  normal: "MEDIUM",
-  high: "HIGH",
-  urgent: "URGENT",
-};
-
-// ---- errors ------------------------------------------------------------------------------------------------
-
-/** What the SDK's ApiException carries: `code` is the HTTP status, headers are lower-cased. */
-interface SdkHttpError {
-  code: number;
-  body: unknown;
-  headers: Record<string, string>;
+export interface HubspotCrmConfig extends HubspotConfig {
+  /**
+   * Reads the refund stage ids `npm run hubspot:setup` stored (ops/hubspot), or null if it never ran. Called lazily,
+   * only for deals; a found answer is kept for `stageCacheMs` (default 5 min) so a deal job costs no extra read.
+   */
+  refundStages: () => Promise<RefundStageIds | null>;
+  stageCacheMs?: number;
 }
 
-/** One input of a batch answered 207 with an error instead of a result. */
-class BatchItemError extends Error {
-  constructor(
-    readonly category: string,
-    readonly detail: string,
-  ) {
-    super(`batch item failed: ${category}`);
-  }
-}
+const TICKET_PRIORITY: Record<TicketRequest["priority"], string> = { low: "LOW", normal: "MEDIUM", high: "HIGH", urgent: "URGENT" };
 
-function isSdkHttpError(err: unknown): err is SdkHttpError {
-  return (
-    err instanceof Error &&
-    "code" in err &&
-    typeof err.code === "number" &&
-    "headers" in err &&
-    typeof err.headers === "object" &&
-    err.headers !== null
-  );
-}
-
-function bodyField(body: unknown, field: string): string | null {
-  if (typeof body !== "object" || body === null || !(field in body)) return null;
-  const value: unknown = Reflect.get(body, field);
-  return typeof value === "string" ? value : null;
-}
-
-/** Retry-After is seconds or an HTTP date; HubSpot's 10-second policy often omits it, so fall back to its window. */
-function retryAfterMs(err: SdkHttpError): number | null {
-  const fromHeader = parseRetryAfter(err.headers["retry-after"]?.trim(), Date.now());
-  if (fromHeader !== null) return fromHeader;
-  const policy = bodyField(err.body, "policyName");
-  if (policy === "TEN_SECONDLY_ROLLING") return 10_000;
-  if (policy === "SECONDLY") return 1_000;
-  return null;
-}
-
-function isTransientStatus(status: number): boolean {
-  return status === 408 || status === 429 || status >= 500;
-}
-
-/**
- * Maps anything the SDK throws to opsync's typed errors. Messages hold the operation, status and HubSpot's
- * category only: HubSpot's own message can echo property values (emails), and errors get logged.
- */
-export function toVendorError(err: unknown, op: string): TransientError | PermanentError {
-  if (err instanceof TransientError || err instanceof PermanentError) return err;
-  if (isSdkHttpError(err)) {
-    const vendorRequestId = err.headers["x-hubspot-correlation-id"] ?? bodyField(err.body, "correlationId");
-    const category = bodyField(err.body, "category") ?? "unknown";
-    const detail = { httpStatus: err.code, vendorRequestId };
-    const message = `hubspot ${op} failed: HTTP ${err.code} ${category}`;
-    return isTransientStatus(err.code)
-      ? new TransientError(message, retryAfterMs(err), detail)
-      : new PermanentError(message, detail);
-  }
-  if (err instanceof BatchItemError) return new PermanentError(`hubspot ${op} failed: ${err.message}`);
-  if (err instanceof OpsyncError) return new PermanentError(`hubspot ${op} failed: ${err.name}`);
-  // No HTTP status: connection refused/reset, DNS, an unparsable response. A retry may succeed.
-  const name = err instanceof Error ? err.name : "unknown error";
-  return new TransientError(`hubspot ${op} failed: ${name} (no response)`);
-}
-
-/** The existing contact id from HubSpot's duplicate-email answer, or null for any other error. */
-function existingContactId(err: unknown): string | null {
-  let message: string | null = null;
-  if (isSdkHttpError(err) && err.code === 409) message = bodyField(err.body, "message");
-  else if (err instanceof BatchItemError && err.category === "CONFLICT") message = err.detail;
-  const match = message?.match(/Existing ID:\s*(\d+)/);
-  return match?.[1] ?? null;
-}
-
-function isNotFound(err: unknown): boolean {
-  return isSdkHttpError(err) && err.code === 404;
-}
-
-// ---- client session ----------------------------------------------------------------------------------------
-
-function withTimeout<T>(work: Promise<T>, ms: number, op: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TransientError(`hubspot ${op} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
-}
-
-/** Owns the lazily built SDK client; `call` adds the timeout and the error mapping to every request. */
-class HubspotSession {
-  private client: Client | null = null;
-
-  constructor(private readonly config: HubspotConfig) {}
-
-  async call<T>(op: string, fn: (client: Client) => Promise<T>): Promise<T> {
-    try {
-      return await withTimeout(fn(this.sdk()), this.config.timeoutMs ?? DEFAULT_TIMEOUT_MS, op);
-    } catch (err) {
-      throw toVendorError(err, op);
-    }
-  }
-
-  /** Built on first use, never at module load, so cold starts of functions that never sync stay cheap. */
-  private sdk(): Client {
-    if (!this.client) {
-      const { accessToken, basePath } = this.config;
-      this.client = new Client({ accessToken, numberOfApiCallRetries: 0, ...(basePath ? { basePath } : {}) });
-    }
-    return this.client;
-  }
-}
+/** lifecyclestage values opsync sets, in HubSpot's (forward-only) order. */
+const LIFECYCLE_RANK: Record<ContactState["lifecycleStage"], number> = { lead: 1, customer: 5, other: 7 };
 
 function batchApi(client: Client, type: ObjectType) {
   if (type === "contacts") return client.crm.contacts.batchApi;
@@ -167,21 +54,42 @@ function batchApi(client: Client, type: ObjectType) {
   return client.crm.tickets.batchApi;
 }
 
-/** Upserts one object keyed on a unique property; a 207 item error is thrown so callers see one shape. */
-async function upsertOne(
-  client: Client,
-  type: ObjectType,
-  idProperty: string,
-  id: string,
-  properties: Record<string, string>,
-): Promise<{ id: string; isNew: boolean }> {
-  const response = await batchApi(client, type).upsert({ inputs: [{ id, idProperty, properties }] });
-  const result = response.results[0];
-  if (result) return { id: result.id, isNew: result._new };
-  const failure = "errors" in response ? response.errors?.[0] : undefined;
-  if (failure) throw new BatchItemError(failure.category, failure.message);
-  // Nothing came back: the write may or may not have happened, and repeating it is safe.
-  throw new TransientError(`hubspot ${type} upsert returned no result`);
+type ItemOutcome = { id: string; isNew: boolean } | { error: BatchItemError };
+
+/** Batch upsert keyed on a unique property; a 207's per-item errors come back per input, in input order. */
+async function upsertMany(client: Client, type: ObjectType, idProperty: string, inputs: Array<{ id: string; properties: Record<string, string> }>) {
+  const response = await batchApi(client, type).upsert({ inputs: inputs.map((i) => ({ ...i, idProperty })) });
+  const byId = new Map<string, ItemOutcome>();
+  for (const r of response.results) {
+    const key = r.properties[idProperty];
+    if (key) byId.set(key, { id: r.id, isNew: r._new });
+  }
+  const errors = "errors" in response ? (response.errors ?? []) : [];
+  for (const e of errors) {
+    const ids = e.context?.ids ?? [];
+    const subCategory = typeof e.subCategory === "string" ? e.subCategory : null;
+    for (const id of ids) byId.set(id, { error: new BatchItemError(e.category, e.message, subCategory) });
+  }
+  // A single input's result may not echo the key (some portals omit it): then the one result is that input's.
+  const only = response.results[0];
+  if (inputs.length === 1 && only && byId.size === 0) byId.set(inputs[0]?.id ?? "", { id: only.id, isNew: only._new });
+  return inputs.map((i): ItemOutcome => byId.get(i.id) ?? { error: new BatchItemError("NO_RESULT", "no result for this input", null) });
+}
+
+/** Upserts one object; a unique-value conflict (a concurrent create of the same key) is retried once at once. */
+async function upsertOne(session: HubspotSession, op: string, type: ObjectType, idProperty: string, id: string, properties: Record<string, string>) {
+  const attempt = () =>
+    session.call(op, async (c) => {
+      const [outcome] = await upsertMany(c, type, idProperty, [{ id, properties }]);
+      if (!outcome || "error" in outcome) throw outcome?.error ?? new TransientError(`hubspot ${op} returned no result`);
+      return outcome;
+    });
+  try {
+    return await attempt();
+  } catch (err) {
+    if (!isRaceConflict(err)) throw err;
+    return attempt();
+  }
 }
 
 async function associateWithContact(session: HubspotSession, fromType: "deals" | "tickets", fromId: string, contactId: string) {
@@ -189,79 +97,144 @@ async function associateWithContact(session: HubspotSession, fromType: "deals" |
   await session.call(`${fromType}.associate`, (c) => c.crm.associations.v4.basicApi.createDefault(fromType, fromId, "contacts", contactId));
 }
 
+/** The existing contact id from HubSpot's duplicate-email answer (create/upsert with an email another contact has). */
+function existingContactId(err: unknown): string | null {
+  const message = isSdkHttpError(err) && err.code === 409 ? bodyField(err.body, "message") : err instanceof BatchItemError && err.category === "CONFLICT" ? err.detail : null;
+  return message?.match(/Existing ID:\s*(\d+)/)?.[1] ?? null;
+}
+
 // ---- CRM -----------------------------------------------------------------------------------------------------
 
-function contactProperties(contact: ContactState): Record<string, string> {
-  // opsync owns its own properties, so null clears them ("" clears a HubSpot property)...
+/**
+ * opsync's own state lives in opsync_* properties (null clears them); `lifecyclestage` is HubSpot's shared funnel
+ * field, which only moves forward. opsync sends it only as a forward move it owns: `customer` whenever the state
+ * says so (HubSpot ignores it for a contact already past customer), and `lead` only when creating the contact.
+ * It never sends a backward value: a churned customer stays `customer` in HubSpot, with opsync_subscription_status
+ * saying `canceled`.
+ */
+function contactProperties(contact: ContactState, creating: boolean): Record<string, string> {
   const properties: Record<string, string> = {
-    lifecyclestage: contact.lifecycleStage,
     opsync_plan: contact.plan ?? "",
     opsync_subscription_status: contact.subscriptionStatus ?? "",
     opsync_mrr: contact.mrr === null ? "" : String(contact.mrr),
     opsync_last_payment_at: contact.lastPaymentAt?.toISOString() ?? "",
     opsync_stripe_customer_id: contact.stripeCustomerId ?? "",
   };
-  // ...but a null email or name means "unknown", and must not wipe what someone typed into HubSpot.
+  if (contact.lifecycleStage === "customer" || (creating && LIFECYCLE_RANK[contact.lifecycleStage] > 0)) properties.lifecyclestage = contact.lifecycleStage;
+  // A null email or name means "unknown", and must not wipe what someone typed into HubSpot.
   if (contact.email) properties.email = contact.email;
   if (contact.firstName) properties.firstname = contact.firstName;
   if (contact.lastName) properties.lastname = contact.lastName;
   return properties;
 }
 
-function dealProperties(deal: DealState): Record<string, string> {
-  const properties: Record<string, string> = {
-    dealname: deal.name,
-    amount: deal.amount === null ? "" : String(deal.amount),
-    dealstage: HUBSPOT_DEAL_STAGES[deal.stage],
-    pipeline: "default",
-  };
-  if (deal.currency) properties.deal_currency_code = deal.currency.toUpperCase();
-  return properties;
-}
-
 export class HubspotCrm implements CrmPort {
   private readonly session: HubspotSession;
+  private stageCache: { ids: RefundStageIds; at: number } | null = null;
 
-  constructor(config: HubspotConfig) {
+  constructor(private readonly config: HubspotCrmConfig) {
     this.session = new HubspotSession(config);
   }
 
   async upsertContact(contact: ContactState): Promise<{ contactId: string }> {
-    const properties = contactProperties(contact);
-    const outcome = await this.session.call("contacts.upsert", async (c): Promise<{ id: string; conflict: boolean }> => {
+    const [outcome] = await this.upsertContacts([contact]);
+    if (!outcome) throw new TransientError("hubspot contacts.upsert returned no outcome");
+    if ("error" in outcome) throw outcome.error;
+    return { contactId: outcome.contactId };
+  }
+
+  async upsertContacts(contacts: ContactState[]): Promise<ContactOutcome[]> {
+    const inputs = contacts.map((c) => ({ id: c.uid, properties: contactProperties(c, false) }));
+    const outcomes = await this.session.call("contacts.upsert", async (c) => {
       try {
-        const { id } = await upsertOne(c, "contacts", "opsync_uid", contact.uid, properties);
-        return { id, conflict: false };
+        return await upsertMany(c, "contacts", "opsync_uid", inputs);
       } catch (err) {
-        const existingId = existingContactId(err);
-        if (existingId === null) throw err;
-        return { id: existingId, conflict: true };
+        // Every input failed, so HubSpot answered with a plain error; a conflict is then that one input's outcome.
+        if (!isSdkHttpError(err) || err.code !== 409 || inputs.length !== 1) throw err;
+        return [{ error: new BatchItemError("CONFLICT", bodyField(err.body, "message") ?? "", bodyField(err.body, "subCategory")) }];
       }
     });
-    if (!outcome.conflict) return { contactId: outcome.id };
-    return { contactId: await this.linkExisting(outcome.id, contact.uid, properties) };
+    return Promise.all(
+      contacts.map(async (contact, i): Promise<ContactOutcome> => {
+        const outcome = outcomes[i];
+        try {
+          if (outcome && !("error" in outcome)) {
+            if (outcome.isNew && contact.lifecycleStage === "lead") await this.setCreatedLifecycle(outcome.id, contact);
+            return { uid: contact.uid, contactId: outcome.id };
+          }
+          const existingId = existingContactId(outcome?.error);
+          if (existingId !== null) return { uid: contact.uid, contactId: await this.linkExisting(existingId, contact) };
+          if (outcome && isRaceConflict(toVendorError(outcome.error, "contacts.upsert"))) {
+            // Lost a create race to a concurrent writer: the contact exists now, so the single path finds it.
+            return { uid: contact.uid, contactId: (await upsertOne(this.session, "contacts.upsert", "contacts", "opsync_uid", contact.uid, contactProperties(contact, false))).id };
+          }
+          return { uid: contact.uid, error: toVendorError(outcome?.error ?? new TransientError("no result"), "contacts.upsert") };
+        } catch (err) {
+          return { uid: contact.uid, error: toVendorError(err, "contacts.upsert") };
+        }
+      }),
+    );
+  }
+
+  /** A contact opsync just created starts as a lead (sent after creation, so it never moves an existing one back). */
+  private async setCreatedLifecycle(contactId: string, contact: ContactState): Promise<void> {
+    await this.session.call("contacts.lifecycle", (c) => c.crm.contacts.basicApi.update(contactId, { properties: { lifecyclestage: contact.lifecycleStage } }));
   }
 
   /**
    * The email already belongs to a contact (made by hand, a form, an import): link that contact to the uid
    * instead of creating a second one, unless it is already linked to a different uid.
    */
-  private async linkExisting(contactId: string, uid: string, properties: Record<string, string>): Promise<string> {
+  private async linkExisting(contactId: string, contact: ContactState): Promise<string> {
     const existing = await this.session.call("contacts.read", (c) => c.crm.contacts.basicApi.getById(contactId, ["opsync_uid"]));
     const owner = existing.properties.opsync_uid;
-    if (owner && owner !== uid) {
+    if (owner && owner !== contact.uid) {
       throw new PermanentError(`hubspot contact ${contactId} has this email and is linked to another uid`, { httpStatus: 409 });
     }
-    await this.session.call("contacts.link", (c) =>
-      c.crm.contacts.basicApi.update(contactId, { properties: { ...properties, opsync_uid: uid } }),
-    );
+    const properties = { ...contactProperties(contact, false), opsync_uid: contact.uid };
+    try {
+      await this.session.call("contacts.link", (c) => c.crm.contacts.basicApi.update(contactId, { properties }));
+    } catch (err) {
+      // The uid already has its own contact and this email is on another one: opsync never merges two contacts.
+      if (err instanceof TransientError && isRaceConflict(err)) {
+        throw new PermanentError(`hubspot contact ${contactId} has this email, and the uid already has another contact`, { httpStatus: 409 });
+      }
+      throw err;
+    }
     return contactId;
   }
 
   async upsertDeal(deal: DealState): Promise<{ dealId: string }> {
-    const { id } = await this.session.call("deals.upsert", (c) => upsertOne(c, "deals", "opsync_deal_key", deal.key, dealProperties(deal)));
+    const { pipeline, dealstage } = await this.stageFor(deal.stage);
+    const properties: Record<string, string> = { dealname: deal.name, amount: deal.amount === null ? "" : String(deal.amount), dealstage, pipeline };
+    if (deal.currency) properties.deal_currency_code = deal.currency.toUpperCase();
+    const { id } = await upsertOne(this.session, "deals.upsert", "deals", "opsync_deal_key", deal.key, properties);
     if (deal.contactId) await associateWithContact(this.session, "deals", id, deal.contactId);
     return { dealId: id };
+  }
+
+  private async stageFor(stage: DealStage): Promise<{ pipeline: string; dealstage: string }> {
+    if (stage !== "refunded" && stage !== "partially_refunded") return { pipeline: DEFAULT_PIPELINE_ID, dealstage: DEFAULT_PIPELINE_STAGES[stage] };
+    const ids = await this.refundStageIds();
+    const dealstage = ids?.stages[stage];
+    if (!ids || !dealstage) {
+      throw new PermanentError(`hubspot deal stage "${stage}" has no HubSpot stage id: run \`npm run hubspot:setup\` (it creates the refund stages and stores their ids in ops/hubspot), then retry the job`);
+    }
+    return { pipeline: ids.pipelineId, dealstage };
+  }
+
+  private async refundStageIds(): Promise<RefundStageIds | null> {
+    const ttl = this.config.stageCacheMs ?? 5 * 60_000;
+    if (this.stageCache && Date.now() - this.stageCache.at < ttl) return this.stageCache.ids;
+    let ids: RefundStageIds | null;
+    try {
+      ids = await this.config.refundStages();
+    } catch (err) {
+      throw new TransientError(`reading ops/hubspot failed: ${err instanceof Error ? err.name : "unknown"}`);
+    }
+    // Only a found answer is kept: after someone runs setup, the next job sees the ids.
+    this.stageCache = ids ? { ids, at: Date.now() } : null;
+    return ids;
   }
 }
 
@@ -269,15 +242,14 @@ export class HubspotCrm implements CrmPort {
 
 function billingContextText(ticket: TicketRequest): string {
   const ctx = ticket.context;
-  const lines = [
+  return [
     `opsync uid: ${ctx.uid ?? "unknown"}`,
     `Stripe customer: ${ctx.stripeCustomerId ?? "none"}`,
     `Plan: ${ctx.plan ?? "none"}`,
     `Subscription status: ${ctx.subscriptionStatus ?? "none"}`,
     `Last payment: ${ctx.lastPaymentAt?.toISOString() ?? "never"}`,
     `Open orders: ${ctx.openOrders.length > 0 ? ctx.openOrders.join(", ") : "none"}`,
-  ];
-  return lines.join("\n");
+  ].join("\n");
 }
 
 function ticketProperties(ticket: TicketRequest): Record<string, string> {
@@ -305,7 +277,7 @@ export class HubspotTickets implements HelpdeskPort {
     const { id, isNew } =
       existingId !== null
         ? { id: existingId, isNew: false }
-        : await this.session.call("tickets.upsert", (c) => upsertOne(c, "tickets", "opsync_request_id", ticket.requestId, ticketProperties(ticket)));
+        : await upsertOne(this.session, "tickets.upsert", "tickets", "opsync_request_id", ticket.requestId, ticketProperties(ticket));
     // Also on a repeat: the earlier attempt may have created the ticket and failed before associating it.
     if (ticket.contactId) await associateWithContact(this.session, "tickets", id, ticket.contactId);
     return { ticketId: id, created: isNew };
@@ -317,99 +289,9 @@ export class HubspotTickets implements HelpdeskPort {
         const found = await c.crm.tickets.basicApi.getById(requestId, ["opsync_request_id"], undefined, undefined, false, "opsync_request_id");
         return found.id;
       } catch (err) {
-        if (isNotFound(err)) return null;
+        if (isSdkHttpError(err) && err.code === 404) return null;
         throw err;
       }
     });
   }
-}
-
-// ---- setup: custom properties and scopes -------------------------------------------------------------------
-
-interface PropertySpec {
-  name: string;
-  label: string;
-  type: PropertyCreateTypeEnum;
-  fieldType: PropertyCreateFieldTypeEnum;
-  unique?: boolean;
-}
-
-const text = (name: string, label: string, unique = false): PropertySpec => ({
-  name,
-  label,
-  type: PropertyCreateTypeEnum.String,
-  fieldType: PropertyCreateFieldTypeEnum.Text,
-  unique,
-});
-
-export const HUBSPOT_PROPERTIES: Record<ObjectType, PropertySpec[]> = {
-  contacts: [
-    text("opsync_uid", "opsync user id", true),
-    text("opsync_plan", "opsync plan"),
-    text("opsync_subscription_status", "opsync subscription status"),
-    { name: "opsync_mrr", label: "opsync MRR", type: PropertyCreateTypeEnum.Number, fieldType: PropertyCreateFieldTypeEnum.Number },
-    { name: "opsync_last_payment_at", label: "opsync last payment", type: PropertyCreateTypeEnum.Datetime, fieldType: PropertyCreateFieldTypeEnum.Date },
-    text("opsync_stripe_customer_id", "opsync Stripe customer id"),
-  ],
-  deals: [text("opsync_deal_key", "opsync deal key", true)],
-  tickets: [text("opsync_request_id", "opsync request id", true), text("opsync_tags", "opsync tags")],
-};
-
-const PROPERTY_GROUP: Record<ObjectType, string> = {
-  contacts: "contactinformation",
-  deals: "dealinformation",
-  tickets: "ticketinformation",
-};
-
-async function ensureProperty(session: HubspotSession, type: ObjectType, spec: PropertySpec): Promise<"created" | "existing"> {
-  const created = await session.call(`properties.create ${type}.${spec.name}`, async (c) => {
-    try {
-      const { name, label, type: propertyType, fieldType } = spec;
-      await c.crm.properties.coreApi.create(type, { name, label, type: propertyType, fieldType, groupName: PROPERTY_GROUP[type], hasUniqueValue: spec.unique ?? false });
-      return true;
-    } catch (err) {
-      if (isSdkHttpError(err) && err.code === 409) return false;
-      throw err;
-    }
-  });
-  if (created) return "created";
-  // It exists; upsert needs it unique, and HubSpot cannot make an existing property unique later.
-  const existing = await session.call(`properties.read ${type}.${spec.name}`, (c) => c.crm.properties.coreApi.getByName(type, spec.name));
-  if (spec.unique && !existing.hasUniqueValue) {
-    throw new PermanentError(`hubspot property ${type}.${spec.name} exists but is not unique; batch upsert needs a unique property`);
-  }
-  return "existing";
-}
-
-/** Creates opsync's custom properties; safe to run on every deploy (existing ones are left alone). */
-export async function ensureHubspotProperties(config: HubspotConfig): Promise<{ created: string[]; existing: string[] }> {
-  const session = new HubspotSession(config);
-  const result: { created: string[]; existing: string[] } = { created: [], existing: [] };
-  for (const type of OBJECT_TYPES) {
-    // One at a time: setup shares the portal's rate limit with every other app.
-    for (const spec of HUBSPOT_PROPERTIES[type]) {
-      const outcome = await ensureProperty(session, type, spec);
-      result[outcome].push(`${type}.${spec.name}`);
-    }
-  }
-  return result;
-}
-
-export const REQUIRED_HUBSPOT_SCOPES = [
-  "crm.objects.contacts.read",
-  "crm.objects.contacts.write",
-  "crm.objects.deals.read",
-  "crm.objects.deals.write",
-  "tickets",
-  "crm.schemas.contacts.write",
-  "crm.schemas.deals.write",
-];
-
-/** Reads the token's scopes and names the ones opsync needs but lacks. */
-export async function checkHubspotScopes(config: HubspotConfig): Promise<{ ok: boolean; missing: string[]; granted: string[] }> {
-  const session = new HubspotSession(config);
-  const info = await session.call("oauth.tokenInfo", (c) => c.oauth.accessTokensApi.get(config.accessToken));
-  const granted = [...info.scopes].sort();
-  const missing = REQUIRED_HUBSPOT_SCOPES.filter((s) => !granted.includes(s));
-  return { ok: missing.length === 0, missing, granted };
 }

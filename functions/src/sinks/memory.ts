@@ -2,8 +2,19 @@
  * In-memory fakes of the CRM and helpdesk ports with the same idempotency semantics as the HubSpot adapters
  * (the shared contract suites hold both to them), for queue tests and local runs without a vendor.
  */
-import { PermanentError, type TransientError } from "../domain/errors.js";
-import type { ClaimsPort, ContactState, CrmPort, DealStage, DealState, HelpdeskPort, NotifyPort, TicketRequest } from "./ports.js";
+import { PermanentError, TransientError } from "../domain/errors.js";
+import type {
+  ClaimsPort,
+  ContactOutcome,
+  ContactState,
+  CrmPort,
+  DealStage,
+  DealState,
+  HelpdeskPort,
+  NotifyPort,
+  RefundStageIds,
+  TicketRequest,
+} from "./ports.js";
 
 export interface MemoryContact {
   id: string;
@@ -24,6 +35,8 @@ export interface MemoryDeal {
   key: string;
   name: string;
   stage: DealStage;
+  /** The stage id the fake "CRM" stored: the refund stages' ids come from `refundStages`, as in HubSpot. */
+  vendorStage: string;
   amount: number | null;
   currency: string | null;
   contactIds: string[];
@@ -72,10 +85,25 @@ abstract class FailingFake {
   }
 }
 
+/** Refund stage ids the fake uses unless told otherwise (a portal where setup has run). */
+export const MEMORY_REFUND_STAGES: RefundStageIds = { pipelineId: "default", stages: { refunded: "9001", partially_refunded: "9002" } };
+const MEMORY_DEFAULT_STAGES: Record<Exclude<DealStage, "refunded" | "partially_refunded">, string> = {
+  open: "appointmentscheduled",
+  won: "closedwon",
+  lost: "closedlost",
+  canceled: "closedlost",
+};
+/** Forward-only, as HubSpot's lifecycle stage: a backward value is ignored. */
+const LIFECYCLE_RANK: Record<string, number> = { lead: 1, customer: 5, other: 7 };
+
 export class MemoryCrm extends FailingFake implements CrmPort {
   private readonly contactsById = new Map<string, MemoryContact>();
   private readonly dealsByKey = new Map<string, MemoryDeal>();
   private nextId = 1;
+
+  constructor(private readonly opts: { refundStages?: () => Promise<RefundStageIds | null> } = {}) {
+    super();
+  }
 
   /** A contact that exists before opsync syncs (made by hand, a form, an import). */
   seedContact(seed: { email: string; uid?: string | null; firstName?: string | null }): string {
@@ -97,6 +125,22 @@ export class MemoryCrm extends FailingFake implements CrmPort {
 
   async upsertContact(state: ContactState): Promise<{ contactId: string }> {
     this.failures.enter();
+    return this.upsertOneContact(state);
+  }
+
+  async upsertContacts(states: ContactState[]): Promise<ContactOutcome[]> {
+    this.failures.enter();
+    return states.map((state): ContactOutcome => {
+      try {
+        return { uid: state.uid, ...this.upsertOneContact(state) };
+      } catch (err) {
+        const error = err instanceof TransientError || err instanceof PermanentError ? err : new PermanentError(String(err));
+        return { uid: state.uid, error };
+      }
+    });
+  }
+
+  private upsertOneContact(state: ContactState): { contactId: string } {
     const email = state.email ? normalizeEmail(state.email) : null;
     const byUid = this.find((c) => c.uid === state.uid);
     const byEmail = email ? this.find((c) => c.email === email) : undefined;
@@ -119,6 +163,7 @@ export class MemoryCrm extends FailingFake implements CrmPort {
 
   async upsertDeal(state: DealState): Promise<{ dealId: string }> {
     this.failures.enter();
+    const vendorStage = await this.stageId(state.stage);
     if (state.contactId && !this.contactsById.has(state.contactId)) {
       throw new PermanentError(`memory contact ${state.contactId} does not exist`, { httpStatus: 404 });
     }
@@ -126,9 +171,17 @@ export class MemoryCrm extends FailingFake implements CrmPort {
     const id = existing?.id ?? `deal-${this.nextId++}`;
     const linked = existing?.contactIds ?? [];
     const contactIds = state.contactId && !linked.includes(state.contactId) ? [...linked, state.contactId] : linked;
-    const next: MemoryDeal = { id, key: state.key, name: state.name, stage: state.stage, amount: state.amount, currency: state.currency, contactIds };
+    const next: MemoryDeal = { id, key: state.key, name: state.name, stage: state.stage, vendorStage, amount: state.amount, currency: state.currency, contactIds };
     this.dealsByKey.set(state.key, next);
     return { dealId: next.id };
+  }
+
+  private async stageId(stage: DealStage): Promise<string> {
+    if (stage !== "refunded" && stage !== "partially_refunded") return MEMORY_DEFAULT_STAGES[stage];
+    const ids = this.opts.refundStages ? await this.opts.refundStages() : MEMORY_REFUND_STAGES;
+    const id = ids?.stages[stage];
+    if (!id) throw new PermanentError(`memory deal stage "${stage}" has no stage id: run \`npm run hubspot:setup\``);
+    return id;
   }
 
   private find(pred: (c: MemoryContact) => boolean): MemoryContact | undefined {
@@ -157,7 +210,7 @@ export class MemoryCrm extends FailingFake implements CrmPort {
     if (state.email) contact.email = normalizeEmail(state.email);
     if (state.firstName) contact.firstName = state.firstName;
     if (state.lastName) contact.lastName = state.lastName;
-    contact.lifecycleStage = state.lifecycleStage;
+    if ((LIFECYCLE_RANK[state.lifecycleStage] ?? 0) > (LIFECYCLE_RANK[contact.lifecycleStage ?? ""] ?? 0)) contact.lifecycleStage = state.lifecycleStage;
     contact.plan = state.plan;
     contact.subscriptionStatus = state.subscriptionStatus;
     contact.mrr = state.mrr;

@@ -5,15 +5,25 @@
  * Every method is idempotent for the same input (keyed on opsync's ids, never on email), and throws
  * TransientError (retry, maybe after `retryAfterMs`) or PermanentError (do not retry) from domain/errors.
  */
+import type { PermanentError, TransientError } from "../domain/errors.js";
 import type { ContactState, DealState, TicketRequest } from "../domain/syncModel.js";
 
-export type { BillingContext, ContactState, DealState, DealStage, TicketRequest } from "../domain/syncModel.js";
+export type { BillingContext, ContactState, DealState, DealStage, RefundStageIds, TicketRequest } from "../domain/syncModel.js";
 
 export interface CrmPort {
   /** Creates or updates the contact keyed on the uid; links an existing contact with the same email (409). */
   upsertContact(contact: ContactState): Promise<{ contactId: string }>;
+  /**
+   * Upserts several contacts in one call. A batch can partly fail (HubSpot answers 207): each input gets its own
+   * outcome, a contact id or the typed error that input failed with; the call itself throws only when nothing could
+   * be attempted (auth, rate limit, network).
+   */
+  upsertContacts(contacts: ContactState[]): Promise<ContactOutcome[]>;
+  /** Refund stages need their CRM stage ids (ops/hubspot); without them this throws PermanentError naming the fix. */
   upsertDeal(deal: DealState): Promise<{ dealId: string }>;
 }
+
+export type ContactOutcome = { uid: string; contactId: string } | { uid: string; error: TransientError | PermanentError };
 
 export interface HelpdeskPort {
   readonly name: "hubspot" | "zendesk" | "memory";
