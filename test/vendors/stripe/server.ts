@@ -11,6 +11,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { closeServer, listenLocal, trackConnections } from "../lifecycle";
 import { STRIPE_API_VERSION } from "../../../functions/src/domain/stripeVersion";
@@ -46,7 +47,7 @@ export interface StripeServer {
   seedEvent(event: { id: string } & object): void;
   removeEvent(eventId: string): void;
   /** Upserts Stripe objects by `object` type + id (a deleted customer: `{id, object: "customer", deleted: true}`). */
-  seedObjects(objects: ReadonlyArray<{ id: string; object: string } & object>): void;
+  seedObjects<T extends { id: string; object: string }>(objects: readonly T[]): void;
   /** The next `n` API requests answer `status` with a Stripe-shaped error. */
   failNext(n: number, status: number): void;
   setDown(down: boolean): void;
@@ -129,7 +130,8 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
 
   const controlState = () => ({ mode: down ? "down" : "up", failNext: faults, latencyMs, rateLimitPerSecond: rate.perSecond });
 
-  function applyControl(c: ControlBody): void {
+  /** `from`: the socket carrying a `__control` request, spared so its answer still arrives. */
+  function applyControl(c: ControlBody, from?: Socket): void {
     if (c.reset) {
       faults = [];
       setDown(false);
@@ -138,7 +140,7 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
       rate.clear();
     }
     if (c.failNext !== undefined) for (let i = 0; i < c.failNext; i++) faults.push(c.status ?? 500);
-    if (c.mode !== undefined) setDown(c.mode === "down");
+    if (c.mode !== undefined) setDown(c.mode === "down", from);
     if (c.latencyMs !== undefined) latencyMs = c.latencyMs;
     if (c.rateLimitPerSecond !== undefined) {
       rate.perSecond = c.rateLimitPerSecond;
@@ -147,7 +149,7 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
   }
 
   function control(req: IncomingMessage, body: string): Reply {
-    if (req.method === "POST") applyControl(parseBody(controlBody, body, "__control"));
+    if (req.method === "POST") applyControl(parseBody(controlBody, body, "__control"), req.socket);
     else if (req.method !== "GET") throw invalidRequest(`Unsupported method ${req.method ?? "?"} on /__control.`, undefined, undefined, 405);
     return { status: 200, body: controlState() };
   }
@@ -218,10 +220,10 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
   const sockets = trackConnections(server, () => false);
   const port = await listenLocal(server, opts.port ?? 0);
 
-  function setDown(value: boolean): void {
+  function setDown(value: boolean, spare?: Socket): void {
     down = value;
     // Kept-alive connections go too, so a client with a pooled socket sees the outage at once.
-    if (value) for (const s of sockets) s.destroy();
+    if (value) for (const s of sockets) if (s !== spare) s.destroy();
   }
 
   return {
@@ -241,7 +243,9 @@ export async function startStripeServer(opts: StripeServerOptions = {}): Promise
     failNext(n, status) {
       for (let i = 0; i < n; i++) faults.push(status);
     },
-    setDown,
+    setDown(value) {
+      setDown(value);
+    },
     setLatency(ms) {
       latencyMs = ms;
     },
