@@ -1,5 +1,5 @@
 /**
- * Local stand-ins for HubSpot, Zendesk, Slack and the Stripe API (events) on fixed ports, started with the emulators when the demo
+ * Local stand-ins for HubSpot, Zendesk, Slack and the Stripe API (reads) on fixed ports, started with the emulators when the demo
  * project points at them (functions/.env.demo-opsync). A developer who sets real base URLs in
  * functions/.env.local gets the real services instead.
  */
@@ -73,7 +73,8 @@ export async function startLocalVendors(log: (line: string) => void = console.lo
     started.push(`Slack ${slack.url.replace(SLACK_PATH, "/services/…")}`);
   }
   if (isLocal(params.get("STRIPE_API_BASE_URL"), LOCAL_PORTS.stripe)) {
-    // Knows only the events seeded into it (admin replayEvent of anything else answers 404, as Stripe does after 30 days).
+    // Knows only what is seeded into it (POST /__seed, docs/local-stripe.md): anything else answers 404, as Stripe does
+    // for an event older than 30 days.
     const stripe = await startStripeServer({ port: LOCAL_PORTS.stripe, secretKey: secrets.get("STRIPE_SECRET_KEY") ?? "" });
     closers.push(() => stripe.close());
     started.push(`Stripe API ${stripe.url}`);
