@@ -22,7 +22,7 @@ export async function revalidateObject(deps: RevalidateDeps, job: JobDoc): Promi
   if (!id || !kind || !isSubjectKind(kind)) throw new PermanentError("revalidation job names no Stripe object");
   if (!deps.stripe) throw new PermanentError("no Stripe API client is configured (STRIPE_SECRET_KEY): cannot revalidate");
   const fetchedAt = Math.floor((deps.now?.() ?? new Date()).getTime() / 1000);
-  const object = await deps.stripe.retrieveObject(kind, id);
+  const object = await deps.stripe.retrieveObject(kind === "checkout" ? "checkout_session" : kind, id);
   if (!object) throw new PermanentError(`Stripe has no ${kind} ${id} (wrong account or mode?)`);
   const normalized = normalizeObject(kind, object, fetchedAt, STRIPE_API_VERSION);
   if (normalized.outcome !== "normalized") throw new PermanentError(`Stripe's ${kind} ${id} cannot be read: ${normalized.outcome === "ignored" ? "ignored" : normalized.reason}`);

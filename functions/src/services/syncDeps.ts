@@ -1,5 +1,6 @@
 /** Composition root for the sync queue in deployed functions: config → adapters → runner dependencies. */
-import { graceDaysConfig, noticeSettings, syncConfig } from "../config.js";
+import { graceDaysConfig, noticeSettings, stripeApiConfig, syncConfig } from "../config.js";
+import { lazyStripeEvents } from "../sinks/stripeApi.js";
 import { buildSinks } from "../sinks/factory.js";
 import { getDb } from "../store/db.js";
 import { readRefundStageIds } from "../store/hubspotSettings.js";
@@ -10,7 +11,7 @@ export function deployedSyncDeps(): SyncDeps {
   const cfg = syncConfig();
   return {
     db: getDb(),
-    sinks: buildSinks(cfg, { refundStages: () => readRefundStageIds(getDb()) }),
+    sinks: buildSinks(cfg, { refundStages: () => readRefundStageIds(getDb()), stripe: lazyStripeEvents(stripeApiConfig) }),
     policy: (sink) => ({ baseMs: cfg.backoffBaseMs, maxMs: cfg.backoffMaxMs, maxAttempts: cfg.maxAttempts[sink] ?? 5 }),
     dispatcher: cloudTasksDispatcher(),
     graceDays: graceDaysConfig(),

@@ -7,6 +7,7 @@
  */
 import type { PermanentError, TransientError } from "../domain/errors.js";
 import type { ContactState, DealState, TicketRequest } from "../domain/syncModel.js";
+import type { StripeObjectKind } from "./stripeApi.js";
 
 export type { BillingContext, ContactState, DealState, DealStage, RefundStageIds, TicketRequest } from "../domain/syncModel.js";
 
@@ -42,7 +43,7 @@ export interface NotifyPort {
 
 /** The Stripe API's read side for one object (revalidation): the object as Stripe holds it now, or null. */
 export interface StripeObjectsPort {
-  retrieveObject(kind: string, id: string): Promise<Record<string, unknown> | null>;
+  retrieveObject(kind: StripeObjectKind, id: string): Promise<Record<string, unknown> | null>;
 }
 
 /** Every adapter the sync runner calls, behind its port. */

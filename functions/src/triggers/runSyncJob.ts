@@ -1,7 +1,7 @@
 /** Deployed entry point: Cloud Tasks delivers a job id; run it (rate limited per queue, see docs/architecture.md). */
 import { onTaskDispatched } from "firebase-functions/v2/tasks";
 import { z } from "zod";
-import { hubspotToken, slackWebhookUrl, syncDispatchesPerSecond, zendeskToken } from "../config.js";
+import { hubspotToken, slackWebhookUrl, stripeSecretKey, syncDispatchesPerSecond, zendeskToken } from "../config.js";
 import { log } from "../log.js";
 import { deployedSyncDeps } from "../services/syncDeps.js";
 import { runSyncJob as run } from "../services/syncRunner.js";
@@ -10,7 +10,7 @@ const payload = z.object({ jobId: z.string().min(1) }).strict();
 
 export const runSyncJob = onTaskDispatched(
   {
-    secrets: [hubspotToken, zendeskToken, slackWebhookUrl],
+    secrets: [hubspotToken, zendeskToken, slackWebhookUrl, stripeSecretKey],
     // HubSpot allows 190 requests / 10 s per portal; the queue's rate holds every instance under it.
     rateLimits: { maxDispatchesPerSecond: syncDispatchesPerSecond, maxConcurrentDispatches: 10 },
     // Job state lives in Firestore; Cloud Tasks retries only when the runner itself could not record a result.
