@@ -12,6 +12,8 @@ const entry = (severity: "INFO" | "WARNING" | "ERROR", message: string, fields: 
 
 export const log = {
   webhookRejected: (reason: string) => entry("WARNING", "stripe_webhook_rejected", { reason }),
+  /** An Auth user whose uid cannot be a document id (id policy): no canonical record is made for it. */
+  userSkipped: (problem: string) => entry("WARNING", "auth_user_skipped", { problem }),
   webhookWrongMode: (eventId: string, type: string, livemode: boolean) =>
     entry("ERROR", "stripe_webhook_wrong_mode", { eventId, type, livemode }),
   eventRecorded: (fields: { eventId: string; type: string; status: string; duplicate: boolean; attempts: number; reason: string | null }) =>

@@ -3,10 +3,16 @@
  * `needs_review` / `failed` naming the field) and answered 200, and nothing outside the event's own documents
  * changes. Also: odd but genuine Stripe envelopes are accepted, impossible ones refused without writing.
  */
-import { beforeEach, describe, expect, it } from "vitest";
+import functionsTest from "firebase-functions-test";
+import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { ensureCustomerForUser } from "../../functions/src/store/support";
+import { fulfillOrder } from "../../functions/src/triggers/fulfillOrder";
 import { deliver } from "../support/deliver";
 import { dumpAll, resetFirestore, testDb } from "../support/firestore";
 import { checkoutSession, customer, paymentIntent, stripeEvent, uniq } from "../support/stripeFixtures";
+
+const fft = functionsTest({ projectId: "demo-opsync" });
+afterAll(() => fft.cleanup());
 
 const HOSTILE = ["a/b", "../admin", "/x", "x/", "a//b", ".", "..", "__reserved__", "__proto__", "x".repeat(1600)];
 
@@ -108,6 +114,25 @@ describe("envelopes Stripe really sends", () => {
     const res = await deliver(db, stripeEvent("customer.created", customer({ id: uniq("cus") })), { timestamp: Math.floor(Date.now() / 1000) + 600 });
     expect(res.status).toBe(400);
     expect(String(res.body.error)).toMatch(/in the future/);
+    expect(await dumpAll(db)).toEqual({});
+  });
+});
+
+describe("hostile ids at the other entry points", () => {
+  const db = testDb();
+  beforeEach(resetFirestore);
+
+  it.each(["a/b", "__x__", "..", "u1/private/billing"])("an Auth user with uid %j gets no record and writes nothing", async (uid) => {
+    expect(await ensureCustomerForUser(db, { uid, email: "x@example.com", displayName: null }, new Date())).toBe(false);
+    expect(await dumpAll(db)).toEqual({});
+  });
+
+  it.each(["a/b", "__x__", ".."])("fulfillOrder refuses orderId %j as invalid-argument naming the field", async (orderId) => {
+    const wrapped = fft.wrap(fulfillOrder);
+    await expect(wrapped({ data: { orderId, status: "completed" }, auth: { uid: "seller_1", token: {} } } as never)).rejects.toMatchObject({
+      code: "invalid-argument",
+      message: expect.stringContaining("orderId"),
+    });
     expect(await dumpAll(db)).toEqual({});
   });
 });

@@ -4,6 +4,8 @@
  */
 import { FieldValue, type Firestore, type WriteBatch } from "firebase-admin/firestore";
 import { newCustomer } from "../domain/apply.js";
+import { idProblem } from "../domain/ids.js";
+import { log } from "../log.js";
 import { jobId } from "../domain/jobs.js";
 import type { CustomerDoc, JobSpec } from "../domain/model.js";
 import {
@@ -81,6 +83,12 @@ export async function ensureCustomerForUser(
   user: { uid: string; email: string | null; displayName: string | null },
   now: Date,
 ): Promise<boolean> {
+  // An Auth uid is not checked for path characters by Auth itself; never let one choose a path.
+  const problem = idProblem(user.uid, "app");
+  if (problem) {
+    log.userSkipped(`uid ${problem}`);
+    return false;
+  }
   const ref = db.collection(COL.customers).doc(user.uid);
   return db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);

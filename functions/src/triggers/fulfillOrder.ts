@@ -1,11 +1,12 @@
 /** Deployed entry point (callable): a seller or an admin moves an order to in_fulfillment or completed. */
 import { HttpsError, onCall } from "firebase-functions/v2/https";
 import { z } from "zod";
+import { idSchema } from "../domain/ids.js";
 import { staffRolesFromClaims } from "../domain/roles.js";
 import { getDb } from "../store/db.js";
 import { fulfilOrder } from "../store/orders.js";
 
-const input = z.object({ orderId: z.string().min(1).max(200), status: z.enum(["in_fulfillment", "completed"]) }).strict();
+const input = z.object({ orderId: idSchema("orderId", "app"), status: z.enum(["in_fulfillment", "completed"]) }).strict();
 
 export const fulfillOrder = onCall(async (request) => {
   if (!request.auth) throw new HttpsError("unauthenticated", "sign in to fulfil an order");
