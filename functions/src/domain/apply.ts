@@ -290,7 +290,9 @@ function applyToOrder(input: OrderCtx, incoming: { subject: Subject; mark: Snaps
   // An event whose own meaning the state machine forbids (a payment failing on a refunded order) is flagged
   // for a person even when the derived status does not move.
   const implied = impliedStatus(s, eventType);
-  if (before && implied && implied !== o.status && move.kind !== "illegal") {
+  // A late "paid" for an order already paid and moving on (fulfilment, a partial refund) is news to nobody.
+  const alreadyPaid = implied === "paid" && before !== null && ["paid", "in_fulfillment", "completed", "partially_refunded"].includes(before.status);
+  if (before && implied && implied !== o.status && move.kind !== "illegal" && !alreadyPaid) {
     const check = transition(before.status, implied);
     if (check.kind === "illegal") reject(check.from, implied, check.reason);
   }
