@@ -3,6 +3,7 @@
  * revalidation against the local Stripe stand-in, late refunds, grace that ends with no further event, claims jobs
  * finishing in the wrong order, concurrent copies, and ledger entries the trigger never applied.
  */
+import type { Timestamp } from "firebase-admin/firestore";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { normalizeEvent, stripeEventEnvelopeSchema } from "../../functions/src/domain/normalize";
 import { STRIPE_API_VERSION } from "../../functions/src/domain/stripeVersion";
@@ -96,7 +97,7 @@ describe("convergence", () => {
     expect(await runSyncJob(h.deps, String(job?.jobId))).toMatchObject({ outcome: "succeeded" });
     expect(stripe.requests.map((r) => `${r.method} ${r.path}`)).toEqual([`GET /v1/subscriptions/${sub}`]);
     expect(await data(db, `customers/${uid}`)).toMatchObject({ subscriptionStatus: "active", plan: "pro", entitlements: ["basic", "reports"], pastDueSince: null });
-    const snap = await data(db, `customers/${uid}/private/stripe`);
+    const snap = (await data(db, `customers/${uid}/private/stripe`)) as { objects: Record<string, unknown> } | undefined;
     expect(snap?.objects[sub]).toMatchObject({ mark: { created: t, source: "api", eventType: "api.retrieve" } });
     // The change planned claims and CRM work of its own.
     const followUps = await jobs(db);
@@ -140,7 +141,7 @@ describe("convergence", () => {
     const sub = uniq("sub");
     await deliver(db, stripeEvent("customer.subscription.created", subscription({ id: sub, customer: cus, uid, status: "active", price: PRO }), { created: t - 50 }), { now: eventNow });
     await deliver(db, stripeEvent("customer.subscription.updated", subscription({ id: sub, customer: cus, uid, status: "past_due", price: PRO }), { created: t }), { now: eventNow });
-    const inGrace = await data(db, `customers/${uid}`);
+    const inGrace = (await data(db, `customers/${uid}`)) as { entitlementsGraceUntil: Timestamp; claimsVersion: number } | undefined;
     expect(inGrace).toMatchObject({ entitlements: ["basic", "reports"], subscriptionStatus: "past_due" });
     expect(inGrace?.entitlementsGraceUntil.toMillis()).toBe(t * 1000 + 3 * 86_400_000);
 
