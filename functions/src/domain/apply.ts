@@ -114,7 +114,7 @@ export function applyEvent(input: ApplyInput): ApplyPlan {
     const plan = learned
       ? { ...applyToCustomer(customerCtx(input), owner.uid as string, { subject: learned.subject, mark: learned.mark }, cause, learned), status: "stale" as const }
       : emptyPlan("stale", null, cause);
-    plan.reason = `${what} for ${event.subject.objectId}${learned ? "; it moved the start of the past_due spell" : ""}`;
+    plan.reason = `${what} for ${event.subject.objectId}${learned ? "; its status was kept for the past_due spell" : ""}`;
     // Same second, same lifecycle step, different content: ask Stripe instead of guessing.
     if (ordering === "uncertain") plan.jobs.push(revalidateJob(event.subject, owner, event.meta.type));
     return plan;
