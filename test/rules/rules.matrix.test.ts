@@ -141,6 +141,8 @@ const SEED: Record<string, DocumentData> = {
   "customers/uid-b": { uid: "uid-b", email: "b@example.com", plan: null, entitlements: [], supportTier: "free", createdAt: at },
   "customers/uid-a/private/billing": { uid: "uid-a", stripeCustomerId: "cus_A", invoices: {}, updatedAt: at },
   "customers/uid-b/private/billing": { uid: "uid-b", stripeCustomerId: "cus_B", invoices: {}, updatedAt: at },
+  "customers/uid-a/private/stripe": { objects: {}, updatedAt: at },
+  "orders/order-1/private/stripe": { objects: {}, updatedAt: at },
   "customers/uid-a/staff/notes": {
     uid: "uid-a",
     internalNotes: "Called twice about invoices.",
@@ -519,6 +521,23 @@ describe("private/billing", () => {
     await assertSucceeds(getDocs(collectionGroup(dbOf("admin"), "private")));
     await assertFails(getDocs(collectionGroup(dbOf("support"), "private")));
     await assertFails(getDocs(query(collectionGroup(dbOf("customerA"), "private"), where("uid", "==", UID.customerA))));
+  });
+});
+
+describe("private/stripe (Stripe snapshots)", () => {
+  it("a customer reads neither their own snapshots nor their order's; buyer and seller neither", async () => {
+    await assertFails(getDoc(doc(dbOf("customerA"), "customers/uid-a/private/stripe")));
+    await assertFails(getDoc(doc(dbOf("buyer"), "orders/order-1/private/stripe")));
+    await assertFails(getDoc(doc(dbOf("seller"), "orders/order-1/private/stripe")));
+    await assertFails(getDoc(doc(dbOf("support"), "customers/uid-a/private/stripe")));
+  });
+  it("finance and admin read them; nobody writes them", async () => {
+    for (const p of ["finance", "admin"] as const) {
+      await assertSucceeds(getDoc(doc(dbOf(p), "customers/uid-a/private/stripe")));
+      await assertSucceeds(getDoc(doc(dbOf(p), "orders/order-1/private/stripe")));
+      await assertFails(setDoc(doc(dbOf(p), "customers/uid-a/private/stripe"), { objects: {} }));
+    }
+    await assertFails(setDoc(doc(dbOf("customerA"), "customers/uid-a/private/stripe"), { objects: {} }));
   });
 });
 

@@ -3,7 +3,7 @@
  * object it carries, then re-derive the canonical records from all of the owner's snapshots and plan the jobs and
  * audit entries the change calls for. Pure: no I/O, no clock (the caller passes `now`).
  */
-import { diffFields } from "./diff.js";
+import { deepEqual, diffFields } from "./diff.js";
 import { deriveBilling, deriveCustomer, type CustomerKeep } from "./deriveCustomer.js";
 import { deriveOrderFacts, impliedStatus, orderStatus } from "./deriveOrder.js";
 import { sameSet } from "./entitlements.js";
@@ -12,8 +12,8 @@ import { jobId } from "./jobs.js";
 import { SINK_OF_JOB } from "./model.js";
 import type { AuditSpec, BillingDoc, CustomerDoc, JobSpec, LedgerStatus, OrderDoc, ReviewSpec, StripeObjectDoc } from "./model.js";
 import type { NormalizedEvent, Subject } from "./normalize.js";
-import { transition } from "./orders.js";
-import { API_EVENT_TYPE, emptySet, orderAgainst, pastDueSinceFor, putSnapshot, type SnapshotMark, type SnapshotSet } from "./snapshots.js";
+import { transition, transitionThrough } from "./orders.js";
+import { API_EVENT_TYPE, emptySet, learnPastDue, nextSnapshot, orderAgainst, putSnapshot, type Snapshot, type SnapshotMark, type SnapshotSet } from "./snapshots.js";
 
 export interface ApplyInput {
   event: NormalizedEvent;
@@ -102,14 +102,21 @@ export function applyEvent(input: ApplyInput): ApplyPlan {
   const incoming = { subject: event.subject, mark: eventMark(event) };
   const current = input.snapshots?.objects[event.subject.objectId];
   const ordering = orderAgainst(incoming, current);
-  if (ordering === "older" || ordering === "same") {
-    const what = ordering === "same" ? "the same state is already recorded" : `older than ${current?.mark.eventId ?? "an API read"} already applied`;
-    return emptyPlan("stale", `${what} for ${event.subject.objectId}`, cause);
-  }
-  if (ordering === "uncertain") {
+  if (ordering === "older" || ordering === "same" || ordering === "uncertain") {
+    const what =
+      ordering === "same"
+        ? "the same state is already recorded"
+        : ordering === "older"
+          ? `older than ${current?.mark.eventId ?? "an API read"} already applied`
+          : `same-second tie with ${current?.mark.eventId ?? "an API read"}; revalidating from the Stripe API`;
+    // A late subscription event still tells when a past_due spell began (grace counts from there).
+    const learned = current && owner.uid && !owner.order && event.subject.kind === "subscription" ? learnPastDue(current, event.subject.status, event.meta.created) : null;
+    const plan = learned
+      ? { ...applyToCustomer(customerCtx(input), owner.uid as string, { subject: learned.subject, mark: learned.mark }, cause, learned), status: "stale" as const }
+      : emptyPlan("stale", null, cause);
+    plan.reason = `${what} for ${event.subject.objectId}${learned ? "; its status was kept for the past_due spell" : ""}`;
     // Same second, same lifecycle step, different content: ask Stripe instead of guessing.
-    const plan = emptyPlan("stale", `same-second tie with ${current?.mark.eventId ?? "an API read"} on ${event.subject.objectId}; revalidating from the Stripe API`, cause);
-    plan.jobs.push(revalidateJob(event.subject, owner, event.meta.type));
+    if (ordering === "uncertain") plan.jobs.push(revalidateJob(event.subject, owner, event.meta.type));
     return plan;
   }
   return owner.order ? applyToOrder(orderCtx(input, owner.order), incoming, cause) : applyToCustomer(customerCtx(input), owner.uid as string, incoming, cause);
@@ -151,11 +158,18 @@ function revalidateJob(subject: Subject, owner: Owner, why: string): JobSpec {
   };
 }
 
-/** An object read from the Stripe API replaces its snapshot unless an event newer than the read was applied since. */
+/**
+ * An object read from the Stripe API settles the second in doubt: it replaces the snapshot with Stripe's content but
+ * keeps the snapshot's second as its watermark (`source: "api"`). Events of later seconds are newer than what was in
+ * doubt and still apply (the last one Stripe sends is the object's final state), and times derived from the
+ * snapshot (pastDueSince, eventCreated, recency) stay the event's, not the moment opsync happened to ask. With no
+ * snapshot to settle, the read is as of `fetchedAt`. A read equal to what is recorded changes nothing.
+ */
 export function applyApiObject(input: Omit<ApplyInput, "event"> & { subject: Subject; fetchedAt: number; cause: string }): ApplyPlan {
-  const mark: SnapshotMark = { created: input.fetchedAt, eventId: null, eventType: API_EVENT_TYPE, source: "api" };
   const current = input.snapshots?.objects[input.subject.objectId];
   if (current && current.mark.created > input.fetchedAt) return emptyPlan("stale", `an event newer than the API read was applied to ${input.subject.objectId}`, input.cause);
+  if (current && deepEqual(current.subject, input.subject)) return emptyPlan("stale", `the Stripe API shows the state already recorded for ${input.subject.objectId}`, input.cause);
+  const mark: SnapshotMark = { created: current ? current.mark.created : input.fetchedAt, eventId: null, eventType: API_EVENT_TYPE, source: "api" };
   const incoming = { subject: input.subject, mark };
   if (input.owner.order) return applyToOrder(orderCtx(input, input.owner.order), incoming, input.cause);
   if (!input.owner.uid) return emptyPlan("failed", `nobody owns ${input.subject.objectId}`, input.cause);
@@ -168,13 +182,18 @@ export function recomputeCustomer(input: Pick<ApplyInput, "now" | "graceDays" | 
   return applyToCustomer(ctx, input.uid, null, input.cause);
 }
 
-function applyToCustomer(input: CustomerCtx, uid: string, incoming: { subject: Subject; mark: SnapshotMark } | null, cause: string): ApplyPlan {
+function applyToCustomer(
+  input: CustomerCtx,
+  uid: string,
+  incoming: { subject: Subject; mark: SnapshotMark } | null,
+  cause: string,
+  /** The snapshot to store when it is not simply the next one (a late event refined what is known). */
+  snapshot?: Snapshot,
+): ApplyPlan {
   const { now } = input;
   const before = input.customer;
   const setBefore = input.snapshots ?? emptySet();
-  const set = incoming
-    ? putSnapshot(setBefore, { ...incoming, pastDueSince: pastDueSinceFor(incoming.subject, incoming.mark, setBefore.objects[incoming.subject.objectId]) })
-    : setBefore;
+  const set = incoming ? putSnapshot(setBefore, snapshot ?? nextSnapshot(incoming.subject, incoming.mark, setBefore.objects[incoming.subject.objectId])) : setBefore;
   const base = before ? structuredClone(before) : newCustomer(uid, now);
   const keep: CustomerKeep = { email: base.email, name: base.name, supportTier: base.supportTier, supportTierSource: base.supportTierSource };
   const c: CustomerDoc = { ...base, ...deriveCustomer(set, keep, now, input.graceDays) };
@@ -280,7 +299,7 @@ function applyToOrder(input: OrderCtx, incoming: { subject: Subject; mark: Snaps
     reviewSpec = { reason: "illegal_order_transition", detail: `${eventType} on order ${o.orderId}: ${reason}` };
     audits.push({ action: "order.transition_rejected", target: `orders/${o.orderId}`, before: { status: from }, after: { status: from, rejected: to, reason } });
   };
-  const move = transition(before ? before.status : null, target);
+  const move = transitionThrough(before ? before.status : null, target);
   if (move.kind === "moved") {
     o.status = target;
     o.history = [...o.history, { from: move.from, to: target, by, at: now }].slice(-MAX_ORDER_HISTORY);
@@ -288,11 +307,13 @@ function applyToOrder(input: OrderCtx, incoming: { subject: Subject; mark: Snaps
     reject(move.from, target, move.reason);
   }
   // An event whose own meaning the state machine forbids (a payment failing on a refunded order) is flagged
-  // for a person even when the derived status does not move.
+  // for a person even when the derived status does not move — but only when it is the newest word about the order:
+  // a failed attempt delivered after the refund that followed it is history, not a new failure.
   const implied = impliedStatus(s, eventType);
+  const newest = Object.values(set.objects).every((other) => other.subject.objectId === s.objectId || other.mark.created <= incoming.mark.created);
   // A late "paid" for an order already paid and moving on (fulfilment, a partial refund) is news to nobody.
   const alreadyPaid = implied === "paid" && before !== null && ["paid", "in_fulfillment", "completed", "partially_refunded"].includes(before.status);
-  if (before && implied && implied !== o.status && move.kind !== "illegal" && !alreadyPaid) {
+  if (before && implied && newest && implied !== o.status && move.kind !== "illegal" && !alreadyPaid) {
     const check = transition(before.status, implied);
     if (check.kind === "illegal") reject(check.from, implied, check.reason);
   }

@@ -67,8 +67,10 @@ function access(set: SnapshotSet | null, now: Date, graceDays: number): { entitl
   return { entitlements: [...granted].sort(), graceUntil, tierFrom };
 }
 
+/** The most recent snapshot; within one second the larger object id, so the answer never depends on storage order. */
 function newest<T extends Snapshot>(items: T[]): T | null {
-  return items.reduce<T | null>((best, s) => (!best || s.mark.created > best.mark.created ? s : best), null);
+  const later = (a: T, b: T) => a.mark.created > b.mark.created || (a.mark.created === b.mark.created && a.subject.objectId > b.subject.objectId);
+  return items.reduce<T | null>((best, s) => (!best || later(s, best) ? s : best), null);
 }
 
 function latestDate(dates: Array<Date | null>): Date | null {

@@ -33,6 +33,28 @@ export function transition(from: OrderStatus | null, to: OrderStatus): Transitio
   };
 }
 
+/**
+ * A move derived from Stripe's payment facts: legal when the target can be reached through legal steps. Events
+ * arrive in any order, so a refund can be the first news that an order was paid (pending_payment → paid →
+ * partially_refunded); a move no path allows (out of refunded or canceled) stays illegal.
+ */
+export function transitionThrough(from: OrderStatus | null, to: OrderStatus): TransitionResult {
+  const direct = transition(from, to);
+  if (direct.kind !== "illegal" || from === null) return direct;
+  const seen = new Set<OrderStatus>([from]);
+  const queue: OrderStatus[] = [from];
+  for (let at = queue.shift(); at !== undefined; at = queue.shift()) {
+    for (const next of ALLOWED[at]) {
+      if (next === to) return { kind: "moved", from, to };
+      if (!seen.has(next)) {
+        seen.add(next);
+        queue.push(next);
+      }
+    }
+  }
+  return direct;
+}
+
 export function allowedNext(from: OrderStatus): readonly OrderStatus[] {
   return ALLOWED[from];
 }

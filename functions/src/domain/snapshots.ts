@@ -26,6 +26,10 @@ export interface Snapshot {
   mark: SnapshotMark;
   /** Subscriptions: when this subscription was first seen `past_due` in its current spell (seconds). */
   pastDueSince: number | null;
+  /** Subscriptions: the newest second it is known not to have been `past_due` (bounds the spell from below). */
+  notPastDueAt?: number | null;
+  /** Subscriptions: the seconds it was seen `past_due` after `notPastDueAt` (at most 20, newest kept). */
+  pastDueSeen?: number[];
 }
 
 /** `customers/{uid}/private/stripe` and `orders/{orderId}/private/stripe`. */
@@ -89,6 +93,52 @@ export function pastDueSinceFor(subject: Subject, mark: SnapshotMark, previous: 
   if (subject.kind !== "subscription" || subject.status !== "past_due") return null;
   const before = previous?.subject.kind === "subscription" && previous.subject.status === "past_due" ? previous.pastDueSince : null;
   return before ?? mark.created;
+}
+
+const MAX_PAST_DUE_SEEN = 20;
+
+/** A subscription's status seen at `created` (applied or not), folded into what is known about its past_due spell. */
+function observe(s: Snapshot, status: string, created: number): Snapshot {
+  let floor = s.notPastDueAt ?? null;
+  let seen = s.pastDueSeen ?? [];
+  if (status === "past_due") {
+    if (floor === null || created >= floor) seen = [...new Set([...seen, created])].sort((a, b) => a - b).slice(-MAX_PAST_DUE_SEEN);
+  } else if (floor === null || created > floor) {
+    floor = created;
+    // Within one second Stripe's order is unknown: a past_due of the same second still counts.
+    seen = seen.filter((t) => t >= created);
+  }
+  const pastDue = s.subject.kind === "subscription" && s.subject.status === "past_due";
+  return { ...s, notPastDueAt: floor, pastDueSeen: seen, pastDueSince: pastDue ? (seen[0] ?? s.mark.created) : null };
+}
+
+/** What a stored snapshot already says about its spell (documents written before the fields existed). */
+function known(s: Snapshot): Snapshot {
+  if (s.pastDueSeen !== undefined || s.subject.kind !== "subscription") return s;
+  const pastDue = s.subject.status === "past_due";
+  return { ...s, notPastDueAt: pastDue ? null : s.mark.created, pastDueSeen: pastDue ? [s.pastDueSince ?? s.mark.created] : [] };
+}
+
+/**
+ * The snapshot an object's newer state becomes. Subscriptions also carry their past_due spell: every status seen
+ * (from events applied or not) moves `notPastDueAt` (the newest second it was seen otherwise) and `pastDueSeen` (the
+ * past_due seconds after it); `pastDueSince` is the earliest of those while the subscription is past_due.
+ */
+export function nextSnapshot(subject: Subject, mark: SnapshotMark, previous: Snapshot | null | undefined): Snapshot {
+  if (subject.kind !== "subscription") return { subject, mark, pastDueSince: null };
+  const base: Snapshot = previous?.subject.kind === "subscription" ? known(previous) : { subject, mark, pastDueSince: null, notPastDueAt: null, pastDueSeen: [] };
+  return observe({ ...base, subject, mark }, subject.status, mark.created);
+}
+
+/**
+ * What a subscription event that does not replace the snapshot (older, or a same-second tie) tells about when the
+ * current past_due spell began; null when it changes nothing.
+ */
+export function learnPastDue(current: Snapshot, status: string, created: number): Snapshot | null {
+  if (current.subject.kind !== "subscription") return null;
+  const base = known(current);
+  const next = observe(base, status, created);
+  return next.pastDueSince === current.pastDueSince && next.notPastDueAt === base.notPastDueAt && deepEqual(next.pastDueSeen, base.pastDueSeen) ? null : next;
 }
 
 export function snapshotsOf<K extends Subject["kind"]>(set: SnapshotSet | null, kind: K): Array<Snapshot & { subject: Extract<Subject, { kind: K }> }> {

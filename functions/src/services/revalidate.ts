@@ -34,5 +34,7 @@ export async function revalidateObject(deps: RevalidateDeps, job: JobDoc): Promi
     graceDays: deps.graceDays ?? 3,
     now: deps.now?.() ?? new Date(),
   });
+  // Nobody owns the object (the job names neither a uid nor an order): nothing was written; say so as a dead job.
+  if (status === "failed") throw new PermanentError(`revalidation of ${kind} ${id} has no owner (the job names no uid or order)`);
   return { revalidated: id, status };
 }
