@@ -90,3 +90,22 @@ export async function ledgerHas(db: Firestore, eventIds: string[]): Promise<Set<
   }
   return have;
 }
+
+/** Counts for the status view: documents per status in the ledger, the queue, alerts and the review queue. */
+export async function statusCounts(db: Firestore): Promise<Record<string, Record<string, number>>> {
+  const count = async (col: string, field: string, value: string) => (await db.collection(col).where(field, "==", value).count().get()).data().count;
+  const by = async (col: string, field: string, values: readonly string[]) =>
+    Object.fromEntries(await Promise.all(values.map(async (v) => [v, await count(col, field, v)] as const)));
+  const [ledger, jobs, alerts, review] = await Promise.all([
+    by(COL.stripeEvents, "status", ["received", "failed", "needs_review"]),
+    by(COL.syncJobs, "status", ["pending", "running", "retrying", "dead", "paused"]),
+    by("alerts", "status", ["open"]),
+    by(COL.reviewQueue, "status", ["open"]),
+  ]);
+  return { ledger, jobs, alerts, review };
+}
+
+export async function readAutomation(db: Firestore): Promise<{ paused: boolean; reason: string | null }> {
+  const snap = await db.doc(`${COL.ops}/automation`).get();
+  return { paused: snap.get("paused") === true, reason: (snap.get("reason") as string | undefined) ?? null };
+}
