@@ -46,8 +46,10 @@ export interface CliContext {
 /** Emulator ports from firebase.json (what `npm start` runs). */
 const EMULATORS = { firestore: "127.0.0.1:8080", auth: "127.0.0.1:9099" };
 
-export function cliContext(raw: unknown): CliContext {
-  const parsed = globalOptionsSchema.safeParse(raw);
+/** `raw` is commander's optsWithGlobals(): the global options are picked out (the command checks its own). */
+export function cliContext(raw: Record<string, unknown>): CliContext {
+  const { project, json, stripeKey, stripeUrl } = raw;
+  const parsed = globalOptionsSchema.safeParse({ project, json, ...(stripeKey !== undefined ? { stripeKey } : {}), ...(stripeUrl !== undefined ? { stripeUrl } : {}) });
   if (!parsed.success) throw new CliError(parsed.error.issues[0]?.message ?? "invalid options");
   const o = parsed.data;
   const local = o.project.startsWith("demo-");
