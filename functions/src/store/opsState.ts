@@ -63,7 +63,7 @@ export async function writeReconcileRun(db: Firestore, runId: string, run: Recor
 }
 
 export async function latestReconcileRun(db: Firestore): Promise<Record<string, unknown> | null> {
-  const snap = await db.collection(OPS_DOCS.reconcileRuns).orderBy("startedAt", "desc").limit(1).get();
+  const snap = await db.collection(COL.ops).doc("reconcile").collection("runs").orderBy("startedAt", "desc").limit(1).get();
   const doc = snap.docs[0];
   return doc ? fromFirestore<Record<string, unknown>>(doc.data()) : null;
 }
@@ -93,16 +93,25 @@ export async function ledgerHas(db: Firestore, eventIds: string[]): Promise<Set<
 
 /** Counts for the status view: documents per status in the ledger, the queue, alerts and the review queue. */
 export async function statusCounts(db: Firestore): Promise<Record<string, Record<string, number>>> {
-  const count = async (col: string, field: string, value: string) => (await db.collection(col).where(field, "==", value).count().get()).data().count;
-  const by = async (col: string, field: string, values: readonly string[]) =>
-    Object.fromEntries(await Promise.all(values.map(async (v) => [v, await count(col, field, v)] as const)));
-  const [ledger, jobs, alerts, review] = await Promise.all([
-    by(COL.stripeEvents, "status", ["received", "failed", "needs_review"]),
-    by(COL.syncJobs, "status", ["pending", "running", "retrying", "dead", "paused"]),
-    by("alerts", "status", ["open"]),
-    by(COL.reviewQueue, "status", ["open"]),
+  const n = async (q: FirebaseFirestore.Query) => (await q.count().get()).data().count;
+  const [received, failed, needsReview, pending, running, retrying, dead, paused, alerts, review] = await Promise.all([
+    n(db.collection(COL.stripeEvents).where("status", "==", "received")),
+    n(db.collection(COL.stripeEvents).where("status", "==", "failed")),
+    n(db.collection(COL.stripeEvents).where("status", "==", "needs_review")),
+    n(db.collection(COL.syncJobs).where("status", "==", "pending")),
+    n(db.collection(COL.syncJobs).where("status", "==", "running")),
+    n(db.collection(COL.syncJobs).where("status", "==", "retrying")),
+    n(db.collection(COL.syncJobs).where("status", "==", "dead")),
+    n(db.collection(COL.syncJobs).where("status", "==", "paused")),
+    n(db.collection("alerts").where("status", "==", "open")),
+    n(db.collection(COL.reviewQueue).where("status", "==", "open")),
   ]);
-  return { ledger, jobs, alerts, review };
+  return {
+    ledger: { received, failed, needs_review: needsReview },
+    jobs: { pending, running, retrying, dead, paused },
+    alerts: { open: alerts },
+    review: { open: review },
+  };
 }
 
 export async function readAutomation(db: Firestore): Promise<{ paused: boolean; reason: string | null }> {
