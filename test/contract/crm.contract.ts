@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PermanentError, TransientError } from "../../functions/src/domain/errors";
-import type { ContactState, CrmPort, DealStage, DealState } from "../../functions/src/sinks/ports";
+import type { ContactState, CrmPort, CrmReadPort, DealStage, DealState } from "../../functions/src/sinks/ports";
 
 /** A vendor-neutral view of a stored contact. */
 export interface ContactView {
@@ -34,7 +34,7 @@ export interface DealView {
 }
 
 export interface CrmSubject {
-  crm: CrmPort;
+  crm: CrmPort & CrmReadPort;
   /** Creates a contact directly in the vendor, as a person or a form would, outside opsync. */
   seedContact(seed: { email: string; uid?: string; firstName?: string }): Promise<string>;
   contacts(): Promise<ContactView[]>;
@@ -95,6 +95,27 @@ export function crmContract(name: string, makeSubject: (opts?: SubjectOptions) =
     });
     afterEach(async () => {
       await s.close();
+    });
+
+    describe("batched reads (reconciliation)", () => {
+      it("reads contacts by opsync_uid and deals by opsync_deal_key, absent keys left out", async () => {
+        await s.crm.upsertContact(contactState({ uid: "u_r1", email: "r1@example.com", plan: "pro", subscriptionStatus: "active", stripeCustomerId: "cus_r1" }));
+        await s.crm.upsertContact(contactState({ uid: "u_r2", email: "r2@example.com", plan: null, subscriptionStatus: null, stripeCustomerId: null, mrr: null }));
+        await s.crm.upsertDeal(dealState({ key: "subscription:sub_r1", stage: "won" }));
+        const contacts = await s.crm.readContacts(["u_r1", "u_r2", "u_none"]);
+        expect([...contacts.keys()].sort()).toEqual(["u_r1", "u_r2"]);
+        expect(contacts.get("u_r1")?.properties).toMatchObject({ opsync_plan: "pro", opsync_subscription_status: "active", opsync_stripe_customer_id: "cus_r1" });
+        expect(contacts.get("u_r2")?.properties).toMatchObject({ opsync_plan: null, opsync_subscription_status: null, opsync_stripe_customer_id: null });
+        const deals = await s.crm.readDeals(["subscription:sub_r1", "subscription:sub_none"]);
+        expect([...deals.keys()]).toEqual(["subscription:sub_r1"]);
+        expect(deals.get("subscription:sub_r1")?.stageId).toBe(await s.crm.dealStageId("won"));
+        expect(await s.crm.dealStageId("won")).toBe(s.vendorStage("won"));
+      });
+
+      it("refuses more than 100 ids in one read", async () => {
+        const uids = Array.from({ length: 101 }, (_, i) => `u_${i}`);
+        await expect(s.crm.readContacts(uids)).rejects.toBeInstanceOf(PermanentError);
+      });
     });
 
     describe("contacts", () => {

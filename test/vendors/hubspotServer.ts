@@ -58,6 +58,10 @@ export interface HubspotServer {
   associations(): Association[];
   properties(type: ObjectType): PropertyDef[];
   dealStages(pipelineId?: string): Stage[];
+  /** Changes or removes (null) properties of an object directly (no HTTP, no checks): someone editing it in HubSpot. */
+  edit(type: ObjectType, id: string, properties: Record<string, string | null>): void;
+  /** Deletes an object directly, as someone archiving it in HubSpot. */
+  remove(type: ObjectType, id: string): void;
   /** Inserts an object directly (no HTTP, no checks), e.g. to seed a contact a salesperson made by hand. */
   seed(type: ObjectType, properties: Record<string, string>): HubspotObject;
   reset(): void;
@@ -115,6 +119,7 @@ export async function startHubspotServer(opts: HubspotServerOptions = {}): Promi
     if (method === "POST" && path === "oauth/v2/private-apps/get/access-token-info") return tokenInfo(isRecord(ctx.body) ? ctx.body.tokenKey : null, "v2");
     if (method === "GET" && /^oauth\/v1\/access-tokens\/[^/]+$/.test(path)) return tokenInfo(s[3], "v1");
     if (/^crm\/v3\/objects\/[^/]+\/batch\/upsert$/.test(path) && method === "POST") return store.batchUpsert(objectType(s[3]), ctx.body);
+    if (/^crm\/v3\/objects\/[^/]+\/batch\/read$/.test(path) && method === "POST") return store.batchRead(objectType(s[3]), ctx.body);
     if (/^crm\/v3\/objects\/[^/]+\/search$/.test(path) && method === "POST") return store.search(objectType(s[3]), ctx.body);
     if (/^crm\/v3\/objects\/[^/]+$/.test(path) && method === "POST") return store.createObject(objectType(s[3]), ctx.body);
     if (/^crm\/v3\/objects\/[^/]+\/[^/]+$/.test(path)) {
@@ -224,6 +229,17 @@ export async function startHubspotServer(opts: HubspotServerOptions = {}): Promi
     properties: (type) => [...store.props[type].values()].map((d) => ({ ...d })),
     dealStages: (pipelineId = "default") => pipelines.stages(pipelineId),
     seed: (type, properties) => structuredClone(store.insert(type, properties)),
+    edit(type, id, properties) {
+      const obj = store.objects[type].get(id);
+      if (!obj) return;
+      for (const [k, v] of Object.entries(properties)) {
+        if (v === null) delete obj.properties[k];
+        else obj.properties[k] = v;
+      }
+    },
+    remove(type, id) {
+      store.objects[type].delete(id);
+    },
     reset() {
       store.reset();
       pipelines.reset();

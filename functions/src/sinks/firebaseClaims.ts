@@ -4,7 +4,7 @@
  */
 import type { Auth } from "firebase-admin/auth";
 import { PermanentError, TransientError } from "../domain/errors.js";
-import type { ClaimsPort } from "./ports.js";
+import { READ_BATCH, type ClaimsPort, type ClaimsReadPort } from "./ports.js";
 
 /** Firebase rejects custom claims over 1000 bytes of JSON. */
 const MAX_CLAIMS_BYTES = 1000;
@@ -17,8 +17,22 @@ function authCode(error: unknown): string | null {
   return null;
 }
 
-export class FirebaseAuthClaims implements ClaimsPort {
+export class FirebaseAuthClaims implements ClaimsPort, ClaimsReadPort {
   constructor(private readonly auth: () => Auth) {}
+
+  /** One getUsers call per 100 uids; a uid Auth does not have maps to null. */
+  async readClaims(uids: string[]): Promise<Map<string, Record<string, unknown> | null>> {
+    if (uids.length > READ_BATCH) throw new PermanentError(`claims read takes at most ${READ_BATCH} uids per call`);
+    const out = new Map<string, Record<string, unknown> | null>(uids.map((uid) => [uid, null]));
+    if (uids.length === 0) return out;
+    try {
+      const result = await this.auth().getUsers(uids.map((uid) => ({ uid })));
+      for (const user of result.users) out.set(user.uid, { ...(user.customClaims ?? {}) });
+    } catch (error) {
+      throw new TransientError(`claims read: ${authCode(error) ?? (error instanceof Error ? error.message : String(error))}`);
+    }
+    return out;
+  }
 
   async setClaims(uid: string, owned: { entitlements: string[]; plan: string | null; supportTier: string }): Promise<void> {
     try {

@@ -9,6 +9,7 @@
  * as TransientError. Every failure leaves as TransientError or PermanentError.
  */
 import type { Client } from "@hubspot/api-client";
+import { z } from "zod";
 import { PermanentError, TransientError } from "../domain/errors.js";
 import {
   BatchItemError,
@@ -20,7 +21,21 @@ import {
   type HubspotConfig,
   type ObjectType,
 } from "./hubspotSession.js";
-import type { ContactOutcome, ContactState, CrmPort, DealStage, DealState, HelpdeskPort, RefundStageIds, TicketRequest } from "./ports.js";
+import {
+  CRM_CONTACT_PROPERTIES,
+  READ_BATCH,
+  type ContactOutcome,
+  type ContactState,
+  type CrmContactRecord,
+  type CrmDealRecord,
+  type CrmPort,
+  type CrmReadPort,
+  type DealStage,
+  type DealState,
+  type HelpdeskPort,
+  type RefundStageIds,
+  type TicketRequest,
+} from "./ports.js";
 
 export type { HubspotConfig } from "./hubspotSession.js";
 export { toVendorError } from "./hubspotSession.js";
@@ -128,7 +143,25 @@ function contactProperties(contact: ContactState, creating: boolean): Record<str
   return properties;
 }
 
-export class HubspotCrm implements CrmPort {
+const batchReadSchema = z.object({
+  results: z.array(z.object({ id: z.string(), properties: z.record(z.string(), z.string().nullable()) })).default([]),
+});
+
+/**
+ * batch/read by a unique property: 100 ids per call; ids HubSpot does not have come back as per-item errors (207),
+ * which here simply means "absent".
+ */
+async function readMany(session: HubspotSession, type: "contacts" | "deals", idProperty: string, ids: string[], properties: readonly string[]) {
+  if (ids.length > READ_BATCH) throw new PermanentError(`hubspot ${type}.read takes at most ${READ_BATCH} ids per call`);
+  if (ids.length === 0) return [];
+  const body = { idProperty, inputs: ids.map((id) => ({ id })), properties: [idProperty, ...properties], propertiesWithHistory: [] };
+  const answer = await session.request(`${type}.batchRead`, "POST", `/crm/v3/objects/${type}/batch/read`, body);
+  const parsed = batchReadSchema.safeParse(answer);
+  if (!parsed.success) throw new TransientError(`hubspot ${type}.batchRead answered an unexpected body`);
+  return parsed.data.results;
+}
+
+export class HubspotCrm implements CrmPort, CrmReadPort {
   private readonly session: HubspotSession;
   private stageCache: { ids: RefundStageIds; at: number } | null = null;
 
@@ -211,6 +244,31 @@ export class HubspotCrm implements CrmPort {
     const { id } = await upsertOne(this.session, "deals.upsert", "deals", "opsync_deal_key", deal.key, properties);
     if (deal.contactId) await associateWithContact(this.session, "deals", id, deal.contactId);
     return { dealId: id };
+  }
+
+  async readContacts(uids: string[]): Promise<Map<string, CrmContactRecord>> {
+    const found = await readMany(this.session, "contacts", "opsync_uid", uids, CRM_CONTACT_PROPERTIES);
+    const out = new Map<string, CrmContactRecord>();
+    for (const r of found) {
+      const uid = r.properties.opsync_uid;
+      if (uid) out.set(uid, { id: r.id, uid, properties: Object.fromEntries(CRM_CONTACT_PROPERTIES.map((p) => [p, r.properties[p] ?? null])) });
+    }
+    return out;
+  }
+
+  async readDeals(keys: string[]): Promise<Map<string, CrmDealRecord>> {
+    const found = await readMany(this.session, "deals", "opsync_deal_key", keys, ["dealstage", "pipeline"]);
+    const out = new Map<string, CrmDealRecord>();
+    for (const r of found) {
+      const key = r.properties.opsync_deal_key;
+      if (key) out.set(key, { id: r.id, key, stageId: r.properties.dealstage ?? null });
+    }
+    return out;
+  }
+
+  async dealStageId(stage: DealStage): Promise<string | null> {
+    if (stage !== "refunded" && stage !== "partially_refunded") return DEFAULT_PIPELINE_STAGES[stage];
+    return (await this.refundStageIds())?.stages[stage] ?? null;
   }
 
   private async stageFor(stage: DealStage): Promise<{ pipeline: string; dealstage: string }> {

@@ -3,17 +3,23 @@
  * (the shared contract suites hold both to them), for queue tests and local runs without a vendor.
  */
 import { PermanentError, TransientError } from "../domain/errors.js";
-import type {
-  ClaimsPort,
-  ContactOutcome,
-  ContactState,
-  CrmPort,
-  DealStage,
-  DealState,
-  HelpdeskPort,
-  NotifyPort,
-  RefundStageIds,
-  TicketRequest,
+import {
+  CRM_CONTACT_PROPERTIES,
+  READ_BATCH,
+  type ClaimsPort,
+  type ClaimsReadPort,
+  type CrmContactRecord,
+  type CrmDealRecord,
+  type CrmReadPort,
+  type ContactOutcome,
+  type ContactState,
+  type CrmPort,
+  type DealStage,
+  type DealState,
+  type HelpdeskPort,
+  type NotifyPort,
+  type RefundStageIds,
+  type TicketRequest,
 } from "./ports.js";
 
 export interface MemoryContact {
@@ -96,7 +102,11 @@ const MEMORY_DEFAULT_STAGES: Record<Exclude<DealStage, "refunded" | "partially_r
 /** Forward-only, as HubSpot's lifecycle stage: a backward value is ignored. */
 const LIFECYCLE_RANK: Record<string, number> = { lead: 1, customer: 5, other: 7 };
 
-export class MemoryCrm extends FailingFake implements CrmPort {
+function checkBatch(ids: string[], what: string): void {
+  if (ids.length > READ_BATCH) throw new PermanentError(`memory ${what} takes at most ${READ_BATCH} ids per call`);
+}
+
+export class MemoryCrm extends FailingFake implements CrmPort, CrmReadPort {
   private readonly contactsById = new Map<string, MemoryContact>();
   private readonly dealsByKey = new Map<string, MemoryDeal>();
   private nextId = 1;
@@ -176,6 +186,56 @@ export class MemoryCrm extends FailingFake implements CrmPort {
     return { dealId: next.id };
   }
 
+  async readContacts(uids: string[]): Promise<Map<string, CrmContactRecord>> {
+    this.failures.enter();
+    checkBatch(uids, "contacts.read");
+    const out = new Map<string, CrmContactRecord>();
+    for (const uid of uids) {
+      const c = this.find((x) => x.uid === uid);
+      if (!c) continue;
+      const values: Record<(typeof CRM_CONTACT_PROPERTIES)[number], string | null> = {
+        opsync_plan: c.plan || null,
+        opsync_subscription_status: c.subscriptionStatus || null,
+        opsync_stripe_customer_id: c.stripeCustomerId || null,
+        opsync_mrr: c.mrr === null ? null : String(c.mrr),
+      };
+      out.set(uid, { id: c.id, uid, properties: values });
+    }
+    return out;
+  }
+
+  async readDeals(keys: string[]): Promise<Map<string, CrmDealRecord>> {
+    this.failures.enter();
+    checkBatch(keys, "deals.read");
+    const out = new Map<string, CrmDealRecord>();
+    for (const key of keys) {
+      const d = this.dealsByKey.get(key);
+      if (d) out.set(key, { id: d.id, key, stageId: d.vendorStage });
+    }
+    return out;
+  }
+
+  async dealStageId(stage: DealStage): Promise<string | null> {
+    try {
+      return await this.stageId(stage);
+    } catch {
+      // No refund stage ids configured: there is nothing a deal in that stage could carry.
+      return null;
+    }
+  }
+
+  /** Test seam: change a deal as someone editing it in the CRM would. */
+  editDeal(key: string, change: Partial<Pick<MemoryDeal, "vendorStage">>): void {
+    const d = this.dealsByKey.get(key);
+    if (d) Object.assign(d, change);
+  }
+
+  /** Test seam: a contact deleted in the CRM. */
+  deleteContact(uid: string): void {
+    const c = this.find((x) => x.uid === uid);
+    if (c) this.contactsById.delete(c.id);
+  }
+
   private async stageId(stage: DealStage): Promise<string> {
     if (stage !== "refunded" && stage !== "partially_refunded") return MEMORY_DEFAULT_STAGES[stage];
     const ids = this.opts.refundStages ? await this.opts.refundStages() : MEMORY_REFUND_STAGES;
@@ -245,7 +305,7 @@ export class MemoryHelpdesk extends FailingFake implements HelpdeskPort {
 }
 
 /** Claims fake: a map of users to their custom claims; unknown users are refused like Firebase Auth does. */
-export class MemoryClaims extends FailingFake implements ClaimsPort {
+export class MemoryClaims extends FailingFake implements ClaimsPort, ClaimsReadPort {
   private readonly users = new Map<string, Record<string, unknown>>();
 
   addUser(uid: string, claims: Record<string, unknown> = {}): void {
@@ -255,6 +315,12 @@ export class MemoryClaims extends FailingFake implements ClaimsPort {
   claimsOf(uid: string): Record<string, unknown> | null {
     const claims = this.users.get(uid);
     return claims ? { ...claims } : null;
+  }
+
+  async readClaims(uids: string[]): Promise<Map<string, Record<string, unknown> | null>> {
+    this.failures.enter();
+    checkBatch(uids, "users.read");
+    return new Map(uids.map((uid) => [uid, this.claimsOf(uid)]));
   }
 
   async setClaims(uid: string, owned: { entitlements: string[]; plan: string | null; supportTier: string }): Promise<void> {

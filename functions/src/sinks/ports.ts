@@ -6,7 +6,7 @@
  * TransientError (retry, maybe after `retryAfterMs`) or PermanentError (do not retry) from domain/errors.
  */
 import type { PermanentError, TransientError } from "../domain/errors.js";
-import type { ContactState, DealState, TicketRequest } from "../domain/syncModel.js";
+import type { ContactState, DealStage, DealState, TicketRequest } from "../domain/syncModel.js";
 import type { StripeObjectKind } from "./stripeApi.js";
 
 export type { BillingContext, ContactState, DealState, DealStage, RefundStageIds, TicketRequest } from "../domain/syncModel.js";
@@ -24,6 +24,36 @@ export interface CrmPort {
   upsertDeal(deal: DealState): Promise<{ dealId: string }>;
 }
 
+/** A contact as the CRM holds it: opsync's own properties (`opsync_plan`, `opsync_subscription_status`, …). */
+export interface CrmContactRecord {
+  id: string;
+  uid: string;
+  properties: Record<string, string | null>;
+}
+
+export interface CrmDealRecord {
+  id: string;
+  key: string;
+  /** The CRM's stage id (compare with `dealStageId`). */
+  stageId: string | null;
+}
+
+/** Reconciliation's read side of the CRM: batched reads by opsync's unique keys (never search, never email). */
+export interface CrmReadPort {
+  /** Contacts by `opsync_uid`, at most 100 per call; a uid the CRM does not have is absent from the map. */
+  readContacts(uids: string[]): Promise<Map<string, CrmContactRecord>>;
+  /** Deals by `opsync_deal_key`, at most 100 per call; absent keys are missing. */
+  readDeals(keys: string[]): Promise<Map<string, CrmDealRecord>>;
+  /** The stage id a deal in `stage` carries in the CRM (refund stages need ops/hubspot; null when unknown). */
+  dealStageId(stage: DealStage): Promise<string | null>;
+}
+
+/** The properties of a contact opsync writes, as `readContacts` reports them. */
+export const CRM_CONTACT_PROPERTIES = ["opsync_plan", "opsync_subscription_status", "opsync_stripe_customer_id", "opsync_mrr"] as const;
+
+/** Most ids one batched read takes (HubSpot's batch limit; Firebase Auth's getUsers). */
+export const READ_BATCH = 100;
+
 export type ContactOutcome = { uid: string; contactId: string } | { uid: string; error: TransientError | PermanentError };
 
 export interface HelpdeskPort {
@@ -34,6 +64,11 @@ export interface HelpdeskPort {
 export interface ClaimsPort {
   /** Sets opsync's claims (entitlements, plan, supportTier) and keeps every claim opsync does not own. */
   setClaims(uid: string, owned: { entitlements: string[]; plan: string | null; supportTier: string }): Promise<void>;
+}
+
+/** Reconciliation's read side of the claims: each uid's custom claims, null when Auth has no such user. */
+export interface ClaimsReadPort {
+  readClaims(uids: string[]): Promise<Map<string, Record<string, unknown> | null>>;
 }
 
 export interface NotifyPort {

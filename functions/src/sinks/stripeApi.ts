@@ -35,6 +35,21 @@ export interface StripePage {
   hasMore: boolean;
 }
 
+/** The lists backfill and reconciliation page through by hand (a stored cursor lets a killed run resume). */
+export const STRIPE_LISTS = ["customers", "subscriptions", "invoices", "payment_intents"] as const;
+export type StripeListName = (typeof STRIPE_LISTS)[number];
+
+export interface ListPageParams {
+  /** Cursor: the last id of the previous page (pages run newest first). */
+  startingAfter?: string;
+  /** Page size 1–100 (default 100). */
+  limit?: number;
+  /** Unix seconds, inclusive. */
+  createdGte?: number;
+  /** subscriptions: a status or `all`; invoices: `open`, `paid`, … */
+  status?: string;
+}
+
 export interface ListSubscriptionsParams {
   customer?: string;
   /** `all` includes canceled subscriptions, which Stripe's default leaves out. */
@@ -56,6 +71,8 @@ export interface StripeReadPort extends StripeEventsPort {
   listCustomers(params?: { createdGte?: number }): AsyncIterable<StripeJson>;
   listSubscriptions(params: ListSubscriptionsParams): AsyncIterable<StripeJson>;
   listCheckoutSessions(params: { customer: string }): AsyncIterable<StripeJson>;
+  /** One page of a list, newest first; page on with `startingAfter` = the last id while `hasMore`. */
+  listPage(list: StripeListName, params: ListPageParams): Promise<StripePage>;
 }
 
 export interface StripeApiOptions {
@@ -131,6 +148,15 @@ export function stripeEventsClient(options: StripeApiOptions): StripeReadPort {
     checkout_session: (id) => stripe.checkout.sessions.retrieve(id),
   };
 
+  type Common = { limit: number; starting_after?: string; created?: { gte: number } };
+  type Page = { data: unknown[]; has_more: boolean };
+  const listers: Record<StripeListName, (common: Common, status: string | undefined) => Promise<Page>> = {
+    customers: (common) => stripe.customers.list(common),
+    subscriptions: (common, status) => stripe.subscriptions.list({ ...common, ...(status ? { status: status as Stripe.SubscriptionListParams.Status } : {}) }),
+    invoices: (common, status) => stripe.invoices.list({ ...common, ...(status ? { status: status as Stripe.InvoiceListParams.Status } : {}) }),
+    payment_intents: (common) => stripe.paymentIntents.list(common),
+  };
+
   return {
     async retrieveEvent(eventId) {
       try {
@@ -172,6 +198,19 @@ export function stripeEventsClient(options: StripeApiOptions): StripeReadPort {
     listCheckoutSessions(params) {
       return paged(stripe.checkout.sessions.list({ limit: PAGE, customer: params.customer }), "GET /v1/checkout/sessions");
     },
+    async listPage(list, params) {
+      const common = {
+        limit: params.limit ?? PAGE,
+        ...(params.startingAfter !== undefined ? { starting_after: params.startingAfter } : {}),
+        ...(params.createdGte !== undefined ? { created: { gte: params.createdGte } } : {}),
+      };
+      try {
+        const page = await listers[list](common, params.status);
+        return { data: page.data.map(toJson), hasMore: page.has_more };
+      } catch (error) {
+        throw toStripeApiError(error, `GET /v1/${list}`);
+      }
+    },
   };
 }
 
@@ -194,6 +233,7 @@ export function lazyStripeEvents(config: () => StripeApiOptions): StripeReadPort
     listCustomers: (params) => client().listCustomers(params),
     listSubscriptions: (params) => client().listSubscriptions(params),
     listCheckoutSessions: (params) => client().listCheckoutSessions(params),
+    listPage: (list, params) => client().listPage(list, params),
   };
 }
 

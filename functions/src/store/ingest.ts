@@ -265,8 +265,16 @@ async function planInTransaction(db: Firestore, tx: Transaction, event: Normaliz
 }
 
 /** Writes what a plan says, in the caller's transaction. Returns the ids of the jobs it created. */
-export function writePlan(db: Firestore, tx: Transaction, plan: ApplyPlan, event: { meta: { id: string; type: string } } | null, at: Date): string[] {
-  const actor = event ? { type: "stripe", id: event.meta.id } : { type: "system", id: plan.cause };
+export function writePlan(
+  db: Firestore,
+  tx: Transaction,
+  plan: ApplyPlan,
+  event: { meta: { id: string; type: string } } | null,
+  at: Date,
+  /** Who the audit entries name when no event caused the change (default: the cause, e.g. `revalidate_<job>`). */
+  systemActor?: string,
+): string[] {
+  const actor = event ? { type: "stripe", id: event.meta.id } : { type: "system", id: systemActor ?? plan.cause };
   const cause = event ? { type: "stripeEvent", eventId: event.meta.id, eventType: event.meta.type } : { type: "system", id: plan.cause };
   // merge keeps fields other writers own (crmContactId from the CRM sink, admin notes).
   if (plan.customer) tx.set(db.collection(COL.customers).doc(plan.customer.after.uid), plan.customer.after, { merge: true });

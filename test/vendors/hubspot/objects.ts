@@ -185,6 +185,34 @@ export class ObjectStore {
     return { status: 207, body: { ...body200, numErrors: itemErrors.length, errors: itemErrors } };
   }
 
+  /**
+   * batch/read by `idProperty` (a unique property or hs_object_id), at most 100 inputs. Ids it does not have come
+   * back as per-item OBJECT_NOT_FOUND errors with status 207, as HubSpot answers.
+   */
+  batchRead(type: ObjectType, body: unknown): Reply {
+    const inputs = isRecord(body) ? body.inputs : undefined;
+    if (!Array.isArray(inputs)) throw new HttpError(400, "VALIDATION_ERROR", "Invalid input JSON: inputs required");
+    if (inputs.length > 100) throw new HttpError(400, "VALIDATION_ERROR", "Batch input limit is 100");
+    const idProperty = isRecord(body) && typeof body.idProperty === "string" ? body.idProperty : "hs_object_id";
+    if (idProperty !== "hs_object_id" && this.props[type].get(idProperty)?.hasUniqueValue !== true) {
+      throw new HttpError(400, "VALIDATION_ERROR", `${idProperty} is not a unique identifier property`);
+    }
+    const only = isRecord(body) && Array.isArray(body.properties) ? body.properties.map(String) : undefined;
+    const results: unknown[] = [];
+    const missing: string[] = [];
+    for (const input of inputs) {
+      const id = isRecord(input) && typeof input.id === "string" ? input.id : "";
+      const obj = id ? this.findBy(type, idProperty, id) : undefined;
+      if (obj) results.push(this.publicObject(obj, only ? ["hs_object_id", ...only] : undefined));
+      else missing.push(id);
+    }
+    const at = now();
+    const base = { status: "COMPLETE", results, startedAt: at, completedAt: at };
+    if (missing.length === 0) return { status: 200, body: base };
+    const errors = [{ status: "error", category: "OBJECT_NOT_FOUND", message: "Could not get some objects, they may be deleted or not exist.", context: { ids: missing } }];
+    return { status: 207, body: { ...base, numErrors: 1, errors } };
+  }
+
   private idOf(type: ObjectType, input: unknown): { idProperty: string; idValue: string; input: Record<string, unknown> } {
     if (!isRecord(input) || typeof input.id !== "string" || input.id === "") {
       throw new HttpError(400, "VALIDATION_ERROR", "Invalid input JSON: each input needs an id");

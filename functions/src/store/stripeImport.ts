@@ -1,0 +1,114 @@
+/**
+ * Objects read from the Stripe API (backfill, reconciliation) applied to one customer in one transaction, through
+ * the same domain apply as revalidation (`applyApiObject`): snapshots → derived records → jobs → audit. An object
+ * whose snapshot already holds the same content is skipped, so importing the same account twice writes nothing.
+ */
+import type { Firestore } from "firebase-admin/firestore";
+import { applyApiObject, recomputeCustomer, type ApplyPlan } from "../domain/apply.js";
+import { deepEqual } from "../domain/diff.js";
+import type { BillingDoc, CustomerDoc } from "../domain/model.js";
+import type { Subject } from "../domain/normalize.js";
+import type { SnapshotSet } from "../domain/snapshots.js";
+import { fromFirestore } from "./db.js";
+import { writePlan } from "./ingest.js";
+import { COL, billingPath, customerSnapshotsPath } from "./paths.js";
+
+export interface ImportInput {
+  uid: string;
+  stripeCustomerId: string;
+  subjects: Subject[];
+  /** When the objects were read (seconds): their snapshots' mark. */
+  fetchedAt: number;
+  /** Job ids derive from it (`backfill_<run>`, `reconcile_<run>`). */
+  cause: string;
+  /** The audit actor id (`backfill`, `reconcile`). */
+  actor: string;
+  graceDays: number;
+  now: Date;
+  /** Import quietly: no CRM/claims jobs (a later `reconcile --fix` plans them). */
+  noSync: boolean;
+  /** Re-derive the record even when no snapshot changed (reconcile: the record itself drifted). */
+  rederive?: boolean;
+}
+
+export type ImportResult =
+  | { outcome: "changed" | "unchanged"; jobIds: string[]; mapped: boolean }
+  | { outcome: "conflict"; mappedUid: string };
+
+/** Strips the jobs of a quiet import, and the `sync.* = pending` markers that would point at them. */
+function quiet(plan: ApplyPlan, before: CustomerDoc | null): ApplyPlan {
+  if (!plan.customer) return { ...plan, jobs: [] };
+  return { ...plan, jobs: [], customer: { ...plan.customer, after: { ...plan.customer.after, sync: before?.sync ?? {} } } };
+}
+
+export async function applyStripeObjects(db: Firestore, input: ImportInput): Promise<ImportResult> {
+  const { uid, stripeCustomerId } = input;
+  return db.runTransaction(async (tx) => {
+    const refs = [db.collection(COL.customers).doc(uid), db.doc(billingPath(uid)), db.doc(customerSnapshotsPath(uid)), db.collection(COL.stripeCustomers).doc(stripeCustomerId)];
+    const [c, b, s, m] = await tx.getAll(...refs);
+    const mappedUid = m?.exists ? ((m.get("uid") as string | undefined) ?? null) : null;
+    if (mappedUid && mappedUid !== uid) return { outcome: "conflict", mappedUid };
+    let customer = c?.exists ? fromFirestore<CustomerDoc>(c.data()) : null;
+    let billing = b?.exists ? fromFirestore<BillingDoc>(b.data()) : null;
+    let snapshots = s?.exists ? fromFirestore<SnapshotSet>(s.data()) : null;
+    const original = customer;
+    let mapping = mappedUid;
+    const plans: ApplyPlan[] = [];
+    for (const subject of input.subjects) {
+      const current = snapshots?.objects[subject.objectId];
+      if (current && deepEqual(current.subject, subject)) continue;
+      const plan = applyApiObject({
+        subject,
+        fetchedAt: input.fetchedAt,
+        cause: input.cause,
+        now: input.now,
+        graceDays: input.graceDays,
+        owner: { uid, order: null, stripeCustomerId, source: "mapping", conflict: null },
+        mappingUid: mapping,
+        customer,
+        billing,
+        order: null,
+        snapshots,
+      });
+      if (plan.status !== "applied") continue;
+      plans.push(plan);
+      // Each object builds on the state the previous one left (one customer, one transaction).
+      customer = plan.customer?.after ?? customer;
+      billing = plan.billing?.after ?? billing;
+      snapshots = plan.snapshots?.set ?? snapshots;
+      if (plan.mapping) mapping = plan.mapping.uid;
+    }
+    if (plans.length === 0 && input.rederive && customer) {
+      const plan = recomputeCustomer({ uid, now: input.now, graceDays: input.graceDays, customer, billing, snapshots, cause: input.cause });
+      if (plan.customer || plan.billing) plans.push(plan);
+    }
+    const jobIds = new Set<string>();
+    for (const plan of plans) {
+      for (const id of writePlan(db, tx, input.noSync ? quiet(plan, original) : plan, null, input.now, input.actor)) jobIds.add(id);
+    }
+    return { outcome: plans.length ? "changed" : "unchanged", jobIds: [...jobIds], mapped: mapping !== mappedUid };
+  });
+}
+
+/**
+ * A Stripe customer opsync cannot attribute: held in `reviewQueue/backfill_<cus>` with what is known. Created once;
+ * a later run finds it (and re-running changes nothing). Returns true when it was created now.
+ */
+export async function holdForReview(
+  db: Firestore,
+  item: { stripeCustomerId: string; reason: "unmapped_customer" | "uid_conflict"; detail: string; known: Record<string, unknown>; now: Date },
+): Promise<boolean> {
+  const ref = db.collection(COL.reviewQueue).doc(`backfill_${item.stripeCustomerId}`);
+  try {
+    await ref.create({
+      eventId: null, eventType: null, eventCreated: null, reason: item.reason, detail: item.detail, status: "open",
+      stripeCustomerId: item.stripeCustomerId, stripeObjectId: item.stripeCustomerId, orderId: null,
+      // No event to re-run: once the customer is mapped (resolveReview), the next backfill imports it.
+      event: null, known: item.known, source: "backfill", createdAt: item.now, updatedAt: item.now,
+    });
+    return true;
+  } catch (error) {
+    if ((error as { code?: unknown }).code === 6) return false;
+    throw error;
+  }
+}
