@@ -169,9 +169,8 @@ describe("sync runner on a fake clock", () => {
   });
 
   it("401 pauses only that sink with one alert and no attempts spent; other sinks run; a new credential or resumeSink resumes it", async () => {
-    const claims = new RecordingClaims();
     let credential = "token-v1";
-    const q = fakeQueue(db, sinks({ claims }));
+    const q = fakeQueue(db, sinks());
     q.deps.credentialOf = (sink) => (sink === "crm" ? credential : null);
     hubspot.switches.apply({ auth: "revoked" });
     const uids = Array.from({ length: 5 }, () => uniq("user"));
@@ -182,7 +181,7 @@ describe("sync runner on a fake clock", () => {
     expect((await db.collection("alerts").get()).docs.map((d) => d.id)).toEqual(["auth_crm"]);
     expect(await data(db, "alerts/auth_crm")).toMatchObject({ status: "open", sink: "crm", type: "sink_auth_failed" });
     expect(await data(db, "sinkState/crm")).toMatchObject({ pausedForAuth: { credential: "token-v1", httpStatus: 401 } });
-    expect(slack.messages()).toHaveLength(1); // the one alert, announced once
+    expect(slack.messages()).toHaveLength(1); // the one alert, announced once: the notify sink runs while crm is paused
     // Jobs already in flight each met the 401 once; after the pause nobody calls HubSpot.
     const calls = contactUpserts();
     expect(calls).toBeLessThanOrEqual(uids.length);
@@ -200,7 +199,8 @@ describe("sync runner on a fake clock", () => {
     expect(await data(db, "alerts/auth_crm")).toMatchObject({ status: "resolved" });
     expect(hubspot.contacts()).toHaveLength(6);
 
-    // Revoked again, same token: the person fixes the portal side and resumes through resumeSink's store path.
+    // Revoked again, same token: a person fixes the portal side and resumes (resumeSink's store calls; the e2e test
+    // goes through the admin API).
     hubspot.switches.apply({ auth: "revoked" });
     const later = uniq("user");
     await deliver(db, stripeEvent("customer.created", customer({ id: uniq("cus"), uid: later })), { now: q.now });
@@ -212,7 +212,6 @@ describe("sync runner on a fake clock", () => {
     expect(await requeuePausedJobs(db, q.now(), { sink: "crm" })).toBe(1);
     await q.settle();
     expect(await data(db, `syncJobs/live.crm.contact.upsert.${later}`)).toMatchObject({ status: "succeeded" });
-    expect(claims.calls.length).toBeGreaterThan(0);
   });
 
   it("50 events for one customer in 2 s make at most 2 contact upserts, and HubSpot ends with the newest state", async () => {
