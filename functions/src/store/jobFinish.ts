@@ -28,7 +28,7 @@ const OPEN_OR_DEAD: JobStatus[] = ["pending", "running", "retrying", "paused", "
 
 /**
  * The canonical record whose per-sink status a job updates, if it exists (a marketplace buyer may have none).
- * Checked outside the job's transaction: reading the customer inside would lock it against the webhook's ingest.
+ * Checked outside the job's transaction; inside, otherSinkJobs reads it (briefly locking it against the ingest).
  */
 async function customerRefFor(db: Firestore, job: JobDoc): Promise<DocumentReference | null> {
   if (!job.target.uid || job.kind === "notify.slack") return null;
@@ -36,10 +36,16 @@ async function customerRefFor(db: Firestore, job: JobDoc): Promise<DocumentRefer
   return (await ref.get()).exists ? ref : null;
 }
 
-/** The customer's other jobs of this job's sink that are unfinished or dead, read inside the transaction. */
+/**
+ * The customer's other jobs of this job's sink that are unfinished or dead. The customer document is read in the
+ * transaction first: two jobs of one customer finishing at once serialize on it, so the second one's query (a plain
+ * read, not a transactional one: a query in a transaction locks a range of syncJobs and times out under load) sees
+ * the first one's outcome.
+ */
 async function otherSinkJobs(db: Firestore, tx: Transaction, job: JobDoc, customer: DocumentReference | null): Promise<Array<{ status: JobStatus }>> {
   if (!customer || !job.target.uid) return [];
-  const snap = await tx.get(db.collection(COL.syncJobs).where("target.uid", "==", job.target.uid).where("status", "in", OPEN_OR_DEAD).limit(100));
+  await tx.get(customer);
+  const snap = await db.collection(COL.syncJobs).where("target.uid", "==", job.target.uid).where("status", "in", OPEN_OR_DEAD).limit(100).get();
   return snap.docs
     .filter((d) => d.id !== job.jobId && SINK_OF_JOB[d.get("kind") as JobDoc["kind"]] === SINK_OF_JOB[job.kind])
     .map((d) => ({ status: d.get("status") as JobStatus }));
