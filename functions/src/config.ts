@@ -207,6 +207,12 @@ export interface StripeApiConfig {
 
 const stripeKeySchema = z.string().regex(/^(sk|rk)_(test|live)_\S+$/, "must be a Stripe secret (sk_...) or restricted (rk_...) key");
 
+/** The configured Stripe key as set (possibly empty or invalid), only to notice that it was replaced (never logged). */
+export function stripeSecretKeyAsSet(): string | null {
+  const key = stripeSecretKey.value().trim();
+  return key === "" ? null : key;
+}
+
 /** Where and how the admin API calls Stripe. The key's mode must match the events this project accepts. */
 export function stripeApiConfig(): StripeApiConfig {
   const key = stripeKeySchema.safeParse(stripeSecretKey.value().trim());

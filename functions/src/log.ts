@@ -26,6 +26,8 @@ export const log = {
     }),
   syncJobRun: (jobId: string, outcome: string) =>
     entry(outcome === "dead" ? "ERROR" : "INFO", "sync_job_run", { jobId, outcome }),
+  /** A worker finished after its lease ended or was taken over: its result was not recorded. */
+  syncJobDiscarded: (jobId: string) => entry("WARNING", "sync_job_result_discarded", { jobId, reason: "lease_lost" }),
   sweep: (dispatched: number) => entry("INFO", "sync_sweep", { dispatched }),
   automationResumed: (requeued: number) => entry("INFO", "automation_resumed", { requeued }),
   supportRequest: (requestId: string, status: string) => entry("INFO", "support_request", { requestId, status }),

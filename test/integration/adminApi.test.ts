@@ -15,6 +15,7 @@ import { stripeEventsClient } from "../../functions/src/sinks/stripeApi";
 import { deliver } from "../support/deliver";
 import { dumpAll, resetFirestore, testDb } from "../support/firestore";
 import { data } from "../support/read";
+import { requeuePausedJobs } from "../../functions/src/store/jobQueue";
 import { customer, price, stripeEvent, subscription, uniq } from "../support/stripeFixtures";
 import { startStripeServer, type StripeServer } from "../vendors/stripeServer";
 
@@ -188,6 +189,7 @@ const INPUT: Record<AdminOperation, Record<string, unknown>> = {
   customerSummary: { uid: CUSTOMER_UID },
   retryJob: { jobId: DEAD_JOB },
   setAutomation: { paused: true, reason: "matrix" },
+  resumeSink: { sink: "crm" },
   resolveReview: { stripeCustomerId: "cus_matrix", uid: "u-target" },
   replayEvent: { eventId: "evt_matrix" },
   flagRefund: { orderId: "order-matrix", reason: "matrix" },
@@ -199,6 +201,7 @@ const ALLOWED: Record<AdminOperation, Role[]> = {
   customerSummary: ["admin", "support", "finance"],
   retryJob: ["admin", "support"],
   setAutomation: ["admin"],
+  resumeSink: ["admin"],
   resolveReview: ["admin", "support"],
   replayEvent: ["admin"],
   flagRefund: ["admin", "support"],
@@ -676,13 +679,16 @@ describe("admin API", () => {
       expect(await dump()).toEqual(before);
 
       const paused = await call("setAutomation", { paused: true, reason: "HubSpot outage", confirm: true }, { role: "admin" });
-      expect(paused.body).toMatchObject({ dryRun: false, after: { paused: true }, requeued: 0 });
+      expect(paused.body).toMatchObject({ dryRun: false, after: { paused: true }, pausedJobs: 0 });
       expect(await data(db, "ops/automation")).toMatchObject({ paused: true, reason: "HubSpot outage", by: "u-admin" });
 
       const dryResume = await call("setAutomation", { paused: false }, { role: "admin" });
       expect(dryResume.body).toMatchObject({ dryRun: true, before: { paused: true, reason: "HubSpot outage", by: "u-admin" }, jobsAffected: 1 });
+      // Resuming writes the switch only; onAutomationWritten (emulated here) is the one place that re-queues.
       const resumed = await call("setAutomation", { paused: false, confirm: true }, { role: "admin" });
-      expect(resumed.body).toMatchObject({ requeued: 1 });
+      expect(resumed.body).toMatchObject({ pausedJobs: 1 });
+      expect(await data(db, "syncJobs/held.1")).toMatchObject({ status: "paused" });
+      expect(await requeuePausedJobs(db, new Date())).toBe(1);
       expect(await data(db, "syncJobs/held.1")).toMatchObject({ status: "pending" });
 
       const entries = await auditEntries("admin.setAutomation");

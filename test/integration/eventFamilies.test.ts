@@ -176,7 +176,10 @@ describe("event families", () => {
       const final = await data(db, `orders/${meta.orderId}`);
       expect(final).toMatchObject({ status: "refunded", amountRefunded: 5000 });
       expect((final?.history as Array<{ to: string }>).map((h) => h.to)).toEqual(["paid", "partially_refunded", "refunded"]);
-      expect((await jobs(db, { kind: "crm.deal.upsert" })).length).toBeGreaterThanOrEqual(3);
+      // One live deal job for the order: every later change folded into it (it reads the order when it runs).
+      const deals = await jobs(db, { kind: "crm.deal.upsert" });
+      expect(deals).toHaveLength(1);
+      expect(deals[0]?.coalesced).toBeGreaterThanOrEqual(2);
     });
 
     it("async payment methods: pending_payment, then async_payment_succeeded / failed", async () => {

@@ -2,7 +2,7 @@
  * Runs the sync queue in-process against the Firestore emulator: a dispatcher that honours delays with
  * timers (as Cloud Tasks would) and a way to wait until everything dispatched has finished.
  */
-import type { Firestore } from "firebase-admin/firestore";
+import type { Firestore, Timestamp } from "firebase-admin/firestore";
 import type { SinkName } from "../../functions/src/domain/model";
 import type { RetryPolicy } from "../../functions/src/domain/retry";
 import { runSyncJob, type Dispatcher, type RunOutcome, type Sinks, type SyncDeps } from "../../functions/src/services/syncRunner";
@@ -25,8 +25,13 @@ export function harness(db: Firestore, sinks: Sinks, policy: Partial<RetryPolicy
   const dispatcher: Dispatcher = {
     async dispatch(jobId, delayMs) {
       dispatches.push({ jobId, delayMs });
-      const p = new Promise<void>((resolve) => setTimeout(resolve, delayMs)).then(() => runSyncJob(deps, jobId)).then((o) => {
+      const p = new Promise<void>((resolve) => setTimeout(resolve, delayMs)).then(() => runSyncJob(deps, jobId)).then(async (o) => {
         outcomes.push(o);
+        // What onSyncJobWritten does when a job goes back to pending (a rerun): dispatch it for its time.
+        if (o.outcome === "rerun") {
+          const next = (await db.collection("syncJobs").doc(jobId).get()).get("nextAttemptAt") as Timestamp | undefined;
+          await dispatcher.dispatch(jobId, Math.max(0, (next?.toMillis() ?? 0) - Date.now()));
+        }
       });
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
@@ -48,8 +53,9 @@ export function harness(db: Firestore, sinks: Sinks, policy: Partial<RetryPolicy
     outcomes,
     idle,
     async runPending() {
+      // Like onSyncJobWritten: each pending job is dispatched for its nextAttemptAt (coalesced jobs wait to settle).
       const pending = await db.collection("syncJobs").where("status", "==", "pending").get();
-      await Promise.all(pending.docs.map((d) => dispatcher.dispatch(d.id, 0)));
+      await Promise.all(pending.docs.map((d) => dispatcher.dispatch(d.id, Math.max(0, ((d.get("nextAttemptAt") as Timestamp | undefined)?.toMillis() ?? 0) - Date.now()))));
       await idle();
     },
   };

@@ -519,8 +519,9 @@ describe("firestore.indexes.json", () => {
     expect(where).toEqual(
       expect.arrayContaining([
         "store/heldEvents.ts reviewQueue",
-        "store/jobs.ts syncJobs",
-        "services/syncRunner.ts orders",
+        "store/jobQueue.ts syncJobs",
+        "store/jobFinish.ts syncJobs",
+        "services/syncExecute.ts orders",
       ]),
     );
     expect(queries.length).toBeGreaterThanOrEqual(6);

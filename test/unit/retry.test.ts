@@ -12,7 +12,8 @@ describe("retry policy", () => {
   });
   it("retries transient errors, honouring Retry-After when it is longer than the backoff", () => {
     const d = decideFailure(new TransientError("429", 30_000, { httpStatus: 429, vendorRequestId: "req_1" }), 1, policy, () => 1);
-    expect(d).toEqual({ kind: "retry", delayMs: 30_000, error: { message: "429", httpStatus: 429, vendorRequestId: "req_1", kind: "transient" } });
+    // A 429 does not count against SYNC_MAX_ATTEMPTS: the vendor asked us to wait, the job did nothing wrong.
+    expect(d).toEqual({ kind: "retry", delayMs: 30_000, countsAttempt: false, error: { message: "429", httpStatus: 429, vendorRequestId: "req_1", kind: "transient" } });
     expect(decideFailure(new TransientError("503", 10), 2, policy, () => 1)).toMatchObject({ kind: "retry", delayMs: 2000 });
   });
   it("never retries permanent errors", () => {
@@ -20,6 +21,13 @@ describe("retry policy", () => {
   });
   it("gives up after max attempts", () => {
     expect(decideFailure(new TransientError("503"), 5, policy, () => 1)).toMatchObject({ kind: "dead", reason: "max_attempts" });
+  });
+  it("never lets a 429 make a job dead, even on the last attempt", () => {
+    expect(decideFailure(new TransientError("429", 1000, { httpStatus: 429 }), 5, policy, () => 1)).toMatchObject({ kind: "retry", countsAttempt: false });
+  });
+  it("a refused credential (401/403) pauses the sink instead of killing the job", () => {
+    expect(decideFailure(new PermanentError("401", { httpStatus: 401 }), 1, policy, () => 1)).toMatchObject({ kind: "pause_sink" });
+    expect(decideFailure(new PermanentError("403", { httpStatus: 403 }), 5, policy, () => 1)).toMatchObject({ kind: "pause_sink" });
   });
   it("treats unknown errors as transient (bounded by max attempts) and keeps their message", () => {
     expect(decideFailure(new Error("boom"), 1, policy, () => 1)).toMatchObject({ kind: "retry", error: { message: "Error: boom" } });

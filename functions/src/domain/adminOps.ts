@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { OpsyncError, ValidationError } from "./errors.js";
 import { idSchema, isUsableId, stripeIdSchema, type IdKind } from "./ids.js";
+import { SINK_NAMES } from "./model.js";
 import { STAFF_ROLES, hasAnyRole, type StaffRole } from "./roles.js";
 
 // ---- Errors ------------------------------------------------------------------------------------------------
@@ -82,6 +83,10 @@ export const adminInputSchemas = {
     reason: z.string({ error: "reason must be a string" }).max(500, "reason must be at most 500 characters").optional(),
     confirm,
   }),
+  resumeSink: z.strictObject({
+    sink: z.enum(SINK_NAMES, { error: `sink must be one of ${SINK_NAMES.join(", ")}` }),
+    confirm,
+  }),
   resolveReview: z.strictObject({
     stripeCustomerId: stripeIdSchema("stripeCustomerId", ["cus"]),
     uid: idSchema("uid", "app"),
@@ -141,6 +146,11 @@ export const ADMIN_OPERATIONS: Record<AdminOperation, OperationSpec> = {
   },
   retryJob: { roles: ["admin", "support"], destructive: false, summary: "Put a dead sync job back to pending." },
   setAutomation: { roles: ["admin"], destructive: true, summary: "Pause or resume every sink (the kill switch)." },
+  resumeSink: {
+    roles: ["admin"],
+    destructive: true,
+    summary: "Resume one sink paused because its vendor refused the credentials (401/403), once the credential is fixed.",
+  },
   resolveReview: {
     roles: ["admin", "support"],
     destructive: true,
@@ -226,6 +236,10 @@ export function auditTarget(operation: AdminOperation, raw: unknown): string | n
     }
     case "setAutomation":
       return "ops/automation";
+    case "resumeSink": {
+      const sink = raw && typeof raw === "object" ? (raw as Record<string, unknown>).sink : null;
+      return typeof sink === "string" && (SINK_NAMES as readonly string[]).includes(sink) ? `sinkState/${sink}` : null;
+    }
     case "resolveReview": {
       const id = get("stripeCustomerId", "stripe");
       return id ? `stripeCustomers/${id}` : null;

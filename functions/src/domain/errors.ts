@@ -22,12 +22,15 @@ export interface VendorErrorDetail {
   httpStatus?: number | null;
   /** The vendor's request id (HubSpot `X-HubSpot-Correlation-Id`, Zendesk `X-Request-Id`), for support tickets. */
   vendorRequestId?: string | null;
+  /** The request surely never reached the vendor (connection refused): a post can be sent again without doubling. */
+  notSent?: boolean;
 }
 
 /** A retry may succeed (network, timeouts, 408, 429, 5xx, Firestore contention). */
 export class TransientError extends OpsyncError {
   readonly httpStatus: number | null;
   readonly vendorRequestId: string | null;
+  readonly notSent: boolean;
   constructor(
     message: string,
     readonly retryAfterMs: number | null = null,
@@ -36,6 +39,7 @@ export class TransientError extends OpsyncError {
     super(message);
     this.httpStatus = detail.httpStatus ?? null;
     this.vendorRequestId = detail.vendorRequestId ?? null;
+    this.notSent = detail.notSent ?? false;
   }
 }
 

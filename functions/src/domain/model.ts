@@ -24,7 +24,8 @@ export const JOB_KINDS = [
 export type JobKind = (typeof JOB_KINDS)[number];
 
 /** Which sink a job kind belongs to, for the per-sink status on the canonical record. */
-export type SinkName = "crm" | "claims" | "helpdesk" | "notify" | "stripe";
+export const SINK_NAMES = ["crm", "claims", "helpdesk", "notify", "stripe"] as const;
+export type SinkName = (typeof SINK_NAMES)[number];
 
 export const SINK_OF_JOB: Record<JobKind, SinkName> = {
   "crm.contact.upsert": "crm",

@@ -25,9 +25,15 @@ export interface JobErrorInfo {
   kind: "transient" | "permanent";
 }
 
+/**
+ * `countsAttempt: false` (a 429): the vendor asked us to wait, the job did nothing wrong, so the attempt is given
+ * back and a rate limit alone can never make a job dead. `pause_sink`: the vendor refused our credentials (401/403);
+ * every job of that sink would fail the same way, so the sink waits for a person instead of burning attempts.
+ */
 export type FailureDecision =
-  | { kind: "retry"; delayMs: number; error: JobErrorInfo }
-  | { kind: "dead"; reason: "permanent" | "max_attempts"; error: JobErrorInfo };
+  | { kind: "retry"; delayMs: number; error: JobErrorInfo; countsAttempt: boolean }
+  | { kind: "dead"; reason: "permanent" | "max_attempts"; error: JobErrorInfo }
+  | { kind: "pause_sink"; error: JobErrorInfo };
 
 export function describeError(error: unknown): JobErrorInfo {
   if (error instanceof PermanentError) {
@@ -41,13 +47,21 @@ export function describeError(error: unknown): JobErrorInfo {
   return { message: message.slice(0, 500), httpStatus: null, vendorRequestId: null, kind: "transient" };
 }
 
+/** A vendor's answer that says "these credentials are not accepted" (revoked token, missing scope). */
+export function isAuthFailure(error: unknown): boolean {
+  return (error instanceof PermanentError || error instanceof TransientError) && (error.httpStatus === 401 || error.httpStatus === 403);
+}
+
 /** What to do after attempt number `attempt` (1-based) failed with `error`. */
 export function decideFailure(error: unknown, attempt: number, policy: RetryPolicy, random: () => number): FailureDecision {
   const info = describeError(error);
+  if (isAuthFailure(error)) return { kind: "pause_sink", error: info };
   if (info.kind === "permanent") return { kind: "dead", reason: "permanent", error: info };
-  if (attempt >= policy.maxAttempts) return { kind: "dead", reason: "max_attempts", error: info };
   const retryAfter = error instanceof TransientError ? (error.retryAfterMs ?? 0) : 0;
-  return { kind: "retry", delayMs: Math.max(retryAfter, backoffMs(attempt, policy, random)), error: info };
+  const delayMs = Math.max(retryAfter, backoffMs(attempt, policy, random));
+  if (info.httpStatus === 429) return { kind: "retry", delayMs, error: info, countsAttempt: false };
+  if (attempt >= policy.maxAttempts) return { kind: "dead", reason: "max_attempts", error: info };
+  return { kind: "retry", delayMs, error: info, countsAttempt: true };
 }
 
 /** `Retry-After` is seconds or an HTTP date. */

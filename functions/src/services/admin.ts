@@ -42,8 +42,9 @@ import { ensureDefaultApp, fromFirestore, getDb } from "../store/db.js";
 import { lazyStripeEvents, type StripeEventsPort } from "../sinks/stripeApi.js";
 import { releaseHeldEventsForCustomer } from "../store/heldEvents.js";
 import { REPLAYABLE_STATUSES, ingestReplay } from "../store/ingest.js";
-import { newJobDoc, retryDeadJob, setAutomationPaused } from "../store/jobs.js";
-import { AUTOMATION_DOC, COL, billingPath, staffNotesPath } from "../store/paths.js";
+import { newJobDoc } from "../store/jobs.js";
+import { clearSinkAuthPause, requeuePausedJobs, retryDeadJob, setAutomationPaused } from "../store/jobQueue.js";
+import { AUTOMATION_DOC, COL, SYNC_COL, billingPath, staffNotesPath } from "../store/paths.js";
 import { RATE_LIMITS_COL } from "../store/rateLimits.js";
 import { instanceAuthFailureGuard, type AuthFailureGuard } from "./adminAuthGuard.js";
 import { checkStripeEvent } from "./stripeWebhook.js";
@@ -349,21 +350,53 @@ const setAutomation: Handler<"setAutomation"> = async ({ deps, caller, now }, in
         jobsAffected,
         effect: input.paused
           ? `no sink will be called; ${jobsAffected} job(s) waiting to run would be held as paused`
-          : `${jobsAffected} paused job(s) would be re-queued in creation order`,
+          : `${jobsAffected} paused job(s) would be re-queued (by onAutomationWritten; no order is promised)`,
       }) as AdminResult,
     };
   }
-  const requeued = await setAutomationPaused(db, input.paused, { by: caller.uid, reason: input.reason ?? null }, now);
+  // Resuming only writes the switch: onAutomationWritten is the one place that re-queues paused jobs (a console
+  // edit of ops/automation takes the same path), each job once, never a finished one.
+  await setAutomationPaused(db, input.paused, { by: caller.uid, reason: input.reason ?? null }, now);
+  const pausedJobs = input.paused ? 0 : (await db.collection(COL.syncJobs).where("status", "==", "paused").count().get()).data().count;
   await db.collection(COL.auditLog).add(
     auditEntry(caller, "setAutomation", {
       outcome: "applied",
       target: AUTOMATION_DOC,
       before: { paused: before.paused, reason: before.reason },
-      after: { ...after, requeued },
+      after: { ...after, pausedJobs },
       at: now,
     }),
   );
-  return { outcome: "applied", result: jsonSafe({ operation: "setAutomation", dryRun: false, before, after, requeued }) as AdminResult };
+  return { outcome: "applied", result: jsonSafe({ operation: "setAutomation", dryRun: false, before, after, pausedJobs }) as AdminResult };
+};
+
+const resumeSink: Handler<"resumeSink"> = async ({ deps, caller, now }, input) => {
+  const { db } = deps;
+  const state = await db.collection(SYNC_COL.sinkState).doc(input.sink).get();
+  const pause = state.exists ? (fromFirestore<{ pausedForAuth?: Record<string, unknown> | null }>(state.data()).pausedForAuth ?? null) : null;
+  if (isDryRun("resumeSink", input)) {
+    return {
+      outcome: "dry_run",
+      result: jsonSafe({
+        operation: "resumeSink",
+        dryRun: true,
+        sink: input.sink,
+        pausedForAuth: pause,
+        effect: pause ? `the ${input.sink} sink would run again; its paused jobs would be re-queued` : `the ${input.sink} sink is not paused; nothing would change`,
+      }) as AdminResult,
+    };
+  }
+  const cleared = await clearSinkAuthPause(db, input.sink, actorOf(caller), now);
+  // Re-queue even when it was not paused (a credential change lifted it meanwhile): preconditions make this idempotent.
+  const requeued = await requeuePausedJobs(db, now, { sink: input.sink });
+  const after = { pausedForAuth: null, requeued };
+  await db.collection(COL.auditLog).add(
+    auditEntry(caller, "resumeSink", { outcome: "applied", target: `${SYNC_COL.sinkState}/${input.sink}`, before: { pausedForAuth: pause }, after, at: now }),
+  );
+  return {
+    outcome: cleared.wasPaused || requeued > 0 ? "applied" : "unchanged",
+    result: jsonSafe({ operation: "resumeSink", dryRun: false, sink: input.sink, wasPaused: cleared.wasPaused, requeued }) as AdminResult,
+  };
 };
 
 const resolveReview: Handler<"resolveReview"> = async ({ deps, caller, now }, input) => {
@@ -684,6 +717,7 @@ const HANDLERS: { [O in AdminOperation]: Handler<O> } = {
   customerSummary,
   retryJob,
   setAutomation,
+  resumeSink,
   resolveReview,
   replayEvent,
   flagRefund,

@@ -1,11 +1,36 @@
 /** Composition root for the sync queue in deployed functions: config → adapters → runner dependencies. */
-import { graceDaysConfig, noticeSettings, stripeApiConfig, syncConfig } from "../config.js";
+import { createHash } from "node:crypto";
+import { graceDaysConfig, noticeSettings, stripeApiConfig, stripeSecretKeyAsSet, syncConfig, type SyncConfig } from "../config.js";
+import type { SinkName } from "../domain/model.js";
 import { lazyStripeEvents } from "../sinks/stripeApi.js";
 import { buildSinks } from "../sinks/factory.js";
 import { getDb } from "../store/db.js";
 import { readRefundStageIds } from "../store/hubspotSettings.js";
-import type { SyncDeps } from "./syncRunner.js";
+import type { SyncDeps } from "./syncTypes.js";
 import { cloudTasksDispatcher } from "./taskDispatcher.js";
+
+/** A short hash of a secret: enough to notice it was replaced, useless to anyone who reads sinkState. */
+const fingerprint = (secret: string): string => createHash("sha256").update(secret).digest("hex").slice(0, 16);
+
+/** The credential each sink authenticates with, as a fingerprint (sinkState.pausedForAuth.credential). */
+export function credentialFingerprints(cfg: SyncConfig, stripeKey: () => string | null): (sink: SinkName) => string | null {
+  return (sink) => {
+    switch (sink) {
+      case "crm":
+        return fingerprint(cfg.hubspot.accessToken);
+      case "helpdesk":
+        return fingerprint(cfg.helpdesk === "zendesk" ? `${cfg.zendesk.email}:${cfg.zendesk.apiToken}` : cfg.hubspot.accessToken);
+      case "notify":
+        return cfg.slackWebhookUrl ? fingerprint(cfg.slackWebhookUrl) : null;
+      case "stripe": {
+        const key = stripeKey();
+        return key ? fingerprint(key) : null;
+      }
+      case "claims":
+        return null;
+    }
+  };
+}
 
 export function deployedSyncDeps(): SyncDeps {
   const cfg = syncConfig();
@@ -16,5 +41,6 @@ export function deployedSyncDeps(): SyncDeps {
     dispatcher: cloudTasksDispatcher(),
     graceDays: graceDaysConfig(),
     notices: noticeSettings(),
+    credentialOf: credentialFingerprints(cfg, stripeSecretKeyAsSet),
   };
 }

@@ -1,209 +1,93 @@
 /**
- * Runs one sync job: claim it with a lease, read the canonical records as they are now, call the sink, then
- * record success (ids written back, follow-up notifications planned) or failure (retry with backoff, or dead
- * with an alert). Whatever dispatches jobs (Cloud Tasks, the sweeper, tests) calls `runSyncJob`.
+ * Runs one sync job: claim it with a lease, execute it (syncExecute.ts), then record success (ids written back,
+ * follow-up notifications planned, one more run if the state changed meanwhile) or failure (retry with backoff,
+ * dead with an alert, or the sink paused for its credentials). A worker that lost its lease records nothing.
+ * Whatever dispatches jobs (Cloud Tasks, the sweeper, tests) calls `runSyncJob`.
  */
 import { randomUUID } from "node:crypto";
-import type { Firestore, Transaction } from "firebase-admin/firestore";
-import { PermanentError } from "../domain/errors.js";
-import { DEFAULT_NOTICE_SETTINGS, ticketNoticeText, type NoticeSettings } from "../domain/notices.js";
-import { SINK_OF_JOB, type BillingDoc, type CustomerDoc, type JobSpec, type OrderDoc, type SinkName } from "../domain/model.js";
-import { decideFailure, type RetryPolicy } from "../domain/retry.js";
-import { isOrderParty } from "../domain/supportRequests.js";
-import { contactState, orderDeal, subscriptionDeal, ticketFor } from "../domain/syncPlan.js";
+import { TransientError } from "../domain/errors.js";
+import { SINK_OF_JOB } from "../domain/model.js";
+import { leaseMsFor } from "../domain/queuePolicy.js";
+import { decideFailure, describeError } from "../domain/retry.js";
+import { log } from "../log.js";
 import type { Sinks } from "../sinks/ports.js";
-import { revalidateObject } from "./revalidate.js";
-import { fromFirestore } from "../store/db.js";
-import { claimJob, completeJob, failJob, type ClaimResult, type Completion, type JobDoc } from "../store/jobs.js";
-import { COL, billingPath } from "../store/paths.js";
+import { completeJob, failJob, markSending, type Completion } from "../store/jobFinish.js";
+import { requeuePausedJobs, resolveAuthAlert } from "../store/jobQueue.js";
+import { claimJob, type ClaimResult, type JobDoc } from "../store/jobs.js";
+import { execute, LeaseLostError } from "./syncExecute.js";
+import type { SyncDeps } from "./syncTypes.js";
 
-export interface Dispatcher {
-  dispatch(jobId: string, delayMs: number): Promise<void>;
-}
-
+export type { Dispatcher, RunStep, SyncDeps } from "./syncTypes.js";
 export type { Sinks };
-
-export interface SyncDeps {
-  db: Firestore;
-  sinks: Sinks;
-  policy: (sink: SinkName) => RetryPolicy;
-  dispatcher: Dispatcher;
-  now?: () => Date;
-  random?: () => number;
-  leaseMs?: number;
-  workerId?: string;
-  /** ENTITLEMENT_GRACE_DAYS, for records re-derived by revalidation (default 3). */
-  graceDays?: number;
-  /** What personal data Slack notices may carry (NOTICE_PERSONAL_DATA); default: uid and a link only. */
-  notices?: NoticeSettings;
-}
 
 export type RunOutcome =
   | { outcome: "succeeded"; jobId: string }
+  /** Succeeded, but the state changed during the run: the job is pending again (onSyncJobWritten dispatches it). */
+  | { outcome: "rerun"; jobId: string }
   | { outcome: "retrying"; jobId: string; delayMs: number }
   | { outcome: "dead"; jobId: string }
+  | { outcome: "sink_paused"; jobId: string }
+  /** This worker's lease ended or was taken over: whatever it did is not recorded (the owner's run counts). */
+  | { outcome: "discarded"; jobId: string }
   | { outcome: "skipped"; jobId: string; reason: Extract<ClaimResult, { claimed: false }>["reason"] };
 
-const OPEN_ORDER_STATUSES = ["pending_payment", "paid", "in_fulfillment", "partially_refunded"];
-
-async function read<T>(db: Firestore, path: string): Promise<T | null> {
-  const snap = await db.doc(path).get();
-  return snap.exists ? fromFirestore<T>(snap.data()) : null;
-}
-
-async function requireCustomer(db: Firestore, uid: string | undefined): Promise<CustomerDoc> {
-  if (!uid) throw new PermanentError("job has no target uid");
-  const c = await read<CustomerDoc>(db, `${COL.customers}/${uid}`);
-  if (!c) throw new PermanentError(`customers/${uid} does not exist`);
-  return c;
-}
-
-/** Makes sure the CRM has the contact (so deals can be associated); returns its id. */
-async function ensureContact(deps: SyncDeps, c: CustomerDoc, writes: Array<(tx: Transaction) => void>): Promise<string> {
-  const billing = await read<BillingDoc>(deps.db, billingPath(c.uid));
-  const { contactId } = await deps.sinks.crm.upsertContact(contactState(c, billing));
-  if (contactId !== c.crmContactId) {
-    writes.push((tx) => tx.set(deps.db.collection(COL.customers).doc(c.uid), { crmContactId: contactId }, { merge: true }));
-  }
-  return contactId;
-}
-
-async function execute(deps: SyncDeps, job: JobDoc): Promise<Completion> {
-  const { db, sinks } = deps;
-  const writes: Array<(tx: Transaction) => void> = [];
-  const done = (result: Completion["result"], followUps: JobSpec[] = []): Completion => ({
-    result,
-    followUps,
-    write: (tx) => writes.forEach((w) => w(tx)),
-  });
-  switch (job.kind) {
-    case "crm.contact.upsert": {
-      const contactId = await ensureContact(deps, await requireCustomer(db, job.target.uid), writes);
-      return done({ contactId });
-    }
-    case "crm.deal.upsert": {
-      if (job.target.orderId) {
-        const order = await read<OrderDoc>(db, `${COL.orders}/${job.target.orderId}`);
-        if (!order) throw new PermanentError(`orders/${job.target.orderId} does not exist`);
-        const buyer = order.buyerUid ? await read<CustomerDoc>(db, `${COL.customers}/${order.buyerUid}`) : null;
-        const contactId = buyer ? await ensureContact(deps, buyer, writes) : null;
-        const { dealId } = await sinks.crm.upsertDeal(orderDeal(order, contactId));
-        writes.push((tx) => tx.set(db.collection(COL.orders).doc(order.orderId), { crmDealId: dealId }, { merge: true }));
-        return done({ dealId });
-      }
-      const subscriptionId = job.target.subscriptionId;
-      if (!subscriptionId) throw new PermanentError("deal job names neither an order nor a subscription");
-      const customer = await requireCustomer(db, job.target.uid);
-      const contactId = await ensureContact(deps, customer, writes);
-      const billing = await read<BillingDoc>(db, billingPath(customer.uid));
-      const { dealId } = await sinks.crm.upsertDeal(subscriptionDeal({ ...customer, crmContactId: contactId }, billing, subscriptionId));
-      writes.push((tx) =>
-        tx.set(db.collection(COL.customers).doc(customer.uid), { crmDealIds: { [subscriptionId]: dealId } }, { merge: true }),
-      );
-      return done({ dealId });
-    }
-    case "auth.claims.update": {
-      // Write what the record says now; if it changed while we wrote (another job may have written older
-      // claims after ours), write again, so the last write always carries the newest version.
-      let c = await requireCustomer(db, job.target.uid);
-      for (let round = 0; ; round += 1) {
-        await sinks.claims.setClaims(c.uid, { entitlements: c.entitlements, plan: c.plan, supportTier: c.supportTier });
-        const latest = await requireCustomer(db, job.target.uid);
-        if ((latest.claimsVersion ?? 0) === (c.claimsVersion ?? 0) || round >= 4) {
-          return done({ entitlements: c.entitlements.join(","), claimsVersion: String(c.claimsVersion ?? 0) });
-        }
-        c = latest;
-      }
-    }
-    case "stripe.object.revalidate": {
-      const result = await revalidateObject({ db, stripe: sinks.stripe, ...(deps.now ? { now: deps.now } : {}), ...(deps.graceDays !== undefined ? { graceDays: deps.graceDays } : {}) }, job);
-      return done(result);
-    }
-    case "helpdesk.ticket.create": {
-      const customer = job.target.uid ? await read<CustomerDoc>(db, `${COL.customers}/${job.target.uid}`) : null;
-      const order = job.target.orderId ? await read<OrderDoc>(db, `${COL.orders}/${job.target.orderId}`) : null;
-      const openOrders = job.target.uid
-        ? (await db.collection(COL.orders).where("buyerUid", "==", job.target.uid).where("status", "in", OPEN_ORDER_STATUSES).limit(10).get()).docs.map((d) => d.id)
-        : [];
-      const supportRef = job.target.supportRequestId ? db.collection(COL.supportRequests).doc(job.target.supportRequestId) : null;
-      const request = supportRef ? await read<{ uid: string; subject: string; message: string; category: string }>(db, supportRef.path) : null;
-      // Defence in depth: handleSupportRequest already refused foreign orders, but a ticket about a support
-      // request must never land on (or show) an order the requester is not a party to.
-      if (supportRef && order && !isOrderParty(order, request?.uid ?? job.target.uid ?? "")) {
-        throw new PermanentError(`support request ${supportRef.id} names orders/${order.orderId}, which is not the requester's`);
-      }
-      const ticket = ticketFor({
-        request,
-        requestId: job.idempotencyKey,
-        reason: job.reason,
-        customer,
-        order,
-        openOrders,
-        detail: { ...(job.target.invoiceId ? { invoiceId: job.target.invoiceId } : {}), ...(job.target.disputeId ? { disputeId: job.target.disputeId } : {}) },
-      });
-      const { ticketId } = await sinks.helpdesk.createTicket(ticket);
-      // The ticket id goes back on the document the ticket is about.
-      const at = deps.now?.() ?? new Date();
-      const source = order ? db.collection(COL.orders).doc(order.orderId) : customer ? db.collection(COL.customers).doc(customer.uid) : null;
-      const entry = { ticketId, helpdesk: sinks.helpdesk.name, subject: ticket.subject, at };
-      if (source) writes.push((tx) => tx.set(source, { tickets: { [job.idempotencyKey]: entry } }, { merge: true }));
-      if (supportRef) writes.push((tx) => tx.set(supportRef, { status: "ticket_created", ticketId, helpdesk: sinks.helpdesk.name, updatedAt: at }, { merge: true }));
-      const notify: JobSpec = {
-        kind: "notify.slack",
-        target: {
-          ticketRequestId: job.idempotencyKey,
-          ...(customer ? { uid: customer.uid } : {}),
-          ...(job.target.supportRequestId ? { supportRequestId: job.target.supportRequestId } : {}),
-        },
-        idempotencyKey: `ticket:${job.idempotencyKey}`,
-        reason: "ticket",
-        text: ticketNoticeText(
-          {
-            priority: ticket.priority,
-            ticketId,
-            helpdesk: sinks.helpdesk.name,
-            subject: request ? null : ticket.subject,
-            category: request?.category ?? null,
-            customer,
-          },
-          deps.notices ?? DEFAULT_NOTICE_SETTINGS,
-        ),
-      };
-      return done({ ticketId }, [notify]);
-    }
-    case "notify.slack": {
-      if (!sinks.notify) return done({ skipped: true });
-      await sinks.notify.post({ key: job.idempotencyKey, text: job.text ?? job.idempotencyKey });
-      const supportId = job.target.supportRequestId;
-      if (supportId) {
-        const at = deps.now?.() ?? new Date();
-        writes.push((tx) => tx.set(db.collection(COL.supportRequests).doc(supportId), { status: "notified", notifiedAt: at, updatedAt: at }, { merge: true }));
-      }
-      return done({ posted: true });
-    }
-  }
+/** The vendor surely did not get the post (it answered with a status, or the connection was refused). */
+function surelyNotSent(error: unknown): boolean {
+  const info = describeError(error);
+  return info.httpStatus !== null || (error instanceof TransientError && error.notSent);
 }
 
 export async function runSyncJob(deps: SyncDeps, jobId: string): Promise<RunOutcome> {
   const now = deps.now ?? (() => new Date());
-  const claim = await claimJob(deps.db, jobId, { now: now(), leaseMs: deps.leaseMs ?? 60_000, workerId: deps.workerId ?? randomUUID() });
+  const workerId = deps.workerId ?? randomUUID();
+  deps.step?.("before_claim", jobId);
+  const claim = await claimJob(deps.db, jobId, {
+    now: now(),
+    leaseMs: deps.leaseMs ?? leaseMsFor(),
+    workerId,
+    ...(deps.credentialOf ? { credentialOf: deps.credentialOf } : {}),
+    ...(deps.random ? { random: deps.random } : {}),
+  });
   if (!claim.claimed) {
+    // Only a job that must wait for a time gets a delayed task; leased and paused jobs get none (the sweeper and
+    // the resume paths find them), so no-op dispatches do not eat the queue's budget.
     if (claim.dueAt) await deps.dispatcher.dispatch(jobId, Math.max(0, claim.dueAt.getTime() - now().getTime()));
     return { outcome: "skipped", jobId, reason: claim.reason };
   }
-  const job = claim.job;
+  const job: JobDoc = { ...claim.job, workerId };
+  const sink = SINK_OF_JOB[job.kind];
+  if (claim.credentialChanged) {
+    // The refused credential was replaced: the sink runs again, with the jobs it paused.
+    await resolveAuthAlert(deps.db, sink, now());
+    await requeuePausedJobs(deps.db, now(), { sink });
+  }
+  deps.step?.("after_claim", jobId);
   let completion: Completion;
   try {
-    completion = await execute(deps, job);
+    completion = await execute(deps, job, () => markSending(deps.db, job, now()));
   } catch (error) {
-    const decision = decideFailure(error, job.attempts, deps.policy(SINK_OF_JOB[job.kind]), deps.random ?? Math.random);
-    await failJob(deps.db, job, decision, now(), deps.notices ?? DEFAULT_NOTICE_SETTINGS);
+    if (error instanceof LeaseLostError) return discarded(jobId);
+    const decision = decideFailure(error, job.attempts, deps.policy(sink), deps.random ?? Math.random);
+    const recorded = await failJob(deps.db, job, decision, now(), {
+      notices: deps.notices,
+      notSent: job.kind === "notify.slack" && surelyNotSent(error),
+      credential: deps.credentialOf?.(sink) ?? null,
+    });
+    if (!recorded.recorded) return discarded(jobId);
     if (decision.kind === "retry") {
       await deps.dispatcher.dispatch(jobId, decision.delayMs);
       return { outcome: "retrying", jobId, delayMs: decision.delayMs };
     }
-    return { outcome: "dead", jobId };
+    return decision.kind === "pause_sink" ? { outcome: "sink_paused", jobId } : { outcome: "dead", jobId };
   }
-  await completeJob(deps.db, job, completion, now());
-  return { outcome: "succeeded", jobId };
+  deps.step?.("after_vendor_call", jobId);
+  const step = deps.step;
+  const recorded = await completeJob(deps.db, job, completion, now(), step ? () => step("before_complete", jobId) : undefined);
+  if (!recorded.recorded) return discarded(jobId);
+  return recorded.rerun ? { outcome: "rerun", jobId } : { outcome: "succeeded", jobId };
+}
+
+function discarded(jobId: string): RunOutcome {
+  log.syncJobDiscarded(jobId);
+  return { outcome: "discarded", jobId };
 }

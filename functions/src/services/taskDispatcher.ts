@@ -1,6 +1,6 @@
 /** Dispatches sync jobs through the Cloud Tasks queue of the `runSyncJob` function (rate limits, delays). */
 import { getFunctions } from "firebase-admin/functions";
-import type { Dispatcher } from "./syncRunner.js";
+import type { Dispatcher } from "./syncTypes.js";
 
 export const RUN_SYNC_JOB_FUNCTION = "runSyncJob";
 

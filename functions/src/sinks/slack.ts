@@ -66,7 +66,9 @@ export class SlackNotifier implements NotifyPort {
         err instanceof Error && (err.name === "TimeoutError" || err.name === "AbortError")
           ? `timed out after ${this.timeoutMs} ms`
           : networkReason(err);
-      throw new TransientError(`${what}: ${reason.split(this.webhookUrl).join("<webhook>")}`);
+      // A refused connection never carried the post: the queue may send it again without a second message.
+      const refused = err instanceof Error && typeof err.cause === "object" && err.cause !== null && "code" in err.cause && err.cause.code === "ECONNREFUSED";
+      throw new TransientError(`${what}: ${reason.split(this.webhookUrl).join("<webhook>")}`, null, { notSent: refused });
     }
     if (status >= 200 && status < 300) return;
     const detail = { httpStatus: status, vendorRequestId: headers.get("x-slack-req-id") };

@@ -42,7 +42,7 @@ export async function applyApiSnapshot(
       order,
       snapshots,
     });
-    writePlan(db, tx, plan, null, input.now);
+    await writePlan(db, tx, plan, null, input.now);
     return plan.status;
   });
 }

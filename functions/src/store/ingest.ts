@@ -7,12 +7,11 @@
 import { Timestamp, type DocumentReference, type Firestore, type Transaction } from "firebase-admin/firestore";
 import { applyEvent, type ApplyPlan } from "../domain/apply.js";
 import { linkedObjectIds, resolveOwner, subjectCustomerId } from "../domain/identity.js";
-import { jobId } from "../domain/jobs.js";
 import type { BillingDoc, CustomerDoc, LedgerSource, LedgerStatus, OrderDoc, StripeObjectDoc } from "../domain/model.js";
 import { recordableObjectId, recordableObjectType, type NormalizeResult, type NormalizedEvent, type StripeEventEnvelope } from "../domain/normalize.js";
 import type { SnapshotSet } from "../domain/snapshots.js";
 import { fromFirestore } from "./db.js";
-import { newJobDoc } from "./jobs.js";
+import { planJobs } from "./liveJobs.js";
 import { COL, billingPath, customerSnapshotsPath, orderSnapshotsPath } from "./paths.js";
 
 export interface IngestOptions {
@@ -210,7 +209,7 @@ async function runApply(db: Firestore, eventId: string, mode: ApplyMode, options
     const event = normalized.event;
     const reviewSnap = mode === "replay" ? await tx.get(reviewRef) : null;
     const plan = await planInTransaction(db, tx, event, at, options.graceDays);
-    const jobIds = writePlan(db, tx, plan, event, at);
+    const jobIds = await writePlan(db, tx, plan, event, at);
     if (plan.review) {
       tx.set(reviewRef, {
         eventId, eventType: event.meta.type, eventCreated: event.meta.created, reason: plan.review.reason, detail: plan.review.detail,
@@ -264,8 +263,11 @@ async function planInTransaction(db: Firestore, tx: Transaction, event: Normaliz
   return { ...plan, owner };
 }
 
-/** Writes what a plan says, in the caller's transaction. Returns the ids of the jobs it created. */
-export function writePlan(
+/**
+ * Writes what a plan says, in the caller's transaction, before which the caller must not have written anything (the
+ * live jobs are read first). Returns the ids of the jobs it created or folded the change into (the ledger's `jobIds`).
+ */
+export async function writePlan(
   db: Firestore,
   tx: Transaction,
   plan: ApplyPlan,
@@ -273,7 +275,9 @@ export function writePlan(
   at: Date,
   /** Who the audit entries name when no event caused the change (default: the cause, e.g. `revalidate_<job>`). */
   systemActor?: string,
-): string[] {
+): Promise<string[]> {
+  const jobCause = event ? { type: "stripeEvent", eventId: event.meta.id, eventType: event.meta.type } : { type: "system", jobId: plan.cause };
+  const jobs = await planJobs(db, tx, plan.jobs, plan.cause, jobCause, at);
   const actor = event ? { type: "stripe", id: event.meta.id } : { type: "system", id: systemActor ?? plan.cause };
   const cause = event ? { type: "stripeEvent", eventId: event.meta.id, eventType: event.meta.type } : { type: "system", id: plan.cause };
   // merge keeps fields other writers own (crmContactId from the CRM sink, admin notes).
@@ -295,15 +299,9 @@ export function writePlan(
   for (const link of plan.objects) {
     tx.set(db.collection(COL.stripeObjects).doc(link.id), { objectType: link.objectType, ...link.fields, updatedAt: at }, { merge: true });
   }
-  const ids: string[] = [];
-  for (const spec of plan.jobs) {
-    const id = jobId(plan.cause, spec);
-    ids.push(id);
-    const jobCause = event ? { type: "stripeEvent", eventId: event.meta.id, eventType: event.meta.type } : { type: "system", jobId: plan.cause };
-    tx.set(db.collection(COL.syncJobs).doc(id), newJobDoc(id, spec, jobCause as Parameters<typeof newJobDoc>[2], at));
-  }
+  jobs.write();
   for (const audit of plan.audits) {
     tx.set(db.collection(COL.auditLog).doc(), { actor, action: audit.action, target: audit.target, before: audit.before, after: audit.after, cause, at });
   }
-  return ids;
+  return jobs.ids;
 }

@@ -34,7 +34,7 @@ export async function recomputeCustomerRecord(db: Firestore, uid: string, opts: 
       cause: `grace_${uid}_${customer.entitlementsGraceUntil?.getTime() ?? 0}`,
     });
     if (!plan.customer && !plan.billing) return false;
-    writePlan(db, tx, plan, null, opts.now);
+    await writePlan(db, tx, plan, null, opts.now);
     return true;
   });
 }

@@ -90,8 +90,9 @@ export async function rebuildCustomer(
     const setChanged = diffFields(storedSet?.objects ?? {}, set.objects, []) !== null;
     const changed = Boolean(plan.customer || plan.billing || setChanged);
     if (input.dryRun || !changed) return { uid, events: events.length, changed, diff, jobIds: [] };
+    // writePlan reads the live jobs first: every other write of this transaction comes after it.
+    const jobIds = await writePlan(db, tx, plan, null, now, "replay");
     tx.set(db.doc(customerSnapshotsPath(uid)), { ...set, updatedAt: now });
-    const jobIds = writePlan(db, tx, plan, null, now, "replay");
     for (const e of events) tx.update(db.collection(COL.stripeEvents).doc(e.meta.id), { replayedAt: now });
     return { uid, events: events.length, changed, diff, jobIds };
   });

@@ -41,6 +41,33 @@ function quiet(plan: ApplyPlan, before: CustomerDoc | null): ApplyPlan {
   return { ...plan, jobs: [], customer: { ...plan.customer, after: { ...plan.customer.after, sync: before?.sync ?? {} } } };
 }
 
+/** Plans applied one after another to one customer, as one: the last state of each document, every job and audit entry. */
+function mergePlans(plans: ApplyPlan[]): ApplyPlan {
+  const last = plans[plans.length - 1] as ApplyPlan;
+  const lastOf = <K extends "customer" | "billing" | "snapshots">(key: K): ApplyPlan[K] => [...plans].reverse().find((p) => p[key])?.[key] ?? null;
+  const firstCustomer = plans.find((p) => p.customer)?.customer ?? null;
+  const firstBilling = plans.find((p) => p.billing)?.billing ?? null;
+  const customer = lastOf("customer");
+  const billing = lastOf("billing");
+  const seen = new Set<string>();
+  const jobs = plans.flatMap((p) => p.jobs).filter((j) => {
+    const key = `${j.kind}|${JSON.stringify(j.target)}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  return {
+    ...last,
+    customer: customer ? { before: firstCustomer?.before ?? null, after: customer.after } : null,
+    billing: billing ? { before: firstBilling?.before ?? null, after: billing.after } : null,
+    snapshots: lastOf("snapshots"),
+    mapping: plans.find((p) => p.mapping)?.mapping ?? null,
+    objects: plans.flatMap((p) => p.objects),
+    jobs,
+    audits: plans.flatMap((p) => p.audits),
+  };
+}
+
 export async function applyStripeObjects(db: Firestore, input: ImportInput): Promise<ImportResult> {
   const { uid, stripeCustomerId } = input;
   return db.runTransaction(async (tx) => {
@@ -82,11 +109,11 @@ export async function applyStripeObjects(db: Firestore, input: ImportInput): Pro
       const plan = recomputeCustomer({ uid, now: input.now, graceDays: input.graceDays, customer, billing, snapshots, cause: input.cause });
       if (plan.customer || plan.billing) plans.push(plan);
     }
-    const jobIds = new Set<string>();
-    for (const plan of plans) {
-      for (const id of writePlan(db, tx, input.noSync ? quiet(plan, original) : plan, null, input.now, input.actor)) jobIds.add(id);
-    }
-    return { outcome: plans.length ? "changed" : "unchanged", jobIds: [...jobIds], mapped: mapping !== mappedUid };
+    if (plans.length === 0) return { outcome: "unchanged", jobIds: [], mapped: mapping !== mappedUid };
+    // One write of the combined plan: writePlan reads the live jobs first, and a transaction's reads precede its writes.
+    const merged = mergePlans(plans);
+    const jobIds = await writePlan(db, tx, input.noSync ? quiet(merged, original) : merged, null, input.now, input.actor);
+    return { outcome: "changed", jobIds, mapped: mapping !== mappedUid };
   });
 }
 

@@ -1,8 +1,8 @@
-/** Deployed entry point: the kill switch `ops/automation` was turned off; drain the paused jobs in order. */
+/** Deployed entry point: the kill switch `ops/automation` was turned off; re-queue the paused jobs (the one place that does; each once, never a finished one). */
 import { onDocumentWritten } from "firebase-functions/v2/firestore";
 import { log } from "../log.js";
 import { getDb } from "../store/db.js";
-import { requeuePausedJobs } from "../store/jobs.js";
+import { requeuePausedJobs } from "../store/jobQueue.js";
 import { AUTOMATION_DOC } from "../store/paths.js";
 
 export const onAutomationWritten = onDocumentWritten({ document: AUTOMATION_DOC, retry: true }, async (event) => {

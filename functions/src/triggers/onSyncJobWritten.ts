@@ -1,6 +1,7 @@
-/** Deployed entry point: a sync job became `pending` (new, manually retried, or resumed); dispatch it now. */
+/** Deployed entry point: a sync job became `pending` (new, manually retried, resumed, or a rerun); dispatch it for its time. */
 import { onDocumentWritten } from "firebase-functions/v2/firestore";
-import { ensureDefaultApp } from "../store/db.js";
+import { dispatchDelayMs } from "../domain/queuePolicy.js";
+import { ensureDefaultApp, fromFirestore } from "../store/db.js";
 import { COL } from "../store/paths.js";
 import { cloudTasksDispatcher } from "../services/taskDispatcher.js";
 
@@ -10,5 +11,7 @@ export const onSyncJobWritten = onDocumentWritten({ document: `${COL.syncJobs}/{
   if (!after?.exists || after.get("status") !== "pending") return;
   if (before?.exists && before.get("status") === "pending") return;
   ensureDefaultApp();
-  await cloudTasksDispatcher().dispatch(event.params.jobId, 0);
+  // A coalesced job waits its settle delay: one task at that time, not one now that is skipped as not due.
+  const nextAttemptAt = fromFirestore<{ nextAttemptAt?: Date | null }>(after.data()).nextAttemptAt ?? null;
+  await cloudTasksDispatcher().dispatch(event.params.jobId, dispatchDelayMs(nextAttemptAt, new Date()));
 });

@@ -1,6 +1,7 @@
 /** Deployed entry point: Cloud Tasks delivers a job id; run it (rate limited per queue, see docs/architecture.md). */
 import { onTaskDispatched } from "firebase-functions/v2/tasks";
 import { z } from "zod";
+import { RUN_SYNC_JOB_TIMEOUT_SECONDS } from "../domain/queuePolicy.js";
 import { hubspotToken, slackWebhookUrl, stripeSecretKey, syncDispatchesPerSecond, zendeskToken } from "../config.js";
 import { log } from "../log.js";
 import { deployedSyncDeps } from "../services/syncDeps.js";
@@ -15,7 +16,8 @@ export const runSyncJob = onTaskDispatched(
     rateLimits: { maxDispatchesPerSecond: syncDispatchesPerSecond, maxConcurrentDispatches: 10 },
     // Job state lives in Firestore; Cloud Tasks retries only when the runner itself could not record a result.
     retryConfig: { maxAttempts: 5, minBackoffSeconds: 5 },
-    timeoutSeconds: 120,
+    // Longer than a job's lease (domain/queuePolicy.leaseMsFor), which covers its longest possible run.
+    timeoutSeconds: RUN_SYNC_JOB_TIMEOUT_SECONDS,
   },
   async (req) => {
     const { jobId } = payload.parse(req.data);

@@ -3,7 +3,7 @@ import { onSchedule } from "firebase-functions/v2/scheduler";
 import { log } from "../log.js";
 import { cloudTasksDispatcher } from "../services/taskDispatcher.js";
 import { getDb } from "../store/db.js";
-import { findDueJobs } from "../store/jobs.js";
+import { findDueJobs } from "../store/jobQueue.js";
 
 export const sweepSyncJobs = onSchedule({ schedule: "every 1 minutes", retryCount: 0 }, async () => {
   const ids = await findDueJobs(getDb(), new Date(), 200);

@@ -1,0 +1,33 @@
+/** What the sync runner needs from its caller (composition root, tests). */
+import type { Firestore } from "firebase-admin/firestore";
+import type { SinkName } from "../domain/model.js";
+import type { NoticeSettings } from "../domain/notices.js";
+import type { RetryPolicy } from "../domain/retry.js";
+import type { Sinks } from "../sinks/ports.js";
+
+export interface Dispatcher {
+  dispatch(jobId: string, delayMs: number): Promise<void>;
+}
+
+/** Where a test may make the worker "crash" (throw and record nothing), to prove no step loses or doubles work. */
+export type RunStep = "before_claim" | "after_claim" | "after_vendor_call" | "before_complete";
+
+export interface SyncDeps {
+  db: Firestore;
+  sinks: Sinks;
+  policy: (sink: SinkName) => RetryPolicy;
+  dispatcher: Dispatcher;
+  now?: () => Date;
+  random?: () => number;
+  /** Default: domain/queuePolicy.leaseMsFor() (longer than the longest possible run). */
+  leaseMs?: number;
+  workerId?: string;
+  /** ENTITLEMENT_GRACE_DAYS, for records re-derived by revalidation (default 3). */
+  graceDays?: number;
+  /** What personal data Slack notices may carry (NOTICE_PERSONAL_DATA); default: uid and a link only. */
+  notices?: NoticeSettings;
+  /** Fingerprint (hash) of each sink's current credential; a changed one lifts the sink's auth pause. */
+  credentialOf?: (sink: SinkName) => string | null;
+  /** Test seam: called at each step; throwing there is a crash of the worker. */
+  step?: (step: RunStep, jobId: string) => void;
+}
