@@ -131,7 +131,10 @@ describe("convergence", () => {
     // The charge's total arrives last, with a second refund: the order is fully refunded.
     await deliver(db, stripeEvent("charge.refunded", charge({ id: ch, paymentIntent: pi, amount: 5000, amountRefunded: 5000, metadata: meta }), { created: t + 40 }));
     expect(await data(db, `orders/${meta.orderId}`)).toMatchObject({ amountRefunded: 5000, status: "refunded" });
-    expect((await jobs(db, { kind: "crm.deal.upsert" })).length).toBeGreaterThanOrEqual(2);
+    // One live deal job for the order; the later changes folded into it (it reads the order when it runs).
+    const deals = await jobs(db, { kind: "crm.deal.upsert" });
+    expect(deals).toHaveLength(1);
+    expect(deals[0]?.coalesced).toBeGreaterThanOrEqual(1);
   });
 
   it("grace ends with no further event: entitlements drop, claims and CRM jobs are planned, a second sweep does nothing", async () => {
@@ -156,7 +159,7 @@ describe("convergence", () => {
     expect((await jobs(db)).filter((j) => j.cause?.type === "system")).toHaveLength(2);
   });
 
-  it("two claims jobs finishing in the wrong order: the Auth claims end as the record says", async () => {
+  it("a claims change during a claims run: the Auth claims end as the record says", async () => {
     const t = nowSec() - 600;
     const { uid, cus } = await newCustomer(t - 100);
     const claims = new GatedClaims();
@@ -164,18 +167,20 @@ describe("convergence", () => {
     const sub = uniq("sub");
     const first = stripeEvent("customer.subscription.created", subscription({ id: sub, customer: cus, uid, status: "active", price: BASIC }), { created: t });
     await deliver(db, first);
-    const [older] = await jobs(db, { kind: "auth.claims.update", eventId: first.id });
+    // One live claims job per customer (domain/coalesce.ts).
+    const [live] = await jobs(db, { kind: "auth.claims.update" });
     const h = harness(db, sinks(claims));
-    // The first job reads the record (basic) and stalls inside the Auth call.
-    const stalled = runSyncJob(h.deps, String(older?.jobId));
+    // The run reads the record (basic) and stalls inside the Auth call.
+    const stalled = runSyncJob(h.deps, String(live?.jobId));
     await claims.entered;
     const second = stripeEvent("customer.subscription.updated", subscription({ id: sub, customer: cus, uid, status: "active", price: PRO }), { created: t + 10 });
     await deliver(db, second);
-    const [newer] = await jobs(db, { kind: "auth.claims.update", eventId: second.id });
-    expect(await runSyncJob(h.deps, String(newer?.jobId))).toMatchObject({ outcome: "succeeded" });
-    expect(claims.claimsOf(uid)).toMatchObject({ plan: "pro", entitlements: ["basic", "reports"] });
+    expect(await jobs(db, { kind: "auth.claims.update" })).toHaveLength(1);
     claims.release();
-    expect(await stalled).toMatchObject({ outcome: "succeeded" });
+    await stalled;
+    // The change during the run leads to one more run (or the run's own re-read caught it).
+    await h.runPending();
+    await h.idle();
     const record = await data(db, `customers/${uid}`);
     expect(claims.claimsOf(uid)).toMatchObject({ plan: record?.plan, entitlements: record?.entitlements, supportTier: record?.supportTier });
     expect(claims.claimsOf(uid)).toMatchObject({ plan: "pro" });
