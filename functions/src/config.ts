@@ -329,3 +329,24 @@ class AdminCorsOriginList extends Expression<string[]> {
   }
 }
 export const adminCorsOriginList: Expression<string[]> = new AdminCorsOriginList();
+
+// ---- Maintenance schedules ---------------------------------------------------------------------------------
+
+/**
+ * When `reconcileDaily` runs (Cloud Scheduler syntax, e.g. "every day 03:00" or cron "0 3 * * *"). onSchedule takes
+ * a plain string at deploy time, so this is read from the environment (functions/.env.<project>: RECONCILE_SCHEDULE)
+ * when the code is loaded, not as a runtime param.
+ */
+export const RECONCILE_SCHEDULE_DEFAULT = "every day 03:00";
+
+export function reconcileSchedule(): string {
+  const raw = process.env.RECONCILE_SCHEDULE?.trim();
+  return raw ? raw : RECONCILE_SCHEDULE_DEFAULT;
+}
+
+/** The HubSpot read side (reconciliation): only HUBSPOT_TOKEN and HUBSPOT_BASE_URL, not the whole sync config. */
+export function hubspotReadConfig(): { accessToken: string; basePath: string } {
+  const parsed = syncConfigSchema.shape.hubspot.safeParse({ accessToken: hubspotToken.value(), basePath: hubspotBaseUrl.value() });
+  if (!parsed.success) throw new ValidationError(`invalid configuration HUBSPOT_TOKEN / HUBSPOT_BASE_URL: ${parsed.error.issues[0]?.message}`, "HUBSPOT_TOKEN");
+  return parsed.data;
+}

@@ -2,6 +2,8 @@
 export { stripeWebhook } from "./triggers/stripeWebhook.js";
 export { onStripeEventRecorded } from "./triggers/onStripeEventRecorded.js";
 export { sweepLedger } from "./triggers/sweepLedger.js";
+export { sweepStripeEvents } from "./triggers/sweepStripeEvents.js";
+export { reconcileDaily } from "./triggers/reconcileDaily.js";
 export { onStripeCustomerMapped } from "./triggers/onStripeCustomerMapped.js";
 export { onSyncJobWritten } from "./triggers/onSyncJobWritten.js";
 export { runSyncJob } from "./triggers/runSyncJob.js";

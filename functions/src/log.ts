@@ -33,6 +33,8 @@ export const log = {
   supportRequest: (requestId: string, status: string) => entry("INFO", "support_request", { requestId, status }),
   eventApplied: (fields: { eventId: string; status: string; duplicate: boolean; attempts: number; reason: string | null }) =>
     entry(fields.status === "failed" || fields.status === "needs_review" ? "WARNING" : "INFO", "stripe_event_applied", fields),
+  /** A scheduled maintenance run (missed-event sweep, reconciliation): counts only, no personal data. */
+  maintenanceRun: (name: "sweepStripeEvents" | "reconcileDaily", fields: Record<string, unknown>) => entry("INFO", "maintenance_run", { name, ...fields }),
   ledgerSwept: (fields: { applied: number; graceExpired: number }) => entry("INFO", "ledger_swept", fields),
   heldEventsReleased: (stripeCustomerId: string, statuses: string[]) =>
     entry("INFO", "held_events_released", { stripeCustomerId, count: statuses.length, statuses }),

@@ -8,7 +8,13 @@ import { resolve } from "node:path";
 import type { Firestore } from "firebase-admin/firestore";
 import { z } from "zod";
 import { getDb } from "../../functions/src/store/db";
+import { getAuth } from "firebase-admin/auth";
+import { FirebaseAuthClaims } from "../../functions/src/sinks/firebaseClaims";
+import { HubspotCrm } from "../../functions/src/sinks/hubspot";
+import type { ClaimsReadPort, CrmReadPort } from "../../functions/src/sinks/ports";
 import { stripeReadClient, type StripeReadPort } from "../../functions/src/sinks/stripeApi";
+import { ensureDefaultApp } from "../../functions/src/store/db";
+import { readRefundStageIds } from "../../functions/src/store/hubspotSettings";
 import { REPO_ROOT } from "../lib/localSecret";
 
 export const globalOptionsSchema = z.strictObject({
@@ -41,6 +47,10 @@ export interface CliContext {
   graceDays: number;
   acceptLivemode: boolean;
   stripe(): StripeReadPort;
+  /** HubSpot's read side (HUBSPOT_TOKEN, HUBSPOT_BASE_URL as the functions read them). */
+  crmRead(): CrmReadPort;
+  /** Firebase Auth custom claims (the Auth emulator for `demo-*` projects). */
+  claimsRead(): ClaimsReadPort;
 }
 
 /** Emulator ports from firebase.json (what `npm start` runs). */
@@ -65,11 +75,12 @@ export function cliContext(raw: Record<string, unknown>): CliContext {
   const graceDays = Number(params.get("ENTITLEMENT_GRACE_DAYS") ?? "3");
   const acceptLivemode = params.get("STRIPE_MODE") === "live" && !local;
   let client: StripeReadPort | null = null;
+  const db = getDb();
   return {
     project: o.project,
     local,
     json: o.json,
-    db: getDb(),
+    db,
     params,
     graceDays: Number.isInteger(graceDays) ? graceDays : 3,
     acceptLivemode,
@@ -82,6 +93,16 @@ export function cliContext(raw: Record<string, unknown>): CliContext {
       const protocol = base.protocol === "http:" ? "http" : "https";
       client = stripeReadClient({ secretKey: key, host: base.hostname, port: base.port ? Number(base.port) : protocol === "https" ? 443 : 80, protocol });
       return client;
+    },
+    crmRead() {
+      const token = process.env.HUBSPOT_TOKEN ?? secrets.get("HUBSPOT_TOKEN");
+      if (!token) throw new CliError("no HubSpot token: set HUBSPOT_TOKEN (a private app token with crm.objects.contacts.read and crm.objects.deals.read)");
+      const basePath = process.env.HUBSPOT_BASE_URL ?? params.get("HUBSPOT_BASE_URL") ?? "https://api.hubapi.com";
+      return new HubspotCrm({ accessToken: token, basePath, refundStages: () => readRefundStageIds(db) });
+    },
+    claimsRead() {
+      ensureDefaultApp();
+      return new FirebaseAuthClaims(() => getAuth());
     },
   };
 }

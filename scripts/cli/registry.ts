@@ -4,6 +4,7 @@
  */
 import type { Command } from "commander";
 import { backfillCommand } from "./commands/backfill";
+import { reconcileCommand } from "./commands/reconcile";
 import { replayCommand } from "./commands/replay";
 import { statusCommand } from "./commands/status";
 import { sweepEventsCommand } from "./commands/sweepEvents";
@@ -14,4 +15,4 @@ export interface CliCommand {
 }
 
 
-export const COMMANDS: readonly CliCommand[] = [statusCommand, backfillCommand, sweepEventsCommand, replayCommand];
+export const COMMANDS: readonly CliCommand[] = [statusCommand, backfillCommand, sweepEventsCommand, replayCommand, reconcileCommand];

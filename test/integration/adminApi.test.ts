@@ -11,6 +11,7 @@ import { ADMIN_OPERATIONS, type AdminOperation } from "../../functions/src/domai
 import { handleAdminCall, type AdminAuthPort, type AdminUser } from "../../functions/src/services/admin";
 import { createApiKey, handleAdminRequest, type AdminHttpDeps, type AdminHttpResponse } from "../../functions/src/services/adminHttp";
 import { AuthFailureGuard } from "../../functions/src/services/adminAuthGuard";
+import { MemoryClaims, MemoryCrm } from "../../functions/src/sinks/memory";
 import { stripeEventsClient } from "../../functions/src/sinks/stripeApi";
 import { deliver } from "../support/deliver";
 import { dumpAll, resetFirestore, testDb } from "../support/firestore";
@@ -69,6 +70,8 @@ function deps(over: Partial<AdminHttpDeps> = {}): AdminHttpDeps {
     graceDays: 3,
     acceptLivemode: false,
     stripe: stripeEventsClient({ secretKey: STRIPE_KEY, host: stripe.host, port: stripe.port, protocol: "http", maxNetworkRetries: 0 }),
+    crm: new MemoryCrm(),
+    claims: new MemoryClaims(),
     authFailures: new AuthFailureGuard({ maxFailures: 20, windowMs: 300_000 }),
     corsOrigins: [ORIGIN],
     verifyIdToken: async (token) => {
@@ -194,6 +197,10 @@ const INPUT: Record<AdminOperation, Record<string, unknown>> = {
   replayEvent: { eventId: "evt_matrix" },
   flagRefund: { orderId: "order-matrix", reason: "matrix" },
   resolveFailedPayment: { uid: CUSTOMER_UID },
+  backfill: {},
+  reconcile: {},
+  sweepEvents: { since: "2026-01-01T00:00:00Z" },
+  replay: { since: "2020-01-01T00:00:00Z", until: "2020-01-02T00:00:00Z" },
 };
 
 const ALLOWED: Record<AdminOperation, Role[]> = {
@@ -206,6 +213,10 @@ const ALLOWED: Record<AdminOperation, Role[]> = {
   replayEvent: ["admin"],
   flagRefund: ["admin", "support"],
   resolveFailedPayment: ["admin", "support", "finance"],
+  backfill: ["admin"],
+  reconcile: ["admin", "finance"],
+  sweepEvents: ["admin"],
+  replay: ["admin"],
 };
 
 describe("admin API", () => {

@@ -27,7 +27,7 @@ beforeEach(async () => {
 function opsync(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const argv = ["scripts/cli/index.ts", "--project", PROJECT_ID, "--stripe-key", KEY, "--stripe-url", stripe.url, ...args];
   return new Promise((done) => {
-    execFile(resolve(ROOT, "node_modules/.bin/tsx"), argv, { cwd: ROOT, env: { ...process.env }, timeout: 60_000 }, (error, stdout, stderr) => {
+    execFile(resolve(ROOT, "node_modules/.bin/tsx"), argv, { cwd: ROOT, env: { ...process.env, HUBSPOT_TOKEN: "pat-local-cli" }, timeout: 60_000 }, (error, stdout, stderr) => {
       done({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr });
     });
   });
@@ -67,5 +67,17 @@ describe("opsync CLI", () => {
     const badMapping = await opsync(["backfill", "--mapping", "/nonexistent.csv"]);
     expect(badMapping.code).toBe(1);
     expect(badMapping.stderr).toContain("cannot read mapping file /nonexistent.csv");
+  });
+
+  it("reconciles with --json: drift is reported and exits 0", async () => {
+    stripe.seedObjects(account({ count: 3, prefix: "rc" }));
+    const run = await opsync(["--json", "reconcile"]);
+    expect(run.code, run.stderr).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report).toMatchObject({ command: "reconcile", status: "done", checked: 3, driftTotal: 3, drift: { stripe_customer_unknown: 3 }, fix: false });
+    expect((await testDb().doc(`ops/reconcile/runs/${report.runId}`).get()).get("status")).toBe("done");
+    const human = await opsync(["reconcile"]);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/3 customers checked, 3 differences/);
   });
 });

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { OpsyncError, ValidationError } from "./errors.js";
 import { idSchema, isUsableId, stripeIdSchema, type IdKind } from "./ids.js";
 import { SINK_NAMES } from "./model.js";
+import { MAINTENANCE_OPERATIONS, maintenanceInputSchemas } from "./adminMaintenance.js";
 import { STAFF_ROLES, hasAnyRole, type StaffRole } from "./roles.js";
 
 // ---- Errors ------------------------------------------------------------------------------------------------
@@ -124,6 +125,7 @@ export const adminInputSchemas = {
       });
     }),
   resolveFailedPayment: z.strictObject({ uid: idSchema("uid", "app"), confirm }),
+  ...maintenanceInputSchemas,
 };
 
 export type AdminOperation = keyof typeof adminInputSchemas;
@@ -171,6 +173,7 @@ export const ADMIN_OPERATIONS: Record<AdminOperation, OperationSpec> = {
     destructive: true,
     summary: "Show a customer's failed invoice, retry their dead sync jobs, resync the CRM contact and note the ticket.",
   },
+  ...MAINTENANCE_OPERATIONS,
 };
 
 export const ADMIN_OPERATION_NAMES = Object.keys(ADMIN_OPERATIONS) as AdminOperation[];
@@ -247,6 +250,17 @@ export function auditTarget(operation: AdminOperation, raw: unknown): string | n
     case "replayEvent": {
       const id = get("eventId", "stripe");
       return id ? `stripeEvents/${id}` : null;
+    }
+    case "backfill":
+      return "ops/backfill";
+    case "reconcile":
+      return "ops/reconcile";
+    case "sweepEvents":
+      return "ops/eventSweep";
+    case "replay": {
+      const id = get("eventId", "stripe");
+      const uid = get("uid", "app");
+      return id ? `stripeEvents/${id}` : uid ? `customers/${uid}` : "stripeEvents";
     }
     case "flagRefund": {
       const id = get("orderId", "app") ?? get("chargeId", "stripe") ?? get("paymentIntentId", "stripe");

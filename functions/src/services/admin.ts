@@ -5,7 +5,7 @@
  * how they authenticated. Destructive operations answer a dry run unless the input says `confirm: true`.
  */
 import { getAuth } from "firebase-admin/auth";
-import { FieldPath, FieldValue, type DocumentData, type Firestore, type QueryDocumentSnapshot } from "firebase-admin/firestore";
+import { FieldPath, FieldValue, type DocumentData, type QueryDocumentSnapshot } from "firebase-admin/firestore";
 import { HttpsError } from "firebase-functions/v2/https";
 import { z } from "zod";
 import { adminConfig, stripeApiConfig } from "../config.js";
@@ -35,11 +35,12 @@ import {
 import { TransientError, ValidationError } from "../domain/errors.js";
 import { jobId as jobIdFor } from "../domain/jobs.js";
 import type { JobSpec, LedgerStatus } from "../domain/model.js";
-import { hasAnyRole, staffRolesFromClaims, type StaffRole } from "../domain/roles.js";
+import { hasAnyRole, staffRolesFromClaims } from "../domain/roles.js";
 import { sessionProblem } from "../domain/sessions.js";
 import { log } from "../log.js";
 import { ensureDefaultApp, fromFirestore, getDb } from "../store/db.js";
-import { lazyStripeEvents, type StripeEventsPort } from "../sinks/stripeApi.js";
+import type { ClaimsReadPort, CrmReadPort } from "../sinks/ports.js";
+import { lazyStripeEvents, type StripeReadPort } from "../sinks/stripeApi.js";
 import { releaseHeldEventsForCustomer } from "../store/heldEvents.js";
 import { REPLAYABLE_STATUSES, ingestReplay } from "../store/ingest.js";
 import { newJobDoc } from "../store/jobs.js";
@@ -47,6 +48,13 @@ import { clearSinkAuthPause, requeuePausedJobs, retryDeadJob, setAutomationPause
 import { AUTOMATION_DOC, COL, SYNC_COL, billingPath, staffNotesPath } from "../store/paths.js";
 import { RATE_LIMITS_COL } from "../store/rateLimits.js";
 import { instanceAuthFailureGuard, type AuthFailureGuard } from "./adminAuthGuard.js";
+import { actorOf, auditEntry } from "./adminOps/audit.js";
+import type { AdminAuthPort, AdminDeps, AdminResult, Caller, Ctx, Handler } from "./adminOps/types.js";
+import { deployedReadPorts } from "./maintenanceDeps.js";
+import { backfillOp } from "./adminOps/backfill.js";
+import { reconcileOp } from "./adminOps/reconcile.js";
+import { replayOp } from "./adminOps/replay.js";
+import { sweepEventsOp } from "./adminOps/sweepEvents.js";
 import { checkStripeEvent } from "./stripeWebhook.js";
 
 /** Collections the admin API owns (docs/admin-api.md). */
@@ -58,57 +66,7 @@ export const ADMIN_COL = {
 /** Firebase Auth custom claims must stay under 1000 bytes of JSON. */
 const MAX_CLAIMS_BYTES = 1000;
 
-export interface AdminUser {
-  claims: Record<string, unknown>;
-  /** Sessions (ID tokens) issued at or before this second were revoked; null when never revoked. */
-  tokensValidAfterMs: number | null;
-  /** A disabled user's tokens are refused. */
-  disabled?: boolean;
-  /** When the account was created (Auth sets tokensValidAfterTime then too); null when unknown. */
-  createdAtMs?: number | null;
-}
-
-/** The slice of Firebase Auth the admin operations use (a fake stands in for it in tests). */
-export interface AdminAuthPort {
-  /** null when there is no such user. */
-  getUser(uid: string): Promise<AdminUser | null>;
-  setClaims(uid: string, claims: Record<string, unknown>): Promise<void>;
-  /** Invalidates the user's refresh tokens: they sign in again and get a token with their current claims. */
-  revokeSessions(uid: string): Promise<void>;
-}
-
-export interface AdminDeps {
-  db: Firestore;
-  auth: AdminAuthPort;
-  rateLimitPerMinute: number;
-  /** ENTITLEMENT_GRACE_DAYS, for events applied by resolveReview and replayEvent. */
-  graceDays: number;
-  /** The Stripe API (replayEvent fetches the event from it). */
-  stripe: StripeEventsPort;
-  /** The value of `event.livemode` this project accepts (STRIPE_MODE), checked on a replay as on a delivery. */
-  acceptLivemode: boolean;
-  now?: () => Date;
-}
-
-export type CallerVia = "idToken" | "apiKey" | "callable";
-
-export interface Caller {
-  /** Firebase uid, or `apiKey:<keyId>` for an API key. */
-  uid: string;
-  roles: StaffRole[];
-  via: CallerVia;
-  keyId?: string;
-}
-
-export type AdminResult = Record<string, unknown>;
-
-type Outcome = "applied" | "dry_run" | "read" | "unchanged";
-interface Ctx {
-  deps: AdminDeps;
-  caller: Caller;
-  now: Date;
-}
-type Handler<O extends AdminOperation> = (ctx: Ctx, input: AdminInput<O>) => Promise<{ outcome: Outcome; result: AdminResult }>;
+export type { AdminAuthPort, AdminDeps, AdminResult, AdminUser, Caller, CallerVia, Ctx, Handler, Outcome } from "./adminOps/types.js";
 
 // ---- Entry point -------------------------------------------------------------------------------------------
 
@@ -201,42 +159,6 @@ async function enforceRateLimit(deps: AdminDeps, caller: Caller, now: Date): Pro
 }
 
 // ---- Audit -------------------------------------------------------------------------------------------------
-
-export interface AuditActor {
-  type: "user" | "apiKey";
-  id: string;
-  roles: StaffRole[];
-  via: CallerVia;
-  keyId?: string;
-}
-
-function actorOf(caller: Caller): AuditActor {
-  return {
-    type: caller.via === "apiKey" ? "apiKey" : "user",
-    id: caller.uid,
-    roles: [...caller.roles],
-    via: caller.via,
-    ...(caller.keyId ? { keyId: caller.keyId } : {}),
-  };
-}
-
-function auditEntry(
-  caller: Caller,
-  operation: AdminOperation,
-  e: { outcome: "applied" | "denied"; target: string | null; before: unknown; after: unknown; detail?: Record<string, unknown>; at: Date },
-): Record<string, unknown> {
-  return {
-    actor: actorOf(caller),
-    action: `admin.${operation}`,
-    outcome: e.outcome,
-    target: e.target,
-    before: e.before ?? null,
-    after: e.after ?? null,
-    ...(e.detail ? { detail: e.detail } : {}),
-    cause: { type: "manual" },
-    at: e.at,
-  };
-}
 
 // ---- Operations --------------------------------------------------------------------------------------------
 
@@ -722,6 +644,10 @@ const HANDLERS: { [O in AdminOperation]: Handler<O> } = {
   replayEvent,
   flagRefund,
   resolveFailedPayment,
+  backfill: backfillOp,
+  reconcile: reconcileOp,
+  sweepEvents: sweepEventsOp,
+  replay: replayOp,
 };
 
 // ---- Callable ----------------------------------------------------------------------------------------------
@@ -814,7 +740,12 @@ export function firebaseAdminAuth(): AdminAuthPort {
   };
 }
 
-const deployedStripe: StripeEventsPort = lazyStripeEvents(stripeApiConfig);
+const deployedStripe: StripeReadPort = lazyStripeEvents(stripeApiConfig);
+
+function readPorts(): { crm: CrmReadPort; claims: ClaimsReadPort } {
+  const { crm, claims } = deployedReadPorts();
+  return { crm, claims };
+}
 
 export function deployedAdminDeps(): AdminDeps & { corsOrigins: string[]; authFailures: AuthFailureGuard } {
   const cfg = adminConfig();
@@ -827,6 +758,8 @@ export function deployedAdminDeps(): AdminDeps & { corsOrigins: string[]; authFa
     acceptLivemode: cfg.acceptLivemode,
     // Built (and STRIPE_SECRET_KEY read) only when an operation calls Stripe.
     stripe: deployedStripe,
+    // reconcile: HubSpot and Auth claims read sides, built on first use (HUBSPOT_TOKEN is bound to adminApi).
+    ...readPorts(),
     corsOrigins: cfg.corsOrigins,
   };
 }

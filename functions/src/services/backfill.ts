@@ -9,12 +9,11 @@
  */
 import type { Firestore } from "firebase-admin/firestore";
 import { decideUid, groupByCustomer, type UidDecision } from "../domain/importMapping.js";
-import { normalizeObject, type Subject } from "../domain/normalize.js";
-import { STRIPE_API_VERSION } from "../domain/stripeVersion.js";
-import type { StripeJson, StripeListName, StripeReadPort } from "../sinks/stripeApi.js";
+import { apiSubjects as subjectsOf } from "../domain/importPlan.js";
+import type { StripeJson, StripeReadPort } from "../sinks/stripeApi.js";
 import { readBackfillState, readMappings, writeBackfillState, type BackfillState } from "../store/opsState.js";
 import { applyStripeObjects, holdForReview } from "../store/stripeImport.js";
-import { withStripeRetry, type RetryOptions } from "./stripeRetry.js";
+import { listAll, withStripeRetry, type RetryOptions } from "./stripeRetry.js";
 
 export interface BackfillDeps {
   db: Firestore;
@@ -57,30 +56,6 @@ export type BackfillReport = Omit<BackfillState, "startedAt" | "updatedAt" | "fi
 const DAY_S = 86_400;
 const CONCURRENCY = 10;
 
-async function listAll(deps: BackfillDeps, list: StripeListName, params: { status?: string; createdGte?: number }): Promise<StripeJson[]> {
-  const out: StripeJson[] = [];
-  let startingAfter: string | undefined;
-  for (;;) {
-    const page = await withStripeRetry(() => deps.stripe.listPage(list, { ...params, ...(startingAfter ? { startingAfter } : {}) }), deps.retry);
-    out.push(...page.data);
-    const last = page.data[page.data.length - 1];
-    if (!page.hasMore || typeof last?.id !== "string") return out;
-    startingAfter = last.id;
-  }
-}
-
-function subjectsOf(kind: Subject["kind"], objects: StripeJson[], fetchedAt: number): { subjects: Subject[]; unreadable: number } {
-  const subjects: Subject[] = [];
-  let unreadable = 0;
-  for (const o of objects) {
-    const n = normalizeObject(kind, o, fetchedAt, STRIPE_API_VERSION);
-    if (n.outcome !== "normalized") unreadable += 1;
-    // Marketplace payments belong to their order, not the customer record.
-    else if (!("order" in n.event.subject && n.event.subject.order)) subjects.push(n.event.subject);
-  }
-  return { subjects, unreadable };
-}
-
 async function checkoutUids(deps: BackfillDeps, cus: string): Promise<string[]> {
   return withStripeRetry(async () => {
     const ids: string[] = [];
@@ -110,9 +85,9 @@ export async function runBackfill(deps: BackfillDeps, opts: BackfillOptions = {}
     opts.onProgress?.({ phase, done, imported: state.imported, review: state.review, total });
   try {
     progress("listing", null);
-    const subscriptions = await listAll(deps, "subscriptions", { status: "all" });
-    const invoices = await listAll(deps, "invoices", { status: "open" });
-    const paymentIntents = await listAll(deps, "payment_intents", { createdGte: fetchedAt - (opts.paymentIntentDays ?? 30) * DAY_S });
+    const subscriptions = await listAll(deps.stripe, "subscriptions", { status: "all" }, deps.retry);
+    const invoices = await listAll(deps.stripe, "invoices", { status: "open" }, deps.retry);
+    const paymentIntents = await listAll(deps.stripe, "payment_intents", { createdGte: fetchedAt - (opts.paymentIntentDays ?? 30) * DAY_S }, deps.retry);
     Object.assign(listed, { subscriptions: subscriptions.length, invoices: invoices.length, paymentIntents: paymentIntents.length });
     const related = { subscription: groupByCustomer(subscriptions), invoice: groupByCustomer(invoices), payment_intent: groupByCustomer(paymentIntents) };
     let hasMore = true;

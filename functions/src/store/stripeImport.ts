@@ -4,8 +4,8 @@
  * whose snapshot already holds the same content is skipped, so importing the same account twice writes nothing.
  */
 import type { Firestore } from "firebase-admin/firestore";
-import { applyApiObject, recomputeCustomer, type ApplyPlan } from "../domain/apply.js";
-import { deepEqual } from "../domain/diff.js";
+import type { ApplyPlan } from "../domain/apply.js";
+import { planApiImport } from "../domain/importPlan.js";
 import type { BillingDoc, CustomerDoc } from "../domain/model.js";
 import type { Subject } from "../domain/normalize.js";
 import type { SnapshotSet } from "../domain/snapshots.js";
@@ -75,40 +75,15 @@ export async function applyStripeObjects(db: Firestore, input: ImportInput): Pro
     const [c, b, s, m] = await tx.getAll(...refs);
     const mappedUid = m?.exists ? ((m.get("uid") as string | undefined) ?? null) : null;
     if (mappedUid && mappedUid !== uid) return { outcome: "conflict", mappedUid };
-    let customer = c?.exists ? fromFirestore<CustomerDoc>(c.data()) : null;
-    let billing = b?.exists ? fromFirestore<BillingDoc>(b.data()) : null;
-    let snapshots = s?.exists ? fromFirestore<SnapshotSet>(s.data()) : null;
+    const customer = c?.exists ? fromFirestore<CustomerDoc>(c.data()) : null;
+    const result = planApiImport({
+      uid, stripeCustomerId, subjects: input.subjects, fetchedAt: input.fetchedAt, cause: input.cause, now: input.now, graceDays: input.graceDays,
+      mappingUid: mappedUid, customer, billing: b?.exists ? fromFirestore<BillingDoc>(b.data()) : null,
+      snapshots: s?.exists ? fromFirestore<SnapshotSet>(s.data()) : null, rederive: input.rederive ?? false,
+    });
+    const { plans } = result;
     const original = customer;
-    let mapping = mappedUid;
-    const plans: ApplyPlan[] = [];
-    for (const subject of input.subjects) {
-      const current = snapshots?.objects[subject.objectId];
-      if (current && deepEqual(current.subject, subject)) continue;
-      const plan = applyApiObject({
-        subject,
-        fetchedAt: input.fetchedAt,
-        cause: input.cause,
-        now: input.now,
-        graceDays: input.graceDays,
-        owner: { uid, order: null, stripeCustomerId, source: "mapping", conflict: null },
-        mappingUid: mapping,
-        customer,
-        billing,
-        order: null,
-        snapshots,
-      });
-      if (plan.status !== "applied") continue;
-      plans.push(plan);
-      // Each object builds on the state the previous one left (one customer, one transaction).
-      customer = plan.customer?.after ?? customer;
-      billing = plan.billing?.after ?? billing;
-      snapshots = plan.snapshots?.set ?? snapshots;
-      if (plan.mapping) mapping = plan.mapping.uid;
-    }
-    if (plans.length === 0 && input.rederive && customer) {
-      const plan = recomputeCustomer({ uid, now: input.now, graceDays: input.graceDays, customer, billing, snapshots, cause: input.cause });
-      if (plan.customer || plan.billing) plans.push(plan);
-    }
+    const mapping = result.mappingUid;
     if (plans.length === 0) return { outcome: "unchanged", jobIds: [], mapped: mapping !== mappedUid };
     // One write of the combined plan: writePlan reads the live jobs first, and a transaction's reads precede its writes.
     const merged = mergePlans(plans);
@@ -138,4 +113,16 @@ export async function holdForReview(
     if ((error as { code?: unknown }).code === 6) return false;
     throw error;
   }
+}
+
+/** Which of these Stripe customers already wait in the review queue (`reviewQueue/backfill_<cus>`, open). */
+export async function openReviewItems(db: Firestore, customerIds: string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  if (customerIds.length === 0) return out;
+  const snaps = await db.getAll(...customerIds.map((cus) => db.collection(COL.reviewQueue).doc(`backfill_${cus}`)));
+  snaps.forEach((s, i) => {
+    const cus = customerIds[i];
+    if (cus && s.exists && s.get("status") === "open") out.add(cus);
+  });
+  return out;
 }

@@ -1,13 +1,13 @@
 /** Deployed entry point: the admin HTTP API (`POST /v1/<operation>`, docs/admin-api.md). CORS is handled inside. */
 import { getAuth } from "firebase-admin/auth";
 import { onRequest } from "firebase-functions/v2/https";
-import { stripeSecretKey } from "../config.js";
+import { hubspotToken, stripeSecretKey } from "../config.js";
 import { deployedAdminDeps } from "../services/admin.js";
 import { handleAdminRequest } from "../services/adminHttp.js";
 import { ensureDefaultApp } from "../store/db.js";
 
-// STRIPE_SECRET_KEY: replayEvent fetches the event from the Stripe API.
-export const adminApi = onRequest({ cors: false, concurrency: 40, timeoutSeconds: 60, memory: "256MiB", secrets: [stripeSecretKey] }, async (req, res) => {
+// STRIPE_SECRET_KEY: replayEvent, backfill, sweepEvents and reconcile read the Stripe API; HUBSPOT_TOKEN: reconcile reads HubSpot.
+export const adminApi = onRequest({ cors: false, concurrency: 40, timeoutSeconds: 540, memory: "256MiB", secrets: [stripeSecretKey, hubspotToken] }, async (req, res) => {
   ensureDefaultApp();
   const result = await handleAdminRequest(
     { method: req.method, path: req.path, headers: req.headers, rawBody: req.rawBody, remoteAddress: req.ip ?? null },

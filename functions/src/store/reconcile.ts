@@ -1,0 +1,105 @@
+/**
+ * Firestore side of reconciliation: canonical records read a page at a time with their billing and snapshot
+ * documents (batched reads, linear in customers), the repair jobs and audit entry of one customer written in one
+ * transaction, and the run's alert. The run document itself is `ops/reconcile/runs/{runId}` (store/opsState.ts).
+ */
+import { FieldPath, type Firestore } from "firebase-admin/firestore";
+import { jobId } from "../domain/jobs.js";
+import type { BillingDoc, CustomerDoc, JobSpec } from "../domain/model.js";
+import type { SnapshotSet } from "../domain/snapshots.js";
+import { fromFirestore } from "./db.js";
+import { newJobDoc, notifyJobId } from "./jobs.js";
+import { COL, SYNC_COL, billingPath, customerSnapshotsPath } from "./paths.js";
+
+export interface StoredCustomer {
+  customer: CustomerDoc;
+  billing: BillingDoc | null;
+  snapshots: SnapshotSet | null;
+}
+
+/** The audit actor of everything reconciliation changes. */
+export const RECONCILE_ACTOR = { type: "system", id: "reconcile" } as const;
+
+/** One page of `customers`, in document id order, after `after`; each with its billing and snapshot documents. */
+export async function readCustomerPage(db: Firestore, after: string | null, limit: number): Promise<StoredCustomer[]> {
+  let query = db.collection(COL.customers).orderBy(FieldPath.documentId()).limit(limit);
+  if (after) query = query.startAfter(after);
+  const page = await query.get();
+  if (page.empty) return [];
+  const refs = page.docs.flatMap((d) => [db.doc(billingPath(d.id)), db.doc(customerSnapshotsPath(d.id))]);
+  const related = await db.getAll(...refs);
+  return page.docs.map((d, i) => {
+    const b = related[2 * i];
+    const s = related[2 * i + 1];
+    return {
+      customer: { ...fromFirestore<CustomerDoc>(d.data()), uid: d.id },
+      billing: b?.exists ? fromFirestore<BillingDoc>(b.data()) : null,
+      snapshots: s?.exists ? fromFirestore<SnapshotSet>(s.data()) : null,
+    };
+  });
+}
+
+/**
+ * The sync jobs that repair one customer (ids derive from the run, so the same run cannot add a job twice; a job an
+ * earlier write of this run already planned is left alone) and one audit entry naming what was found.
+ * Returns the ids of the jobs created now.
+ */
+export async function planRepairJobs(
+  db: Firestore,
+  input: { runId: string; uid: string; jobs: JobSpec[]; findings: Array<{ kind: string; field: string | null; expected: unknown; found: unknown }>; now: Date },
+): Promise<string[]> {
+  const { runId, uid, now } = input;
+  return db.runTransaction(async (tx) => {
+    const ids = input.jobs.map((spec) => jobId(runId, spec));
+    const refs = ids.map((id) => db.collection(COL.syncJobs).doc(id));
+    const existing = refs.length ? await tx.getAll(...refs) : [];
+    const created: string[] = [];
+    input.jobs.forEach((spec, i) => {
+      const id = ids[i];
+      const ref = refs[i];
+      if (!id || !ref || existing[i]?.exists) return;
+      tx.set(ref, newJobDoc(id, spec, { type: "system", jobId: runId }, now));
+      created.push(id);
+    });
+    tx.set(db.collection(COL.auditLog).doc(), {
+      actor: RECONCILE_ACTOR,
+      action: "reconcile.repair",
+      target: `${COL.customers}/${uid}`,
+      before: { findings: input.findings.map((f) => ({ kind: f.kind, field: f.field, found: f.found ?? null })) },
+      after: { jobs: ids },
+      cause: { type: "system", id: runId },
+      at: now,
+    });
+    return created;
+  });
+}
+
+/**
+ * A run that found drift opens `alerts/reconcile_<runId>` (the shape of the dead-job alerts, type
+ * `reconcile_drift`) and plans its Slack notice. Idempotent per run.
+ */
+export async function openDriftAlert(
+  db: Firestore,
+  input: { runId: string; drift: Record<string, number>; total: number; fixed: number; fix: boolean; now: Date; text: string },
+): Promise<string> {
+  const alertId = `reconcile_${input.runId}`;
+  const spec: JobSpec = { kind: "notify.slack", target: { alertId }, idempotencyKey: `alert:${alertId}`, reason: "alert", text: input.text };
+  const notifyId = notifyJobId(spec.idempotencyKey);
+  const batch = db.batch();
+  batch.set(db.collection(SYNC_COL.alerts).doc(alertId), {
+    alertId,
+    type: "reconcile_drift",
+    status: "open",
+    runId: input.runId,
+    sink: "reconcile",
+    reason: input.fix ? "drift_found_and_repaired" : "drift_found",
+    drift: input.drift,
+    total: input.total,
+    fixed: input.fixed,
+    target: { runPath: `${COL.ops}/reconcile/runs/${input.runId}` },
+    createdAt: input.now,
+  });
+  batch.set(db.collection(COL.syncJobs).doc(notifyId), newJobDoc(notifyId, spec, { type: "alert", jobId: alertId }, input.now));
+  await batch.commit();
+  return alertId;
+}

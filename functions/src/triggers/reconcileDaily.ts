@@ -1,0 +1,13 @@
+/** Deployed entry point: reconciliation report on a schedule (RECONCILE_SCHEDULE, default daily 03:00); drift opens an alert. */
+import { onSchedule } from "firebase-functions/v2/scheduler";
+import { graceDaysConfig, hubspotToken, reconcileSchedule, stripeSecretKey } from "../config.js";
+import { log } from "../log.js";
+import { deployedReadPorts } from "../services/maintenanceDeps.js";
+import { reconcile } from "../services/reconcile.js";
+import { getDb } from "../store/db.js";
+
+// Reports only: repairs are a person's decision (`opsync reconcile --fix` or the admin API with confirm).
+export const reconcileDaily = onSchedule({ schedule: reconcileSchedule(), retryCount: 0, timeoutSeconds: 1800, memory: "512MiB", secrets: [stripeSecretKey, hubspotToken] }, async () => {
+  const report = await reconcile({ db: getDb(), ...deployedReadPorts(), graceDays: graceDaysConfig() });
+  log.maintenanceRun("reconcileDaily", { runId: report.runId, checked: report.checked, driftTotal: report.driftTotal, drift: report.drift });
+});
