@@ -14,6 +14,8 @@
  * - payment_intent.*: the customer query, then one `set` (merge) of `customers/{uid}/payments/{id}`.
  * - a handler error is answered 200 `{error}` (so Stripe never retries; the extension's behaviour), else
  *   `{received: true}`. No deduplication: a re-delivery does all of it again.
+ * - log lines as the extension writes them (its logs.ts): one when it starts on an event, one per document written,
+ *   one at the end (success or error). They cost the same emulator log pipeline opsync's log line does.
  *
  * Deviations, each named where it happens: collections are `bench_ext_*` (the extension's collection params);
  * `subscriptions.retrieve` sends no `expand` (the stand-in expands top-level fields only; the bench seeds the
@@ -23,6 +25,7 @@
  */
 import { Timestamp, type DocumentData, type QueryDocumentSnapshot } from "firebase-admin/firestore";
 import { getAuth } from "firebase-admin/auth";
+import { logger } from "firebase-functions";
 import { onRequest } from "firebase-functions/v2/https";
 import Stripe from "stripe";
 import { benchDb, benchEnv } from "./app.js";
@@ -79,7 +82,8 @@ async function subscriptionChanged(subscriptionId: string, customerId: string | 
   const role = typeof metadata.firebaseRole === "string" ? metadata.firebaseRole : null;
   const productRef = benchDb().collection(PRODUCTS).doc(String(product.id));
   const priceRef = (price: Stripe.Price) => benchDb().collection(PRODUCTS).doc(idOf(price.product) ?? "unknown").collection("prices").doc(price.id);
-  await customerDoc.ref.collection("subscriptions").doc(sub.id).set({
+  const subRef = customerDoc.ref.collection("subscriptions").doc(sub.id);
+  await subRef.set({
     metadata: sub.metadata,
     role,
     status: sub.status,
@@ -100,6 +104,7 @@ async function subscriptionChanged(subscriptionId: string, customerId: string | 
     trial_start: ts(sub.trial_start),
     trial_end: ts(sub.trial_end),
   });
+  logger.info(`replica: document written ${subRef.path}`);
   if (role) {
     const uid = customerDoc.id;
     try {
@@ -123,12 +128,16 @@ async function invoiceRecorded(invoice: Stripe.Invoice): Promise<void> {
   // `invoice.subscription` in the extension's API version; `parent.subscription_details` in the pinned one.
   const raw: unknown = invoice;
   const subscriptionId = (isRaw(raw) ? idOf(raw.subscription) : null) ?? idOf(invoice.parent?.subscription_details?.subscription);
-  await customerDoc.ref.collection("subscriptions").doc(subscriptionId ?? "none").collection("invoices").doc(invoice.id ?? "none").set(invoice);
+  const ref = customerDoc.ref.collection("subscriptions").doc(subscriptionId ?? "none").collection("invoices").doc(invoice.id ?? "none");
+  await ref.set(invoice);
+  logger.info(`replica: document written ${ref.path}`);
 }
 
 async function paymentRecorded(payment: Stripe.PaymentIntent): Promise<void> {
   const customerDoc = await customerByStripeId(idOf(payment.customer));
-  await customerDoc.ref.collection("payments").doc(payment.id).set(payment, { merge: true });
+  const ref = customerDoc.ref.collection("payments").doc(payment.id);
+  await ref.set(payment, { merge: true });
+  logger.info(`replica: document written ${ref.path}`);
 }
 
 async function handle(event: Stripe.Event): Promise<void> {
@@ -180,9 +189,12 @@ export const benchExtensionWebhook = onRequest({ cors: false, concurrency: 80, t
     return;
   }
   if (RELEVANT.has(event.type)) {
+    logger.info(`replica: handling event ${event.id} (${event.type})`);
     try {
       await handle(event);
+      logger.info(`replica: event ${event.id} (${event.type}) handled`);
     } catch (error) {
+      logger.error(`replica: event ${event.id} (${event.type}) failed`, error);
       res.json({ error: "Webhook handler failed. View function logs in Firebase.", detail: error instanceof Error ? error.message : String(error) });
       return;
     }
