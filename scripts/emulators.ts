@@ -1,6 +1,8 @@
 /**
  * Runs firebase-tools' emulators (functions, firestore, auth, tasks) offline:
  *   tsx scripts/emulators.ts exec "<command>"   run a command against them, exit with its code
+ *   tsx scripts/emulators.ts exec --bench "<command>"   the same, with the bench-only codebase loaded as well
+ *                                                       (scripts/bench/firebaseConfig.ts; never in firebase.json)
  *   tsx scripts/emulators.ts start              keep them up until interrupted (npm start)
  */
 import { spawn } from "node:child_process";
@@ -8,6 +10,7 @@ import { resolve } from "node:path";
 import { firebaseToolsJarPath } from "./lib/firestoreJar";
 import { REPO_ROOT, ensureLocalWebhookSecret } from "./lib/localSecret";
 import { startLocalVendors, type LocalVendors } from "./lib/localVendors";
+import { benchFunctionsEnv, writeBenchFirebaseConfig } from "./bench/firebaseConfig";
 
 export const PROJECT_ID = "demo-opsync";
 export const ONLY = "functions,firestore,auth,tasks";
@@ -22,7 +25,7 @@ function firebaseEnv(): NodeJS.ProcessEnv {
   return env;
 }
 
-export async function runFirebase(args: string[], onLine?: (line: string) => void): Promise<number> {
+export async function runFirebase(args: string[], onLine?: (line: string) => void, extraEnv: () => Record<string, string> = () => ({})): Promise<number> {
   ensureLocalWebhookSecret();
   let vendors: LocalVendors;
   try {
@@ -39,7 +42,8 @@ export async function runFirebase(args: string[], onLine?: (line: string) => voi
   // --non-interactive: a missing param must fail the run, never wait at a prompt (CI has no stdin).
   const child = spawn(bin, [...args, "--project", PROJECT_ID, "--non-interactive"], {
     cwd: REPO_ROOT,
-    env: firebaseEnv(),
+    // Read after the stand-ins started: they create the local secrets the extra env may carry.
+    env: { ...firebaseEnv(), ...extraEnv() },
     stdio: ["inherit", onLine ? "pipe" : "inherit", "inherit"],
   });
   if (onLine && child.stdout) {
@@ -65,13 +69,18 @@ export async function runFirebase(args: string[], onLine?: (line: string) => voi
 }
 
 async function main(): Promise<void> {
-  const [command, script] = process.argv.slice(2);
-  if (command === "exec" && script) {
+  const [command, ...rest] = process.argv.slice(2);
+  const bench = rest[0] === "--bench";
+  const script = bench ? rest[1] : rest[0];
+  if (command === "exec" && script && bench) {
+    const config = writeBenchFirebaseConfig();
+    process.exitCode = await runFirebase(["emulators:exec", "--config", config, "--only", ONLY, script], undefined, benchFunctionsEnv);
+  } else if (command === "exec" && script) {
     process.exitCode = await runFirebase(["emulators:exec", "--only", ONLY, script]);
   } else if (command === "start") {
     process.exitCode = await runFirebase(["emulators:start", "--only", ONLY]);
   } else {
-    console.error('usage: tsx scripts/emulators.ts exec "<command>" | start');
+    console.error('usage: tsx scripts/emulators.ts exec [--bench] "<command>" | start');
     process.exitCode = 2;
   }
 }

@@ -1,0 +1,19 @@
+/**
+ * The ack floor: what any "durably record, then 200" webhook costs on this platform. Same HTTP options as
+ * stripeWebhook, the same signed body arrives, and it does exactly one `create()` of a small document in
+ * `bench_floor`. It verifies NOTHING (no signature, no JSON parse): the bench measures the HMAC check separately
+ * in its own process (microseconds), so the floor is the platform (emulator hop, worker, one Firestore write).
+ * No log line either: opsync's structured log per event is part of what the ratio charges to opsync.
+ */
+import { Timestamp } from "firebase-admin/firestore";
+import { onRequest } from "firebase-functions/v2/https";
+import { benchDb } from "./app.js";
+
+export const benchAckFloor = onRequest({ cors: false, concurrency: 80, timeoutSeconds: 30, memory: "256MiB" }, async (req, res) => {
+  if (req.method !== "POST") {
+    res.status(405).json({ error: "POST only" });
+    return;
+  }
+  await benchDb().collection("bench_floor").doc().create({ bytes: req.rawBody?.length ?? 0, receivedAt: Timestamp.now() });
+  res.status(200).json({ received: true });
+});
