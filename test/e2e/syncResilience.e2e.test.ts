@@ -103,7 +103,9 @@ describe("sync queue under vendor trouble (emulators)", () => {
     });
     const body = (await res.json()) as Record<string, unknown>;
     expect(res.status).toBe(200);
-    expect(body).toMatchObject({ operation: "resumeSink", wasPaused: true, requeued: 5 });
+    expect(body).toMatchObject({ operation: "resumeSink", wasPaused: true });
+    // The five contacts, plus the admin user's own contact job when it was planned while the sink was paused.
+    expect(Number(body.requeued)).toBeGreaterThanOrEqual(5);
     const synced = await until(() => customers(uids), (docs) => docs.every((d) => d?.sync?.crm?.status === "synced"), 90_000);
     expect(synced.every((d) => d?.sync?.crm?.status === "synced")).toBe(true);
     expect((await db.doc("alerts/auth_crm").get()).get("status")).toBe("resolved");
