@@ -192,6 +192,9 @@ const INPUT: Record<AdminOperation, Record<string, unknown>> = {
   replayEvent: { eventId: "evt_matrix" },
   flagRefund: { orderId: "order-matrix", reason: "matrix" },
   resolveFailedPayment: { uid: CUSTOMER_UID },
+  opsStatus: {},
+  listQueue: {},
+  findCustomer: { query: CUSTOMER_UID },
 };
 
 const ALLOWED: Record<AdminOperation, Role[]> = {
@@ -203,6 +206,9 @@ const ALLOWED: Record<AdminOperation, Role[]> = {
   replayEvent: ["admin"],
   flagRefund: ["admin", "support"],
   resolveFailedPayment: ["admin", "support", "finance"],
+  opsStatus: ["admin", "support", "finance"],
+  listQueue: ["admin", "support", "finance"],
+  findCustomer: ["admin", "support", "finance"],
 };
 
 describe("admin API", () => {

@@ -46,6 +46,9 @@ import { newJobDoc, retryDeadJob, setAutomationPaused } from "../store/jobs.js";
 import { AUTOMATION_DOC, COL, billingPath, staffNotesPath } from "../store/paths.js";
 import { RATE_LIMITS_COL } from "../store/rateLimits.js";
 import { instanceAuthFailureGuard, type AuthFailureGuard } from "./adminAuthGuard.js";
+import { findCustomer } from "./adminOps/findCustomer.js";
+import { listQueue } from "./adminOps/listQueue.js";
+import { opsStatus } from "./adminOps/opsStatus.js";
 import { checkStripeEvent } from "./stripeWebhook.js";
 
 /** Collections the admin API owns (docs/admin-api.md). */
@@ -688,6 +691,9 @@ const HANDLERS: { [O in AdminOperation]: Handler<O> } = {
   replayEvent,
   flagRefund,
   resolveFailedPayment,
+  opsStatus,
+  listQueue,
+  findCustomer,
 };
 
 // ---- Callable ----------------------------------------------------------------------------------------------

@@ -1,0 +1,117 @@
+/**
+ * Items of the role queues (`listQueue`), shaped per kind from the documents the store read. Amounts appear only
+ * when the view may see them (finance, admin); support gets the hosted invoice link but no amount. Pure: no I/O.
+ */
+import { paymentIssue } from "./customerCard.js";
+import type { QueueKind } from "./consoleOps.js";
+
+type Doc = Record<string, unknown>;
+
+const asDate = (v: unknown): Date | null => (v instanceof Date ? v : null);
+const iso = (v: unknown): string | null => asDate(v)?.toISOString() ?? null;
+
+/** One document of a queue kind, plus what the store read beside it (billing, the dispute's holder). */
+export interface QueueSource {
+  id: string;
+  data: Doc;
+  /** failed_payment: customers/{uid}/private/billing; dispute: the order or the billing document that holds it. */
+  related?: Doc | null;
+}
+
+/** Dispute statuses that no longer need anyone. */
+const CLOSED_DISPUTES = new Set(["won", "lost", "warning_closed", "charge_refunded"]);
+
+/** The dispute as its holder records it (orders/{id}.dispute or billing.disputes[id]); null when not found. */
+function disputeOf(source: QueueSource): Doc | null {
+  const related = source.related;
+  const disputeId = typeof source.data.objectId === "string" ? source.data.objectId : null;
+  if (!related || !disputeId) return null;
+  if (related.dispute && typeof related.dispute === "object") {
+    const d = related.dispute as Doc;
+    return d.id === disputeId ? d : null;
+  }
+  const map = related.disputes && typeof related.disputes === "object" ? (related.disputes as Record<string, Doc>) : {};
+  return map[disputeId] ?? null;
+}
+
+/** False for an item nobody needs to act on any more (a closed dispute). */
+export function stillOpen(kind: QueueKind, source: QueueSource): boolean {
+  if (kind !== "dispute") return true;
+  const status = disputeOf(source)?.status;
+  return !(typeof status === "string" && CLOSED_DISPUTES.has(status));
+}
+
+export function shapeQueueItem(kind: QueueKind, source: QueueSource, seesAmounts: boolean): Doc {
+  const d = source.data;
+  switch (kind) {
+    case "unmapped_customer":
+      return {
+        kind,
+        id: source.id,
+        stripeCustomerId: d.stripeCustomerId ?? null,
+        eventId: d.eventId ?? source.id,
+        eventType: d.eventType ?? null,
+        detail: d.detail ?? null,
+        createdAt: iso(d.createdAt),
+        action: "resolveReview",
+      };
+    case "refund_request":
+      return {
+        kind,
+        id: source.id,
+        orderId: d.orderId ?? null,
+        chargeId: d.chargeId ?? null,
+        paymentIntentId: d.paymentIntentId ?? null,
+        detail: d.detail ?? null,
+        requestedBy: d.requestedBy ?? null,
+        amount: seesAmounts ? (d.amount ?? null) : undefined,
+        createdAt: iso(d.createdAt),
+        action: "refund in Stripe",
+      };
+    case "failed_payment":
+      return {
+        kind,
+        id: source.id,
+        uid: source.id,
+        email: d.email ?? null,
+        name: d.name ?? null,
+        plan: d.plan ?? null,
+        subscriptionStatus: d.subscriptionStatus ?? null,
+        graceUntil: iso(d.entitlementsGraceUntil),
+        payment: paymentIssue(source.related ?? null, seesAmounts),
+        updatedAt: iso(d.updatedAt),
+        action: "resolveFailedPayment",
+      };
+    case "support_request":
+      return {
+        kind,
+        id: source.id,
+        uid: d.uid ?? null,
+        subject: d.subject ?? null,
+        category: d.category ?? null,
+        status: d.status ?? null,
+        ticketId: d.ticketId ?? null,
+        helpdesk: d.helpdesk ?? null,
+        reason: d.reason ?? null,
+        createdAt: iso(d.createdAt),
+        action: "answer in the helpdesk",
+      };
+    case "dispute": {
+      const dispute = disputeOf(source);
+      return {
+        kind,
+        id: source.id,
+        disputeId: d.objectId ?? null,
+        eventId: source.id,
+        uid: d.uid ?? null,
+        orderId: d.orderId ?? null,
+        status: dispute?.status ?? null,
+        reason: dispute?.reason ?? null,
+        amount: seesAmounts ? (dispute?.amount ?? null) : undefined,
+        currency: seesAmounts ? (dispute?.currency ?? null) : undefined,
+        createdAt: iso(d.created),
+        action: "respond in Stripe",
+      };
+    }
+  }
+}
