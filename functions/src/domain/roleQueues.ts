@@ -21,21 +21,27 @@ export interface QueueSource {
 /** Dispute statuses that no longer need anyone. */
 const CLOSED_DISPUTES = new Set(["won", "lost", "warning_closed", "charge_refunded"]);
 
-/** The dispute as its holder records it (orders/{id}.dispute or billing.disputes[id]); null when not found. */
+const field = (doc: unknown, key: string): unknown => (doc && typeof doc === "object" ? (doc as Doc)[key] : undefined);
+
+/**
+ * The dispute as its holder records it now (orders/{id}.dispute or billing.disputes[id]); else as the ledger
+ * entry's normalized event had it when it opened (a dispute opsync could tie to nobody); null when neither.
+ */
 function disputeOf(source: QueueSource): Doc | null {
   const related = source.related;
   const disputeId = typeof source.data.objectId === "string" ? source.data.objectId : null;
-  if (!related || !disputeId) return null;
-  if (related.dispute && typeof related.dispute === "object") {
-    const d = related.dispute as Doc;
-    return d.id === disputeId ? d : null;
-  }
-  const map = related.disputes && typeof related.disputes === "object" ? (related.disputes as Record<string, Doc>) : {};
-  return map[disputeId] ?? null;
+  if (!disputeId) return null;
+  const held = field(related, "dispute");
+  if (held && typeof held === "object" && field(held, "id") === disputeId) return held as Doc;
+  const inBilling = field(field(related, "disputes"), disputeId);
+  if (inBilling && typeof inBilling === "object") return inBilling as Doc;
+  const subject = field(field(field(source.data, "normalized"), "event"), "subject");
+  return field(subject, "objectId") === disputeId ? (subject as Doc) : null;
 }
 
-/** False for an item nobody needs to act on any more (a closed dispute). */
+/** False for an item nobody in the queue can act on (a closed dispute; a held event naming no Stripe customer to map). */
 export function stillOpen(kind: QueueKind, source: QueueSource): boolean {
+  if (kind === "unmapped_customer") return typeof source.data.stripeCustomerId === "string";
   if (kind !== "dispute") return true;
   const status = disputeOf(source)?.status;
   return !(typeof status === "string" && CLOSED_DISPUTES.has(status));

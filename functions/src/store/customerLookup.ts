@@ -70,11 +70,11 @@ export interface CardDocs {
 
 const TIMELINE_READ = 20;
 
-/** One customer's card documents; `withBilling` false skips private/billing entirely (nothing to leak). */
-export async function readCardDocs(db: Firestore, uid: string, withBilling: boolean): Promise<CardDocs | null> {
+/** One customer's card documents (billing too: the domain shapes what each role may see of it). */
+export async function readCardDocs(db: Firestore, uid: string): Promise<CardDocs | null> {
   const [customer, billing, jobs, requests, audit, ledger] = await Promise.all([
     db.collection(COL.customers).doc(uid).get(),
-    withBilling ? db.doc(billingPath(uid)).get() : Promise.resolve(null),
+    db.doc(billingPath(uid)).get(),
     db.collection(COL.syncJobs).where("target.uid", "==", uid).where("status", "in", [...OPEN_JOB_STATUSES]).limit(20).get(),
     db.collection(COL.supportRequests).where("uid", "==", uid).orderBy("createdAt", "desc").limit(10).get(),
     db.collection(COL.auditLog).where("target", "==", `${COL.customers}/${uid}`).orderBy("at", "desc").limit(TIMELINE_READ).get(),
@@ -84,7 +84,7 @@ export async function readCardDocs(db: Firestore, uid: string, withBilling: bool
   const docs = (snap: FirebaseFirestore.QuerySnapshot) => snap.docs.map((d) => ({ id: d.id, ...fromFirestore<Doc>(d.data()) }));
   return {
     customer: fromFirestore<Doc>(customer.data()),
-    billing: billing?.exists ? fromFirestore<Doc>(billing.data()) : null,
+    billing: billing.exists ? fromFirestore<Doc>(billing.data()) : null,
     openJobs: docs(jobs),
     supportRequests: docs(requests),
     audit: docs(audit),

@@ -1,12 +1,12 @@
 /**
  * `findCustomer`: by email, uid, Stripe customer id or HubSpot contact id (exact values; lookup, never merge).
  * One match answers its card; several answer the list to choose from; an unmapped Stripe customer answers the
- * card of what is held for it. Billing detail is read only for finance and admin.
+ * card of what is held for it. Amounts and billing detail are shaped away for support (domain/customerCard.ts);
+ * support keeps the failed invoice's hosted link.
  */
 import { jsonSafe, type AdminInput } from "../../domain/adminOps.js";
 import { lookupsFor } from "../../domain/consoleOps.js";
-import { CARD_AMOUNT_ROLES, customerTimeline, shapeCustomerCard, unmappedVerdict } from "../../domain/customerCard.js";
-import { hasAnyRole } from "../../domain/roles.js";
+import { customerTimeline, shapeCustomerCard, unmappedVerdict } from "../../domain/customerCard.js";
 import { lookupCustomers, readCardDocs, readUnmappedLedger } from "../../store/customerLookup.js";
 import type { ReadAnswer, ReadCtx } from "./consoleRead.js";
 
@@ -16,7 +16,7 @@ export async function findCustomer({ deps, caller, now }: ReadCtx, input: AdminI
   const base = { operation: "findCustomer", query: input.query, lookedUpBy, matches };
   const only = matches.length === 1 ? matches[0] : undefined;
   if (only) {
-    const docs = await readCardDocs(deps.db, only.uid, hasAnyRole(caller.roles, CARD_AMOUNT_ROLES));
+    const docs = await readCardDocs(deps.db, only.uid);
     if (docs) {
       const card = shapeCustomerCard({ uid: only.uid, ...docs, now }, caller.roles);
       return { outcome: "read", result: jsonSafe({ ...base, card }) as Record<string, unknown> };

@@ -66,7 +66,7 @@ export async function listQueue({ deps, caller }: ReadCtx, input: AdminInput<"li
       operation: "listQueue",
       roles: viewRoles,
       kinds,
-      amounts: seesAmounts,
+      financeFields: seesAmounts,
       counts,
       items,
       nextPageToken: next ? encodePageToken(next) : null,
