@@ -116,6 +116,8 @@ describe("listQueue", () => {
     const late = await seedCustomer("pastDueGrace");
     const unmapped = await seedCustomer("unmapped");
     expect((await call("flagRefund", { chargeId: "ch_refund1", reason: "double charge", amount: 1234 }, "support")).status).toBe(200);
+    await db.doc("alerts/job-dead-1").set({ alertId: "job-dead-1", type: "sync_job_dead", status: "open", jobId: "job-dead-1", kind: "crm.contact.upsert", sink: "crm", target: { uid: "u-x" }, reason: "permanent", error: { message: "Contact already exists", httpStatus: 409 }, attempts: 1, createdAt: new Date() });
+    await db.doc("alerts/job-dead-0").set({ alertId: "job-dead-0", status: "resolved", createdAt: new Date() });
     await db.doc("supportRequests/req1").set({ uid: "u-someone", subject: "Cannot log in", message: "help", category: "account", status: "ticket_created", ticketId: "77", createdAt: new Date() });
     await db.doc("supportRequests/req2").set({ uid: "u-someone", subject: "spam", message: "x", category: "other", status: "rejected", createdAt: new Date() });
     const ch = uniq("ch");
@@ -132,7 +134,8 @@ describe("listQueue", () => {
     const res = await call("listQueue", {}, "support");
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const kinds = new Set(res.body.items?.map((i) => i.kind));
-    expect([...kinds].sort()).toEqual(["failed_payment", "support_request", "unmapped_customer"]);
+    expect([...kinds].sort()).toEqual(["alert", "failed_payment", "support_request", "unmapped_customer"]);
+    expect(res.body.items?.find((i) => i.kind === "alert")).toMatchObject({ jobId: "job-dead-1", sink: "crm", action: "retryJob", error: { httpStatus: 409 } });
     expect(res.body.items?.find((i) => i.kind === "unmapped_customer")).toMatchObject({ stripeCustomerId: unmapped.stripeCustomerId, action: "resolveReview" });
     expect(res.body.items?.find((i) => i.kind === "failed_payment")).toMatchObject({
       uid: late.uid,
@@ -154,7 +157,8 @@ describe("listQueue", () => {
     expect(fin.body.items?.find((i) => i.kind === "dispute")).toMatchObject({ amount: 4321, status: "needs_response" });
     expect(fin.body.items?.find((i) => i.kind === "failed_payment")).toMatchObject({ payment: { amountDue: 4900, currency: "usd" } });
     const admin = await call("listQueue", {}, "admin");
-    expect(new Set(admin.body.items?.map((i) => i.kind)).size).toBe(5);
+    expect(new Set(admin.body.items?.map((i) => i.kind)).size).toBe(6);
+    expect(fin.body.items?.some((i) => i.kind === "alert")).toBe(false);
     const asSupport = await call("listQueue", { role: "support" }, "admin");
     expect(JSON.stringify(asSupport.body)).not.toMatch(/"amount/);
   });

@@ -11,15 +11,16 @@ import { STAFF_ROLES, type StaffRole } from "./roles.js";
 // ---- Role queues -------------------------------------------------------------------------------------------
 
 /** Every kind of item a role queue can hold, in the order a mixed page lists them. */
-export const QUEUE_KINDS = ["unmapped_customer", "failed_payment", "support_request", "refund_request", "dispute"] as const;
+export const QUEUE_KINDS = ["alert", "unmapped_customer", "failed_payment", "support_request", "refund_request", "dispute"] as const;
 export type QueueKind = (typeof QUEUE_KINDS)[number];
 
 /**
- * What each role works. support: maps unmapped paying customers (resolveReview), follows up failed payments
- * (resolveFailedPayment), answers support requests. finance: refunds, disputes, failed payments (with amounts).
+ * What each role works. support: retries the dead jobs of open alerts (retryJob), maps unmapped paying customers
+ * (resolveReview), follows up failed payments (resolveFailedPayment), answers support requests. finance: refunds,
+ * disputes, failed payments (with amounts).
  */
 export const QUEUE_KINDS_OF_ROLE: Record<StaffRole, readonly QueueKind[]> = {
-  support: ["unmapped_customer", "failed_payment", "support_request"],
+  support: ["alert", "unmapped_customer", "failed_payment", "support_request"],
   finance: ["failed_payment", "refund_request", "dispute"],
   admin: QUEUE_KINDS,
 };

@@ -50,6 +50,22 @@ export function stillOpen(kind: QueueKind, source: QueueSource): boolean {
 export function shapeQueueItem(kind: QueueKind, source: QueueSource, seesAmounts: boolean): Doc {
   const d = source.data;
   switch (kind) {
+    case "alert": {
+      const error = d.error && typeof d.error === "object" ? (d.error as Doc) : {};
+      return {
+        kind,
+        id: source.id,
+        jobId: d.jobId ?? null,
+        jobKind: d.kind ?? null,
+        sink: d.sink ?? null,
+        target: d.target ?? null,
+        reason: d.reason ?? null,
+        error: { message: error.message ?? null, httpStatus: error.httpStatus ?? null },
+        attempts: d.attempts ?? null,
+        createdAt: iso(d.createdAt),
+        action: "retryJob",
+      };
+    }
     case "unmapped_customer":
       return {
         kind,

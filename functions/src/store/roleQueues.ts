@@ -7,7 +7,7 @@ import { FieldPath, Timestamp, type DocumentSnapshot, type Firestore, type Query
 import type { QueueCursor, QueueKind } from "../domain/consoleOps.js";
 import type { QueueSource } from "../domain/roleQueues.js";
 import { fromFirestore } from "./db.js";
-import { COL, billingPath } from "./paths.js";
+import { COL, SYNC_COL, billingPath } from "./paths.js";
 
 type Doc = Record<string, unknown>;
 
@@ -17,6 +17,11 @@ const OPEN_REQUEST_STATUSES = ["received", "ticket_created", "notified"];
 /** Each kind's query and the field it is ordered by (then by document id). */
 function queryOf(db: Firestore, kind: QueueKind): { query: Query; sortField: string } {
   switch (kind) {
+    case "alert":
+      return {
+        sortField: "createdAt",
+        query: db.collection(SYNC_COL.alerts).where("status", "==", "open").orderBy("createdAt", "asc").orderBy(FieldPath.documentId(), "asc"),
+      };
     case "unmapped_customer":
       return {
         sortField: "createdAt",
