@@ -9,7 +9,7 @@ import { handleAdminRequest, type AdminHttpDeps } from "../../functions/src/serv
 import { scenario, type CardScenario } from "../support/consoleScenarios";
 import { deliver } from "../support/deliver";
 import { dumpAll, resetFirestore, testDb } from "../support/firestore";
-import { charge, dispute, stripeEvent, uniq } from "../support/stripeFixtures";
+import { dispute, stripeEvent, uniq } from "../support/stripeFixtures";
 
 const db = testDb();
 type Role = "admin" | "support" | "finance";
@@ -124,7 +124,6 @@ describe("listQueue", () => {
     const pi = uniq("pi");
     const dp = uniq("dp");
     await deliver(db, stripeEvent("charge.dispute.created", dispute({ id: dp, charge: ch, paymentIntent: pi, amount: 4321, status: "needs_response", metadata: {} })));
-    void charge;
     return { late, unmapped };
   }
 
