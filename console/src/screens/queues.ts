@@ -54,7 +54,18 @@ export async function renderQueues(root: HTMLElement, _session: Session, params:
   const tabs = h(
     "p",
     { class: "tabs" },
-    ...kinds.map((k) => h("button", { class: k === kind ? "active" : "", "data-kind": k, onclick: () => (location.hash = `#/queues?kind=${k}`) }, `${LABEL[k] ?? k} (${text(counts[k])})`)),
+    ...kinds.map((k) =>
+      h("button", {
+        class: k === kind ? "active" : "",
+        "data-kind": k,
+        onclick: () => {
+          if (k === kind) return;
+          // The list on screen is no longer the one asked for; the next render marks itself ready when loaded.
+          section.dataset.state = "loading";
+          location.hash = `#/queues?kind=${k}`;
+        },
+      }, `${LABEL[k] ?? k} (${text(counts[k])})`),
+    ),
   );
   const body = h("tbody");
   const more = h("p");
@@ -68,6 +79,9 @@ export async function renderQueues(root: HTMLElement, _session: Session, params:
       replace(more, errorBox(error));
     }
   };
-  replace(root, h("section", { class: "card", "data-testid": "queue" }, h("h2", {}, `Queue: ${(first.roles as string[] | undefined)?.join(", ") ?? ""}`), tabs, kinds.length ? h("table", {}, body) : h("p", {}, "No queue for your roles."), more));
+  const section = h("section", { class: "card", "data-testid": "queue", "data-kind": kind ?? "", "data-state": "loading" });
+  section.append(h("h2", {}, `Queue: ${(first.roles as string[] | undefined)?.join(", ") ?? ""}`), tabs, kinds.length ? h("table", {}, body) : h("p", {}, "No queue for your roles."), more);
+  replace(root, section);
   if (kind) await load(null);
+  section.dataset.state = "ready";
 }
