@@ -3,7 +3,7 @@ import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["**/node_modules/**", "functions/lib/**", "scripts/bench/functions/lib/**", ".emulator/**", "coverage/**"] },
+  { ignores: ["**/node_modules/**", "functions/lib/**", "scripts/bench/functions/lib/**", ".emulator/**", "coverage/**", "console/dist/**", "test-results/**"] },
   eslint.configs.recommended,
   ...tseslint.configs.recommended,
   {

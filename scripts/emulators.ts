@@ -1,5 +1,5 @@
 /**
- * Runs firebase-tools' emulators (functions, firestore, auth, tasks) offline:
+ * Runs firebase-tools' emulators (functions, firestore, auth, tasks, hosting for the console) offline:
  *   tsx scripts/emulators.ts exec "<command>"   run a command against them, exit with its code
  *   tsx scripts/emulators.ts exec --bench "<command>"   the same, with the bench-only codebase loaded as well
  *                                                       (scripts/bench/firebaseConfig.ts; never in firebase.json)
@@ -13,7 +13,9 @@ import { startLocalVendors, type LocalVendors } from "./lib/localVendors";
 import { benchFunctionsEnv, writeBenchFirebaseConfig } from "./bench/firebaseConfig";
 
 export const PROJECT_ID = "demo-opsync";
-export const ONLY = "functions,firestore,auth,tasks";
+export const ONLY = "functions,firestore,auth,tasks,hosting";
+/** The ops console (console/dist), served by the Hosting emulator; /api/admin/** goes to adminApi (firebase.json). */
+export const CONSOLE_URL = "http://127.0.0.1:5002";
 export const WEBHOOK_URL = `http://127.0.0.1:5001/${PROJECT_ID}/us-central1/stripeWebhook`;
 
 function firebaseEnv(): NodeJS.ProcessEnv {

@@ -1,5 +1,5 @@
 /**
- * `npm start`: runs the local opsync stack (functions, Firestore, auth, tasks emulators, plus local vendor stand-ins
+ * `npm start`: runs the local opsync stack (functions, Firestore, auth, tasks, hosting emulators, plus local vendor stand-ins
  * such as HubSpot, Zendesk and Slack unless real vendors are configured) until interrupted, and prints one
  * "opsync ready" line once the Stripe webhook actually answers, not merely once ports open.
  */
@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { ONLY, WEBHOOK_URL, runFirebase } from "./emulators";
+import { CONSOLE_URL, ONLY, WEBHOOK_URL, runFirebase } from "./emulators";
 import { REPO_ROOT, ensureLocalWebhookSecret } from "./lib/localSecret";
 import { LOCAL_PORTS } from "./lib/localVendors";
 
@@ -148,6 +148,7 @@ async function main(): Promise<number> {
   console.log(
     `\nopsync ready — Stripe webhook: ${WEBHOOK_URL} ` +
       "(signing secret in functions/.secret.local; run `npm run demo` in another terminal)\n" +
+      `  ops console: ${CONSOLE_URL} (staff sign in with an Auth emulator user holding an admin, support or finance claim; README "Ops console")\n` +
       `  ${vendorLine(await startedStandIns(vendorPorts))}\n`,
   );
   // SIGINT/SIGTERM are forwarded to firebase by runFirebase; we leave when it does, with its code.

@@ -201,6 +201,9 @@ const INPUT: Record<AdminOperation, Record<string, unknown>> = {
   reconcile: {},
   sweepEvents: { since: "2026-01-01T00:00:00Z" },
   replay: { since: "2020-01-01T00:00:00Z", until: "2020-01-02T00:00:00Z" },
+  opsStatus: {},
+  listQueue: {},
+  findCustomer: { query: CUSTOMER_UID },
 };
 
 const ALLOWED: Record<AdminOperation, Role[]> = {
@@ -217,6 +220,9 @@ const ALLOWED: Record<AdminOperation, Role[]> = {
   reconcile: ["admin", "finance"],
   sweepEvents: ["admin"],
   replay: ["admin"],
+  opsStatus: ["admin", "support", "finance"],
+  listQueue: ["admin", "support", "finance"],
+  findCustomer: ["admin", "support", "finance"],
 };
 
 describe("admin API", () => {

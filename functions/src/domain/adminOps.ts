@@ -5,6 +5,7 @@
  * fixed-window rate-limit decision, and the shaping of the customer summary. Pure: no I/O.
  */
 import { z } from "zod";
+import { consoleInputSchemas } from "./consoleOps.js";
 import { OpsyncError, ValidationError } from "./errors.js";
 import { idSchema, isUsableId, stripeIdSchema, type IdKind } from "./ids.js";
 import { SINK_NAMES } from "./model.js";
@@ -126,6 +127,8 @@ export const adminInputSchemas = {
     }),
   resolveFailedPayment: z.strictObject({ uid: idSchema("uid", "app"), confirm }),
   ...maintenanceInputSchemas,
+  // The console's reads (domain/consoleOps.ts).
+  ...consoleInputSchemas,
 };
 
 export type AdminOperation = keyof typeof adminInputSchemas;
@@ -174,6 +177,9 @@ export const ADMIN_OPERATIONS: Record<AdminOperation, OperationSpec> = {
     summary: "Show a customer's failed invoice, retry their dead sync jobs, resync the CRM contact and note the ticket.",
   },
   ...MAINTENANCE_OPERATIONS,
+  opsStatus: { roles: ["admin", "support", "finance"], destructive: false, summary: "Health: kill switch, sinks, backlog, oldest job, alerts, 15-minute failures, last reconcile." },
+  listQueue: { roles: ["admin", "support", "finance"], destructive: false, summary: "The caller's role queues (support, finance, admin), paginated; amounts for finance and admin only." },
+  findCustomer: { roles: ["admin", "support", "finance"], destructive: false, summary: "A customer card by email, uid, Stripe customer id or HubSpot contact id (lookup, never merge)." },
 };
 
 export const ADMIN_OPERATION_NAMES = Object.keys(ADMIN_OPERATIONS) as AdminOperation[];
@@ -262,6 +268,11 @@ export function auditTarget(operation: AdminOperation, raw: unknown): string | n
       const uid = get("uid", "app");
       return id ? `stripeEvents/${id}` : uid ? `customers/${uid}` : "stripeEvents";
     }
+    case "opsStatus":
+    case "listQueue":
+    case "findCustomer":
+      // Reads; a findCustomer query may be an email, which stays out of the audit log.
+      return null;
     case "flagRefund": {
       const id = get("orderId", "app") ?? get("chargeId", "stripe") ?? get("paymentIntentId", "stripe");
       return id ? `reviewQueue/${refundReviewId(id)}` : null;

@@ -55,6 +55,9 @@ import { backfillOp } from "./adminOps/backfill.js";
 import { reconcileOp } from "./adminOps/reconcile.js";
 import { replayOp } from "./adminOps/replay.js";
 import { sweepEventsOp } from "./adminOps/sweepEvents.js";
+import { findCustomer } from "./adminOps/findCustomer.js";
+import { listQueue } from "./adminOps/listQueue.js";
+import { opsStatus } from "./adminOps/opsStatus.js";
 import { checkStripeEvent } from "./stripeWebhook.js";
 
 /** Collections the admin API owns (docs/admin-api.md). */
@@ -648,6 +651,9 @@ const HANDLERS: { [O in AdminOperation]: Handler<O> } = {
   reconcile: reconcileOp,
   sweepEvents: sweepEventsOp,
   replay: replayOp,
+  opsStatus,
+  listQueue,
+  findCustomer,
 };
 
 // ---- Callable ----------------------------------------------------------------------------------------------
