@@ -461,6 +461,16 @@ async function duplicateFootprint(db: Firestore, eventId: string): Promise<numbe
   return jobs.length + audits.length;
 }
 
+/** The ledger status once the apply ran (anything but `received`), or `received` after 30 s. */
+async function settledLedger(db: Firestore, eventId: string): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const status = str((await db.collection("stripeEvents").doc(eventId).get()).get("status")) ?? "-";
+    if (status !== "received" || Date.now() > deadline) return status;
+    await sleep(100);
+  }
+}
+
 /** Delivers one step and shows the record it is about (`view`): the subscriber, or the order. */
 async function runStep(run: RunState, step: Step, view: "customer" | "order"): Promise<void> {
   const { db, cast } = run;
@@ -468,8 +478,10 @@ async function runStep(run: RunState, step: Step, view: "customer" | "order"): P
   const before = step.duplicate
     ? { footprint: await duplicateFootprint(db, step.event.id), customer: await readCustomer(db, cast.uid) }
     : null;
-  const d = await post(run.cfg, step.event);
+  const posted = await post(run.cfg, step.event);
   run.eventIds.add(step.event.id);
+  // The webhook answers once the ledger entry is written (`received`); the ledger trigger applies it just after.
+  const d = posted.http === 200 && posted.ledger === "received" ? { ...posted, ledger: await settledLedger(db, step.event.id) } : posted;
 
   let brief = "";
   const problems: string[] = [];
