@@ -67,6 +67,8 @@ export function cliContext(raw: Record<string, unknown>): CliContext {
   if (local) {
     process.env.FIRESTORE_EMULATOR_HOST ??= EMULATORS.firestore;
     process.env.FIREBASE_AUTH_EMULATOR_HOST ??= EMULATORS.auth;
+    // No Google metadata server behind the emulators: without this the Admin SDK probes one and warns on stderr.
+    process.env.METADATA_SERVER_DETECTION ??= "none";
   }
   const fnDir = resolve(REPO_ROOT, "functions");
   // Params as the deployed functions see them: .env, .env.<project>, then local overrides on the emulators.
