@@ -138,7 +138,10 @@ export async function handleStripeWebhook(req: WebhookRequest, deps: WebhookDeps
   const { event, normalized } = checked;
   try {
     const result = await deps.record(event, normalized);
-    log.eventRecorded({ eventId: event.id, type: event.type, status: result.status, duplicate: result.duplicate, attempts: 1, reason: null });
+    // The ledger entry is the record of every delivery; the log carries only what someone may need to look at.
+    if (result.duplicate || result.status !== "received") {
+      log.eventRecorded({ eventId: event.id, type: event.type, status: result.status, duplicate: result.duplicate, attempts: 1, reason: null });
+    }
     return { status: 200, body: { received: true, eventId: event.id, status: result.status, duplicate: result.duplicate } };
   } catch (error) {
     // Nothing was written (one create), so Stripe's retry starts clean.
