@@ -3,26 +3,18 @@
  * roles (finance may read the reconcile report, only an admin may fix), dry runs change nothing, confirmed runs
  * are audited with the caller.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { runAdminOperation, type AdminDeps, type Caller } from "../../functions/src/services/admin";
 import { MemoryClaims, MemoryCrm } from "../../functions/src/sinks/memory";
 import { stripeReadClient } from "../../functions/src/sinks/stripeApi";
-import { startStripeServer, type StripeServer } from "../vendors/stripeServer";
-import { countDocs, dumpAll, resetFirestore, testDb } from "../support/firestore";
-import { account } from "../support/stripeAccount";
+import type { StripeServer } from "../vendors/stripeServer";
+import { countDocs, dumpAll, testDb } from "../support/firestore";
+import { account, useStripeStandIn } from "../support/stripeAccount";
 
 const KEY = "sk_test_adminmaint";
 let stripe: StripeServer;
-
-beforeAll(async () => {
-  stripe = await startStripeServer({ secretKey: KEY, readsPerSecond: null });
-});
-afterAll(async () => {
-  await stripe.close();
-});
-beforeEach(async () => {
-  await resetFirestore();
-  stripe.reset();
+useStripeStandIn(KEY, (s) => (stripe = s));
+beforeEach(() => {
   stripe.seedObjects(account({ count: 3, prefix: "am" }));
 });
 

@@ -3,27 +3,17 @@
  * subscriptions, killed midway and resumed, re-run as a no-op, a mapping file, Checkout attribution, and an
  * email-only customer held for review (never matched by email).
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { parseMappingCsv } from "../../functions/src/domain/importMapping";
 import { runBackfill, type BackfillProgress } from "../../functions/src/services/backfill";
 import { stripeReadClient } from "../../functions/src/sinks/stripeApi";
-import { startStripeServer, type StripeServer } from "../vendors/stripeServer";
-import { countDocs, resetFirestore, testDb } from "../support/firestore";
-import { account, jsonCheckout, jsonCustomer, jsonSubscription, PRO } from "../support/stripeAccount";
+import type { StripeServer } from "../vendors/stripeServer";
+import { countDocs, testDb } from "../support/firestore";
+import { account, jsonCheckout, jsonCustomer, jsonSubscription, PRO, useStripeStandIn } from "../support/stripeAccount";
 
 const KEY = "sk_test_backfill";
 let stripe: StripeServer;
-
-beforeAll(async () => {
-  stripe = await startStripeServer({ secretKey: KEY, readsPerSecond: null });
-});
-afterAll(async () => {
-  await stripe.close();
-});
-beforeEach(async () => {
-  await resetFirestore();
-  stripe.reset();
-});
+useStripeStandIn(KEY, (s) => (stripe = s));
 
 const deps = () => ({ db: testDb(), stripe: stripeReadClient({ secretKey: KEY, host: "127.0.0.1", port: stripe.port, protocol: "http" }), graceDays: 3 });
 

@@ -4,25 +4,15 @@
  */
 import { execFile } from "node:child_process";
 import { resolve } from "node:path";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { startStripeServer, type StripeServer } from "../vendors/stripeServer";
-import { PROJECT_ID, resetFirestore, testDb } from "../support/firestore";
-import { account } from "../support/stripeAccount";
+import { describe, expect, it } from "vitest";
+import type { StripeServer } from "../vendors/stripeServer";
+import { PROJECT_ID, testDb } from "../support/firestore";
+import { account, useStripeStandIn } from "../support/stripeAccount";
 
 const ROOT = resolve(__dirname, "../..");
 const KEY = "sk_test_cli";
 let stripe: StripeServer;
-
-beforeAll(async () => {
-  stripe = await startStripeServer({ secretKey: KEY, readsPerSecond: null });
-});
-afterAll(async () => {
-  await stripe.close();
-});
-beforeEach(async () => {
-  await resetFirestore();
-  stripe.reset();
-});
+useStripeStandIn(KEY, (s) => (stripe = s));
 
 function opsync(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const argv = ["scripts/cli/index.ts", "--project", PROJECT_ID, "--stripe-key", KEY, "--stripe-url", stripe.url, ...args];

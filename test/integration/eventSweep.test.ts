@@ -3,27 +3,18 @@
  * ledger with source `sweep`, events the ledger has are skipped, and a webhook delivery of the same event racing
  * the sweep applies it once.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { sweepEvents } from "../../functions/src/services/eventSweep";
 import { stripeReadClient } from "../../functions/src/sinks/stripeApi";
-import { startStripeServer, type StripeServer } from "../vendors/stripeServer";
+import type { StripeServer } from "../vendors/stripeServer";
+import { useStripeStandIn } from "../support/stripeAccount";
 import { deliver } from "../support/deliver";
-import { countDocs, resetFirestore, testDb } from "../support/firestore";
+import { countDocs, testDb } from "../support/firestore";
 import { checkoutSession, stripeEvent, uniq } from "../support/stripeFixtures";
 
 const KEY = "sk_test_sweep";
 let stripe: StripeServer;
-
-beforeAll(async () => {
-  stripe = await startStripeServer({ secretKey: KEY, readsPerSecond: null });
-});
-afterAll(async () => {
-  await stripe.close();
-});
-beforeEach(async () => {
-  await resetFirestore();
-  stripe.reset();
-});
+useStripeStandIn(KEY, (s) => (stripe = s));
 
 const deps = () => ({ db: testDb(), stripe: stripeReadClient({ secretKey: KEY, host: "127.0.0.1", port: stripe.port, protocol: "http" }), graceDays: 3, acceptLivemode: false });
 

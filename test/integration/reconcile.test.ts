@@ -3,29 +3,19 @@
  * an account imported by backfill and synced by the queue reconciles to nothing; then each kind of drift is found
  * for the right customer, `fix` repairs it through jobs (run by the queue harness) and the next run finds nothing.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { runBackfill } from "../../functions/src/services/backfill";
 import { reconcile, type ReconcileDeps } from "../../functions/src/services/reconcile";
 import { MemoryClaims, MemoryCrm, MemoryHelpdesk } from "../../functions/src/sinks/memory";
 import { stripeReadClient } from "../../functions/src/sinks/stripeApi";
-import { startStripeServer, type StripeServer } from "../vendors/stripeServer";
-import { resetFirestore, testDb } from "../support/firestore";
+import type { StripeServer } from "../vendors/stripeServer";
+import { testDb } from "../support/firestore";
 import { harness } from "../support/syncHarness";
-import { account, jsonCustomer, jsonSubscription, PRO } from "../support/stripeAccount";
+import { account, jsonCustomer, jsonSubscription, PRO, useStripeStandIn } from "../support/stripeAccount";
 
 const KEY = "sk_test_reconcile";
 let stripe: StripeServer;
-
-beforeAll(async () => {
-  stripe = await startStripeServer({ secretKey: KEY, readsPerSecond: null });
-});
-afterAll(async () => {
-  await stripe.close();
-});
-beforeEach(async () => {
-  await resetFirestore();
-  stripe.reset();
-});
+useStripeStandIn(KEY, (s) => (stripe = s));
 
 async function syncedAccount(count: number) {
   const db = testDb();

@@ -1,4 +1,7 @@
 /** An "existing" Stripe account for backfill / reconcile tests: N customers with one subscription each, as JSON. */
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import { startStripeServer, type StripeServer } from "../vendors/stripeServer";
+import { resetFirestore } from "./firestore";
 import { checkoutSession, customer, price, subscription } from "./stripeFixtures";
 
 export type StripeJsonObject = Record<string, unknown> & { id: string; object: string };
@@ -30,3 +33,22 @@ export function account(o: AccountOptions): StripeJsonObject[] {
 export const jsonCustomer = (c: Parameters<typeof customer>[0], created: number): StripeJsonObject => asJson({ ...customer(c), created });
 export const jsonSubscription = (s: Parameters<typeof subscription>[0], created: number): StripeJsonObject => asJson({ ...subscription(s), created });
 export const jsonCheckout = (s: Parameters<typeof checkoutSession>[0], created: number): StripeJsonObject => asJson({ ...checkoutSession(s), created });
+
+/**
+ * One local Stripe stand-in for a test file (no read limit), handed to `use` once started; Firestore and the
+ * stand-in are emptied before each test.
+ */
+export function useStripeStandIn(secretKey: string, use: (server: StripeServer) => void): void {
+  let server: StripeServer | null = null;
+  beforeAll(async () => {
+    server = await startStripeServer({ secretKey, readsPerSecond: null });
+    use(server);
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+  beforeEach(async () => {
+    await resetFirestore();
+    server?.reset();
+  });
+}
