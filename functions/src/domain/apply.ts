@@ -5,67 +5,22 @@
  */
 import { deepEqual, diffFields } from "./diff.js";
 import { deriveBilling, deriveCustomer, type CustomerKeep } from "./deriveCustomer.js";
-import { deriveOrderFacts, impliedStatus, orderStatus } from "./deriveOrder.js";
 import { sameSet } from "./entitlements.js";
 import type { Owner } from "./identity.js";
 import { jobId } from "./jobs.js";
 import { SINK_OF_JOB } from "./model.js";
-import type { AuditSpec, BillingDoc, CustomerDoc, JobSpec, LedgerStatus, OrderDoc, ReviewSpec, StripeObjectDoc } from "./model.js";
+import type { AuditSpec, BillingDoc, CustomerDoc, JobSpec } from "./model.js";
 import type { NormalizedEvent, Subject } from "./normalize.js";
-import { transition, transitionThrough } from "./orders.js";
+import { applyToOrder, type OrderCtx } from "./applyOrder.js";
+import { emptyPlan, objectLinks, type ApplyInput, type ApplyPlan } from "./applyPlan.js";
 import { API_EVENT_TYPE, emptySet, learnPastDue, nextSnapshot, orderAgainst, putSnapshot, type Snapshot, type SnapshotMark, type SnapshotSet } from "./snapshots.js";
 
-export interface ApplyInput {
-  event: NormalizedEvent;
-  now: Date;
-  graceDays: number;
-  owner: Owner;
-  mappingUid: string | null;
-  customer: CustomerDoc | null;
-  billing: BillingDoc | null;
-  order: OrderDoc | null;
-  /** `customers/{uid}/private/stripe` or `orders/{orderId}/private/stripe`, as read in the transaction. */
-  snapshots: SnapshotSet | null;
-}
+export type { ApplyInput, ApplyPlan, DocChange, ObjectLinkWrite } from "./applyPlan.js";
 
-export interface ObjectLinkWrite {
-  id: string;
-  objectType: string;
-  fields: Partial<Pick<StripeObjectDoc, "uid" | "orderId" | "stripeCustomerId">>;
-}
-
-export interface DocChange<T> {
-  before: T | null;
-  after: T;
-}
-
-export interface ApplyPlan {
-  status: LedgerStatus;
-  reason: string | null;
-  customer: DocChange<CustomerDoc> | null;
-  billing: DocChange<BillingDoc> | null;
-  order: DocChange<OrderDoc> | null;
-  /** The owner's snapshot set to store (customer or order), when a snapshot changed. */
-  snapshots: { owner: "customer" | "order"; id: string; set: SnapshotSet } | null;
-  mapping: { stripeCustomerId: string; uid: string } | null;
-  /** Who a payment intent / charge belongs to, so refunds and disputes naming only them find their owner. */
-  objects: ObjectLinkWrite[];
-  jobs: JobSpec[];
-  audits: AuditSpec[];
-  review: ReviewSpec | null;
-  /** Cause the job ids derive from: the event id, or e.g. `revalidate_<jobId>`. */
-  cause: string;
-}
-
-const MAX_ORDER_HISTORY = 50;
 /** Fields that change on every write or are bookkeeping; they do not make a CRM resync worthwhile. */
 const CUSTOMER_BOOKKEEPING = ["updatedAt", "createdAt", "sync", "stripeState", "claimsVersion"] as const;
 /** The claims opsync owns (docs/data-model.md): a change to any of them plans a claims job. */
 const CLAIMS_FIELDS = ["entitlements", "plan", "supportTier"] as const;
-
-function emptyPlan(status: LedgerStatus, reason: string | null, cause: string): ApplyPlan {
-  return { status, reason, customer: null, billing: null, order: null, snapshots: null, mapping: null, objects: [], jobs: [], audits: [], review: null, cause };
-}
 
 function review(reason: string, detail: string, cause: string): ApplyPlan {
   return { ...emptyPlan("needs_review", detail, cause), review: { reason, detail } };
@@ -131,13 +86,6 @@ interface CustomerCtx {
   snapshots: SnapshotSet | null;
   mappingUid: string | null;
   stripeCustomerId: string | null;
-}
-
-interface OrderCtx {
-  now: Date;
-  order: OrderDoc | null;
-  snapshots: SnapshotSet | null;
-  facts: NonNullable<Owner["order"]>;
 }
 
 function customerCtx(input: Omit<ApplyInput, "event">): CustomerCtx {
@@ -255,92 +203,6 @@ function applyToCustomer(
     jobs,
     audits,
     review: null,
-    cause,
-  };
-}
-
-function objectLinks(s: Subject, fields: { uid?: string | null; orderId?: string | null; stripeCustomerId?: string | null }): ObjectLinkWrite[] {
-  const clean = Object.fromEntries(Object.entries(fields).filter(([, v]) => v)) as ObjectLinkWrite["fields"];
-  const links: ObjectLinkWrite[] = [{ id: s.objectId, objectType: s.kind, fields: clean }];
-  // Refunds and disputes name only the payment intent/charge; record who it belongs to for them.
-  if ("paymentIntentId" in s && s.paymentIntentId && s.kind !== "refund" && s.kind !== "dispute") {
-    links.push({ id: s.paymentIntentId, objectType: "payment_intent", fields: clean });
-  }
-  return links;
-}
-
-function newOrder(orderId: string, now: Date): OrderDoc {
-  return {
-    orderId, buyerUid: null, sellerUid: null, status: "pending_payment", amount: null, currency: null, amountRefunded: 0, refunds: {},
-    paymentIntentId: null, checkoutSessionId: null, dispute: null, history: [], rejectedTransitions: [], stripeState: null, createdAt: now, updatedAt: now,
-  };
-}
-
-function applyToOrder(input: OrderCtx, incoming: { subject: Subject; mark: SnapshotMark }, cause: string): ApplyPlan {
-  const { now } = input;
-  const facts = input.facts;
-  const s = incoming.subject;
-  const eventType = incoming.mark.eventType;
-  const before = input.order;
-  const set = putSnapshot(input.snapshots ?? emptySet(), { ...incoming, pastDueSince: null });
-  const o: OrderDoc = before ? structuredClone(before) : newOrder(facts.orderId, now);
-  o.buyerUid ??= facts.buyerUid;
-  o.sellerUid ??= facts.sellerUid;
-  const derived = deriveOrderFacts(set);
-  const { amount, currency, amountRefunded, refunds, paymentIntentId, checkoutSessionId, dispute } = derived;
-  Object.assign(o, { amount, currency, amountRefunded, refunds, paymentIntentId, checkoutSessionId, dispute });
-  const target = orderStatus(before, derived);
-  const by = incoming.mark.eventId ? `stripe:${incoming.mark.eventId}` : `stripe:${cause}`;
-  const jobs: JobSpec[] = [];
-  const audits: AuditSpec[] = [];
-  let reviewSpec: ReviewSpec | null = null;
-  const reject = (from: OrderDoc["status"], to: OrderDoc["status"], reason: string) => {
-    o.rejectedTransitions = [...o.rejectedTransitions, { from, to, by, at: now }].slice(-MAX_ORDER_HISTORY);
-    reviewSpec = { reason: "illegal_order_transition", detail: `${eventType} on order ${o.orderId}: ${reason}` };
-    audits.push({ action: "order.transition_rejected", target: `orders/${o.orderId}`, before: { status: from }, after: { status: from, rejected: to, reason } });
-  };
-  const move = transitionThrough(before ? before.status : null, target);
-  if (move.kind === "moved") {
-    o.status = target;
-    o.history = [...o.history, { from: move.from, to: target, by, at: now }].slice(-MAX_ORDER_HISTORY);
-  } else if (move.kind === "illegal") {
-    reject(move.from, target, move.reason);
-  }
-  // An event whose own meaning the state machine forbids (a payment failing on a refunded order) is flagged
-  // for a person even when the derived status does not move — but only when it is the newest word about the order:
-  // a failed attempt delivered after the refund that followed it is history, not a new failure.
-  const implied = impliedStatus(s, eventType);
-  const newest = Object.values(set.objects).every((other) => other.subject.objectId === s.objectId || other.mark.created <= incoming.mark.created);
-  // A late "paid" for an order already paid and moving on (fulfilment, a partial refund) is news to nobody.
-  const alreadyPaid = implied === "paid" && before !== null && ["paid", "in_fulfillment", "completed", "partially_refunded"].includes(before.status);
-  if (before && implied && newest && implied !== o.status && move.kind !== "illegal" && !alreadyPaid) {
-    const check = transition(before.status, implied);
-    if (check.kind === "illegal") reject(check.from, implied, check.reason);
-  }
-  const dealWorthy = ["paid", "refunded", "partially_refunded"].includes(o.status);
-  if (dealWorthy && (o.status !== before?.status || o.amountRefunded !== before?.amountRefunded)) {
-    jobs.push({ kind: "crm.deal.upsert", target: { orderId: o.orderId, ...(o.buyerUid ? { uid: o.buyerUid } : {}) }, idempotencyKey: `order:${o.orderId}`, reason: `order ${o.status}` });
-  }
-  if (s.kind === "dispute" && eventType === "charge.dispute.created") {
-    jobs.push({ kind: "helpdesk.ticket.create", target: { orderId: o.orderId, disputeId: s.objectId, ...(o.buyerUid ? { uid: o.buyerUid } : {}) }, idempotencyKey: `dispute:${s.objectId}`, reason: "dispute" });
-  }
-  const diff = diffFields(before, o, ["updatedAt", "createdAt", "stripeState", "history", "rejectedTransitions"]);
-  if (diff) {
-    o.updatedAt = now;
-    audits.unshift({ action: before ? "order.update" : "order.create", target: `orders/${o.orderId}`, before: diff.before, after: diff.after });
-  }
-  return {
-    status: reviewSpec ? "needs_review" : "applied",
-    reason: (reviewSpec as ReviewSpec | null)?.detail ?? null,
-    customer: null,
-    billing: null,
-    order: { before, after: o },
-    snapshots: { owner: "order", id: o.orderId, set },
-    mapping: null,
-    objects: objectLinks(s, { orderId: o.orderId, uid: o.buyerUid }),
-    jobs,
-    audits,
-    review: reviewSpec,
     cause,
   };
 }
