@@ -5,8 +5,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { claimJob } from "../../functions/src/store/jobs";
 import { findDueJobs, requeuePausedJobs, retryDeadJob, setAutomationPaused } from "../../functions/src/store/jobQueue";
-import { HubspotCrm, HubspotTickets, type HubspotCrmConfig } from "../../functions/src/sinks/hubspot";
-import { SlackNotifier } from "../../functions/src/sinks/slack";
+import { HubspotCrm, type HubspotCrmConfig } from "../../functions/src/sinks/hubspot";
 import { ZendeskHelpdesk } from "../../functions/src/sinks/zendesk";
 import { contactState } from "../../functions/src/domain/syncPlan";
 import type { CustomerDoc } from "../../functions/src/domain/model";
@@ -16,7 +15,7 @@ import { deliver } from "../support/deliver";
 import { resetFirestore, testDb } from "../support/firestore";
 import { data, jobs } from "../support/read";
 import { MemoryNotify } from "../../functions/src/sinks/memory";
-import { harness, RecordingClaims } from "../support/syncHarness";
+import { harness, standInSinks } from "../support/syncHarness";
 import { checkoutSession, customer, dispute, paymentIntent, price, stripeEvent, subscription, uniq } from "../support/stripeFixtures";
 import { setUpHubspot } from "../support/hubspot";
 import { startHubspotServer, type HubspotServer } from "../vendors/hubspotServer";
@@ -30,14 +29,7 @@ let zendesk: ZendeskServer;
 let crmConfig: HubspotCrmConfig;
 
 function sinks(overrides: Partial<Sinks> = {}): Sinks {
-  return {
-    crm: new HubspotCrm(crmConfig),
-    helpdesk: new HubspotTickets(crmConfig),
-    claims: new RecordingClaims(),
-    notify: new SlackNotifier({ webhookUrl: slack.url, timeoutMs: 2000 }),
-    stripe: null,
-    ...overrides,
-  };
+  return standInSinks(crmConfig, slack.url, overrides);
 }
 
 async function paidOrder() {

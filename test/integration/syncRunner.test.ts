@@ -6,8 +6,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { Timestamp } from "firebase-admin/firestore";
-import { HubspotCrm, HubspotTickets, type HubspotCrmConfig } from "../../functions/src/sinks/hubspot";
-import { SlackNotifier } from "../../functions/src/sinks/slack";
+import { HubspotCrm, type HubspotCrmConfig } from "../../functions/src/sinks/hubspot";
 import type { RunStep, Sinks } from "../../functions/src/services/syncRunner";
 import { runSyncJob } from "../../functions/src/services/syncRunner";
 import { completeJob, failJob } from "../../functions/src/store/jobFinish";
@@ -18,7 +17,7 @@ import { fakeQueue } from "../support/fakeQueue";
 import { resetFirestore, testDb } from "../support/firestore";
 import { setUpHubspot } from "../support/hubspot";
 import { data, jobs } from "../support/read";
-import { RecordingClaims } from "../support/syncHarness";
+import { standInSinks } from "../support/syncHarness";
 import { customer, dispute, paymentIntent, stripeEvent, uniq } from "../support/stripeFixtures";
 import { startHubspotServer, type HubspotServer } from "../vendors/hubspotServer";
 import { startSlackServer, type SlackServer } from "../vendors/slackServer";
@@ -29,14 +28,7 @@ let slack: SlackServer;
 let crmConfig: HubspotCrmConfig;
 
 function sinks(overrides: Partial<Sinks> = {}): Sinks {
-  return {
-    crm: new HubspotCrm(crmConfig),
-    helpdesk: new HubspotTickets(crmConfig),
-    claims: new RecordingClaims(),
-    notify: new SlackNotifier({ webhookUrl: slack.url, timeoutMs: 2000 }),
-    stripe: null,
-    ...overrides,
-  };
+  return standInSinks(crmConfig, slack.url, overrides);
 }
 
 const contactUpserts = () => hubspot.requests.filter((r) => r.method === "POST" && r.path.includes("/objects/contacts/batch/upsert")).length;

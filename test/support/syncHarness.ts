@@ -6,7 +6,9 @@ import type { Firestore, Timestamp } from "firebase-admin/firestore";
 import type { SinkName } from "../../functions/src/domain/model";
 import type { RetryPolicy } from "../../functions/src/domain/retry";
 import { runSyncJob, type Dispatcher, type RunOutcome, type Sinks, type SyncDeps } from "../../functions/src/services/syncRunner";
+import { HubspotCrm, HubspotTickets, type HubspotCrmConfig } from "../../functions/src/sinks/hubspot";
 import type { ClaimsPort } from "../../functions/src/sinks/ports";
+import { SlackNotifier } from "../../functions/src/sinks/slack";
 
 export interface Harness {
   deps: SyncDeps;
@@ -69,4 +71,16 @@ export class RecordingClaims implements ClaimsPort {
     this.calls.push({ uid, entitlements: owned.entitlements });
     this.claims.set(uid, { ...(this.claims.get(uid) ?? {}), ...owned });
   }
+}
+
+/** The real adapters against the local HubSpot and Slack stand-ins, recorded claims, no Stripe; `overrides` swap any. */
+export function standInSinks(crm: HubspotCrmConfig, slackUrl: string, overrides: Partial<Sinks> = {}): Sinks {
+  return {
+    crm: new HubspotCrm(crm),
+    helpdesk: new HubspotTickets(crm),
+    claims: new RecordingClaims(),
+    notify: new SlackNotifier({ webhookUrl: slackUrl, timeoutMs: 2000 }),
+    stripe: null,
+    ...overrides,
+  };
 }
