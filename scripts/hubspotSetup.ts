@@ -41,7 +41,7 @@ async function main(): Promise<void> {
   const basePath = process.env.HUBSPOT_BASE_URL?.trim() || localParams().get("HUBSPOT_BASE_URL") || "https://api.hubapi.com";
   if (!token) throw new Error("Set HUBSPOT_TOKEN (a private app token) in the environment or in functions/.secret.local");
   // Loaded here only: the unit test of runHubspotSetup needs no Firebase.
-  const { getDb } = await import("../functions/src/store/db");
+  const { getDb } = await import("../functions/src/services/runtime");
   const { writeRefundStageIds } = await import("../functions/src/store/hubspotSettings");
   const ok = await runHubspotSetup({ config: { accessToken: token, basePath }, saveStages: (ids) => writeRefundStageIds(getDb(), ids), log: console.log });
   if (!ok) process.exitCode = 1;

@@ -7,13 +7,13 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import type { Firestore } from "firebase-admin/firestore";
 import { z } from "zod";
-import { getDb } from "../../functions/src/store/db";
+import { getDb } from "../../functions/src/services/runtime";
 import { getAuth } from "firebase-admin/auth";
 import { FirebaseAuthClaims } from "../../functions/src/sinks/firebaseClaims";
 import { HubspotCrm } from "../../functions/src/sinks/hubspot";
 import type { ClaimsReadPort, CrmReadPort } from "../../functions/src/sinks/ports";
 import { stripeReadClient, type StripeReadPort } from "../../functions/src/sinks/stripeApi";
-import { ensureDefaultApp } from "../../functions/src/store/db";
+import { ensureDefaultApp } from "../../functions/src/services/runtime";
 import { readRefundStageIds } from "../../functions/src/store/hubspotSettings";
 import { REPO_ROOT } from "../lib/localSecret";
 

@@ -1,7 +1,7 @@
 /** The ClaimsPort contract against the real adapter and the Firebase Auth emulator. */
 import { getAuth } from "firebase-admin/auth";
 import { FirebaseAuthClaims } from "../../functions/src/sinks/firebaseClaims";
-import { ensureDefaultApp } from "../../functions/src/store/db";
+import { ensureDefaultApp } from "../../functions/src/services/runtime";
 import { claimsContract } from "../contract/claims.contract";
 
 claimsContract("Firebase Auth adapter → Auth emulator", async () => {

@@ -11,7 +11,7 @@ import { ADMIN_OPERATIONS, type AdminOperation } from "../../functions/src/domai
 import { handleAdminCall, type AdminAuthPort, type AdminUser } from "../../functions/src/services/admin";
 import { createApiKey, handleAdminRequest, type AdminHttpDeps, type AdminHttpResponse } from "../../functions/src/services/adminHttp";
 import { AuthFailureGuard } from "../../functions/src/services/adminAuthGuard";
-import { MemoryClaims, MemoryCrm } from "../../functions/src/sinks/memory";
+import { MemoryClaims, MemoryCrm } from "../fakes/memorySinks";
 import { stripeEventsClient } from "../../functions/src/sinks/stripeApi";
 import { deliver } from "../support/deliver";
 import { dumpAll, resetFirestore, testDb } from "../support/firestore";

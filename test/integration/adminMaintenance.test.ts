@@ -5,7 +5,7 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import { runAdminOperation, type AdminDeps, type Caller } from "../../functions/src/services/admin";
-import { MemoryClaims, MemoryCrm } from "../../functions/src/sinks/memory";
+import { MemoryClaims, MemoryCrm } from "../fakes/memorySinks";
 import { stripeReadClient } from "../../functions/src/sinks/stripeApi";
 import type { StripeServer } from "../vendors/stripeServer";
 import { countDocs, dumpAll, testDb } from "../support/firestore";

@@ -9,7 +9,7 @@ import { normalizeEvent, stripeEventEnvelopeSchema } from "../../functions/src/d
 import { STRIPE_API_VERSION } from "../../functions/src/domain/stripeVersion";
 import { expireGrace, sweepLedger } from "../../functions/src/services/ledgerSweep";
 import { runSyncJob } from "../../functions/src/services/syncRunner";
-import { MemoryClaims, MemoryCrm, MemoryHelpdesk } from "../../functions/src/sinks/memory";
+import { MemoryClaims, MemoryCrm, MemoryHelpdesk } from "../fakes/memorySinks";
 import type { ClaimsPort } from "../../functions/src/sinks/ports";
 import { stripeEventsClient } from "../../functions/src/sinks/stripeApi";
 import { applyRecordedEvent, recordEvent } from "../../functions/src/store/ingest";

@@ -5,7 +5,7 @@
  */
 import functionsTest from "firebase-functions-test";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { ensureCustomerForUser } from "../../functions/src/store/support";
+import { ensureCustomerForUser } from "../../functions/src/services/support";
 import { fulfillOrder } from "../../functions/src/triggers/fulfillOrder";
 import { deliver } from "../support/deliver";
 import { dumpAll, resetFirestore, testDb } from "../support/firestore";

@@ -6,7 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { runBackfill } from "../../functions/src/services/backfill";
 import { reconcile, type ReconcileDeps } from "../../functions/src/services/reconcile";
-import { MemoryClaims, MemoryCrm, MemoryHelpdesk } from "../../functions/src/sinks/memory";
+import { MemoryClaims, MemoryCrm, MemoryHelpdesk } from "../fakes/memorySinks";
 import { stripeReadClient } from "../../functions/src/sinks/stripeApi";
 import type { StripeServer } from "../vendors/stripeServer";
 import { testDb } from "../support/firestore";

@@ -1,9 +1,9 @@
 /** Firestore-trigger work: support requests, new users, staff edits (supportTier, staff notes), order fulfilment (real Firestore emulator). */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { HubspotCrm, HubspotTickets, type HubspotCrmConfig } from "../../functions/src/sinks/hubspot";
-import { MemoryNotify } from "../../functions/src/sinks/memory";
-import { fulfilOrder } from "../../functions/src/store/orders";
-import { ensureCustomerForUser, handleCustomerEdit, handleStaffNotesEdit, handleSupportRequest } from "../../functions/src/store/support";
+import { MemoryNotify } from "../fakes/memorySinks";
+import { fulfillOrder } from "../../functions/src/services/orderFulfillment";
+import { ensureCustomerForUser, handleCustomerEdit, handleStaffNotesEdit, handleSupportRequest } from "../../functions/src/services/support";
 import { deliver } from "../support/deliver";
 import { resetFirestore, testDb } from "../support/firestore";
 import { audits, data, jobs } from "../support/read";
@@ -163,8 +163,8 @@ describe("order fulfilment", () => {
   it("the seller moves paid → in_fulfillment → completed; each step audited with a deal resync", async () => {
     const o = await paidOrder();
     const seller = { uid: o.sellerUid, roles: [] };
-    expect(await fulfilOrder(db, { orderId: o.orderId, status: "in_fulfillment" }, seller, new Date())).toMatchObject({ ok: true, changed: true });
-    expect(await fulfilOrder(db, { orderId: o.orderId, status: "completed" }, seller, new Date())).toMatchObject({ ok: true, to: "completed" });
+    expect(await fulfillOrder(db, { orderId: o.orderId, status: "in_fulfillment" }, seller, new Date())).toMatchObject({ ok: true, changed: true });
+    expect(await fulfillOrder(db, { orderId: o.orderId, status: "completed" }, seller, new Date())).toMatchObject({ ok: true, to: "completed" });
     const order = await data(db, `orders/${o.orderId}`);
     expect((order?.history as Array<{ to: string; by: string }>).slice(-2)).toEqual([
       expect.objectContaining({ to: "in_fulfillment", by: `seller:${o.sellerUid}` }),
@@ -175,12 +175,12 @@ describe("order fulfilment", () => {
 
   it("refuses the buyer, and refuses an illegal transition with the reason (recorded, not applied)", async () => {
     const o = await paidOrder();
-    expect(await fulfilOrder(db, { orderId: o.orderId, status: "in_fulfillment" }, { uid: o.buyerUid, roles: [] }, new Date())).toMatchObject({ ok: false, code: "permission_denied" });
-    const illegal = await fulfilOrder(db, { orderId: o.orderId, status: "completed" }, { uid: "admin_1", roles: ["admin"] }, new Date());
+    expect(await fulfillOrder(db, { orderId: o.orderId, status: "in_fulfillment" }, { uid: o.buyerUid, roles: [] }, new Date())).toMatchObject({ ok: false, code: "permission_denied" });
+    const illegal = await fulfillOrder(db, { orderId: o.orderId, status: "completed" }, { uid: "admin_1", roles: ["admin"] }, new Date());
     expect(illegal).toMatchObject({ ok: false, code: "illegal_transition", reason: expect.stringContaining("paid to completed") });
     const order = await data(db, `orders/${o.orderId}`);
     expect(order?.status).toBe("paid");
     expect(order?.rejectedTransitions).toEqual([expect.objectContaining({ to: "completed", by: "admin:admin_1" })]);
-    expect(await fulfilOrder(db, { orderId: "order_missing", status: "completed" }, { uid: "admin_1", roles: ["admin"] }, new Date())).toMatchObject({ code: "not_found" });
+    expect(await fulfillOrder(db, { orderId: "order_missing", status: "completed" }, { uid: "admin_1", roles: ["admin"] }, new Date())).toMatchObject({ code: "not_found" });
   });
 });

@@ -5,9 +5,9 @@
  */
 import { beforeEach, describe, expect, it } from "vitest";
 import type { JobSpec } from "../../functions/src/domain/model";
-import { MemoryCrm, MemoryHelpdesk } from "../../functions/src/sinks/memory";
+import { MemoryCrm, MemoryHelpdesk } from "../fakes/memorySinks";
 import { newJobDoc } from "../../functions/src/store/jobs";
-import { handleSupportRequest } from "../../functions/src/store/support";
+import { handleSupportRequest } from "../../functions/src/services/support";
 import { deliver } from "../support/deliver";
 import { resetFirestore, testDb } from "../support/firestore";
 import { data, jobs } from "../support/read";

@@ -14,7 +14,7 @@ import type { Sinks } from "../../functions/src/services/syncRunner";
 import { deliver } from "../support/deliver";
 import { resetFirestore, testDb } from "../support/firestore";
 import { data, jobs } from "../support/read";
-import { MemoryNotify } from "../../functions/src/sinks/memory";
+import { MemoryNotify } from "../fakes/memorySinks";
 import { harness, standInSinks } from "../support/syncHarness";
 import { checkoutSession, customer, dispute, paymentIntent, price, stripeEvent, subscription, uniq } from "../support/stripeFixtures";
 import { setUpHubspot } from "../support/hubspot";

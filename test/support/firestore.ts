@@ -1,7 +1,7 @@
 /** Test access to the Firestore emulator: an Admin SDK handle and a data reset between tests. */
 import { getApps, initializeApp } from "firebase-admin/app";
 import type { Firestore } from "firebase-admin/firestore";
-import { getDb } from "../../functions/src/store/db";
+import { getDb } from "../../functions/src/services/runtime";
 
 export const PROJECT_ID = process.env.GCLOUD_PROJECT ?? "demo-opsync";
 

@@ -1,4 +1,4 @@
-import { MemoryClaims } from "../../functions/src/sinks/memory";
+import { MemoryClaims } from "../fakes/memorySinks";
 import { claimsContract } from "../contract/claims.contract";
 
 claimsContract("in-memory fake", async () => {

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { PermanentError, TransientError } from "../../functions/src/domain/errors";
 import { DEFAULT_PIPELINE_STAGES, HubspotCrm } from "../../functions/src/sinks/hubspot";
-import { MEMORY_REFUND_STAGES, MemoryCrm } from "../../functions/src/sinks/memory";
+import { MEMORY_REFUND_STAGES, MemoryCrm } from "../fakes/memorySinks";
 import type { DealStage, RefundStageIds } from "../../functions/src/sinks/ports";
 import { contactState, crmContract, dealState, type ContactView, type CrmSubject, type DealView, type SubjectOptions } from "../contract/crm.contract";
 import { setUpHubspot } from "../support/hubspot";

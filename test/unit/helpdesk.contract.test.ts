@@ -3,7 +3,7 @@ import { PermanentError, TransientError } from "../../functions/src/domain/error
 import { HubspotCrm, HubspotTickets } from "../../functions/src/sinks/hubspot";
 import { ensureHubspotProperties } from "../../functions/src/sinks/hubspotSetup";
 import { contactState } from "../contract/crm.contract";
-import { MemoryHelpdesk } from "../../functions/src/sinks/memory";
+import { MemoryHelpdesk } from "../fakes/memorySinks";
 import type { TicketRequest } from "../../functions/src/sinks/ports";
 import { helpdeskContract, ticketRequest, type HelpdeskSubject } from "../contract/helpdesk.contract";
 import { startHubspotServer, type HubspotServer } from "../vendors/hubspotServer";

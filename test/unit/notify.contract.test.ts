@@ -1,4 +1,4 @@
-import { MemoryNotify } from "../../functions/src/sinks/memory";
+import { MemoryNotify } from "../fakes/memorySinks";
 import { SlackNotifier } from "../../functions/src/sinks/slack";
 import { notifyContract } from "../contract/notify.contract";
 import { startSlackServer } from "../vendors/slackServer";

@@ -9,7 +9,7 @@ import { FirebaseAuthClaims } from "../sinks/firebaseClaims.js";
 import { HubspotCrm } from "../sinks/hubspot.js";
 import type { ClaimsReadPort, CrmReadPort } from "../sinks/ports.js";
 import { lazyStripeEvents, type StripeReadPort } from "../sinks/stripeApi.js";
-import { ensureDefaultApp, getDb } from "../store/db.js";
+import { ensureDefaultApp, getDb } from "./runtime.js";
 import { readRefundStageIds } from "../store/hubspotSettings.js";
 
 export function deployedReadPorts(): { stripe: StripeReadPort; crm: CrmReadPort; claims: ClaimsReadPort } {

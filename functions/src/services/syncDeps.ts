@@ -4,7 +4,7 @@ import { graceDaysConfig, noticeSettings, stripeApiConfig, stripeSecretKeyAsSet,
 import type { SinkName } from "../domain/model.js";
 import { lazyStripeEvents } from "../sinks/stripeApi.js";
 import { buildSinks } from "../sinks/factory.js";
-import { getDb } from "../store/db.js";
+import { getDb } from "./runtime.js";
 import { readRefundStageIds } from "../store/hubspotSettings.js";
 import type { SyncDeps } from "./syncTypes.js";
 import { cloudTasksDispatcher } from "./taskDispatcher.js";

@@ -1,23 +1,5 @@
-/** Firestore handle, created on first use (never at module load) so tests and emulators can choose it. */
-import { getApps, initializeApp } from "firebase-admin/app";
-import { Timestamp, getFirestore, type Firestore } from "firebase-admin/firestore";
-import { adminAppOptions } from "../config.js";
-
-let db: Firestore | null = null;
-
-export function getDb(): Firestore {
-  if (db) return db;
-  // firebase-functions creates a named app of its own for Firestore triggers; only the default app counts.
-  ensureDefaultApp();
-  db = getFirestore();
-  db.settings({ ignoreUndefinedProperties: true });
-  return db;
-}
-
-/** The default Admin SDK app, created on first use. */
-export function ensureDefaultApp(): void {
-  if (!getApps().some((app) => app.name === "[DEFAULT]")) initializeApp(adminAppOptions());
-}
+/** Conversions between Firestore values and the domain's (the handle itself is built in services/runtime.ts). */
+import { Timestamp } from "firebase-admin/firestore";
 
 /** Firestore Timestamps become Dates for the domain; everything else is passed through. */
 export function fromFirestore<T>(value: unknown): T {

@@ -4,6 +4,7 @@
  */
 import { FieldPath, FieldValue, type Firestore } from "firebase-admin/firestore";
 import { legacyStaffData } from "../domain/staffNotes.js";
+import { auditIn } from "./audit.js";
 import { COL, staffNotesPath } from "./paths.js";
 
 export async function moveLegacyStaffNotes(db: Firestore, uid: string, now: Date): Promise<boolean> {
@@ -32,7 +33,7 @@ export async function moveLegacyStaffNotes(db: Firestore, uid: string, now: Date
     const removals: unknown[] = [];
     for (const key of Object.keys(legacy.ticketNotes)) removals.push(new FieldPath("tickets", key, "notes"), FieldValue.delete());
     tx.update(customerRef, "internalNotes", FieldValue.delete(), "lastEditedBy", FieldValue.delete(), "updatedAt", now, ...removals);
-    tx.set(db.collection(COL.auditLog).doc(), {
+    auditIn(db, tx, {
       actor: { type: "system", id: "staffNotesMigration" },
       action: "customer.staff_notes_moved",
       target: staffNotesPath(uid),

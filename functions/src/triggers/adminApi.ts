@@ -4,7 +4,7 @@ import { onRequest } from "firebase-functions/v2/https";
 import { hubspotToken, stripeSecretKey } from "../config.js";
 import { deployedAdminDeps } from "../services/admin.js";
 import { handleAdminRequest } from "../services/adminHttp.js";
-import { ensureDefaultApp } from "../store/db.js";
+import { ensureDefaultApp } from "../services/runtime.js";
 
 // STRIPE_SECRET_KEY: replayEvent, backfill, sweepEvents and reconcile read the Stripe API; HUBSPOT_TOKEN: reconcile reads HubSpot.
 export const adminApi = onRequest({ cors: false, concurrency: 40, timeoutSeconds: 540, memory: "256MiB", secrets: [stripeSecretKey, hubspotToken] }, async (req, res) => {

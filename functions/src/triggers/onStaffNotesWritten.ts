@@ -1,8 +1,8 @@
 /** Deployed entry point: an admin edited a customer's staff-only internalNotes; audit the edit and resync the CRM. */
 import { onDocumentWritten } from "firebase-functions/v2/firestore";
-import { getDb } from "../store/db.js";
+import { getDb } from "../services/runtime.js";
 import { COL, STAFF_NOTES } from "../store/paths.js";
-import { handleStaffNotesEdit } from "../store/support.js";
+import { handleStaffNotesEdit } from "../services/support.js";
 
 export const onStaffNotesWritten = onDocumentWritten(
   { document: `${COL.customers}/{uid}/${STAFF_NOTES.collection}/${STAFF_NOTES.doc}`, retry: true },

@@ -4,7 +4,7 @@ import { graceDaysConfig, hubspotToken, reconcileSchedule, stripeSecretKey } fro
 import { log } from "../log.js";
 import { deployedReadPorts } from "../services/maintenanceDeps.js";
 import { reconcile } from "../services/reconcile.js";
-import { getDb } from "../store/db.js";
+import { getDb } from "../services/runtime.js";
 
 // Reports only: repairs are a person's decision (`opsync reconcile --fix` or the admin API with confirm).
 export const reconcileDaily = onSchedule({ schedule: reconcileSchedule(), retryCount: 0, timeoutSeconds: 1800, memory: "512MiB", secrets: [stripeSecretKey, hubspotToken] }, async () => {

@@ -2,8 +2,7 @@
 import { onRequest } from "firebase-functions/v2/https";
 import { stripeWebhookSecret, webhookConfig } from "../config.js";
 import { handleStripeWebhook } from "../services/stripeWebhook.js";
-import { getDb } from "../store/db.js";
-import { recordEvent } from "../store/ingest.js";
+import { recordWebhookEvent } from "../services/ledger.js";
 
 export const stripeWebhook = onRequest(
   { secrets: [stripeWebhookSecret], cors: false, concurrency: 80, timeoutSeconds: 30, memory: "256MiB" },
@@ -15,7 +14,7 @@ export const stripeWebhook = onRequest(
         secrets: cfg.secrets,
         acceptLivemode: cfg.acceptLivemode,
         maxBodyBytes: cfg.maxBodyBytes,
-        record: (envelope, normalized) => recordEvent(getDb(), envelope, normalized, "webhook"),
+        record: recordWebhookEvent,
       },
     );
     res.status(result.status).json(result.body);

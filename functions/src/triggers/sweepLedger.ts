@@ -6,7 +6,7 @@ import { onSchedule } from "firebase-functions/v2/scheduler";
 import { graceDaysConfig } from "../config.js";
 import { log } from "../log.js";
 import { sweepLedger as sweep } from "../services/ledgerSweep.js";
-import { getDb } from "../store/db.js";
+import { getDb } from "../services/runtime.js";
 
 export const sweepLedger = onSchedule({ schedule: "every 1 minutes", retryCount: 0 }, async () => {
   const result = await sweep(getDb(), { now: new Date(), graceDays: graceDaysConfig() });

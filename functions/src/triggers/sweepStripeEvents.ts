@@ -4,7 +4,7 @@ import { acceptLivemodeConfig, graceDaysConfig, stripeSecretKey } from "../confi
 import { log } from "../log.js";
 import { sweepEvents } from "../services/eventSweep.js";
 import { deployedReadPorts } from "../services/maintenanceDeps.js";
-import { getDb } from "../store/db.js";
+import { getDb } from "../services/runtime.js";
 
 export const sweepStripeEvents = onSchedule({ schedule: "every 15 minutes", retryCount: 0, timeoutSeconds: 540, secrets: [stripeSecretKey] }, async () => {
   const report = await sweepEvents({ db: getDb(), stripe: deployedReadPorts().stripe, graceDays: graceDaysConfig(), acceptLivemode: acceptLivemodeConfig() });

@@ -17,9 +17,10 @@ import {
   supportRequestSchema,
   type OrderParties,
 } from "../domain/supportRequests.js";
-import { fromFirestore } from "./db.js";
-import { newJobDoc } from "./jobs.js";
-import { COL, staffNotesPath } from "./paths.js";
+import { fromFirestore } from "../store/db.js";
+import { newJobDoc } from "../store/jobs.js";
+import { auditIn, auditRef } from "../store/audit.js";
+import { COL, staffNotesPath } from "../store/paths.js";
 
 export type SupportOutcome = { status: "received"; jobId: string } | { status: "rejected"; reason: string } | { status: "already_handled" };
 
@@ -64,7 +65,7 @@ export async function handleSupportRequest(db: Firestore, requestId: string, now
     const id = jobId(`support_${requestId}`, spec);
     tx.set(db.collection(COL.syncJobs).doc(id), newJobDoc(id, spec, { type: "supportRequest", jobId: requestId }, now));
     tx.update(ref, { status: "received", jobId: id, updatedAt: now });
-    tx.set(db.collection(COL.auditLog).doc(), {
+    auditIn(db, tx, {
       actor: { type: "user", id: parsed.data.uid },
       action: "supportRequest.received",
       target: `${COL.supportRequests}/${requestId}`,
@@ -103,7 +104,7 @@ export async function ensureCustomerForUser(
     };
     tx.set(ref, customer);
     tx.set(db.collection(COL.syncJobs).doc(id), newJobDoc(id, spec, { type: "authUser", jobId: user.uid }, now));
-    tx.set(db.collection(COL.auditLog).doc(), {
+    auditIn(db, tx, {
       actor: { type: "auth", id: user.uid },
       action: "customer.create",
       target: `${COL.customers}/${user.uid}`,
@@ -141,7 +142,7 @@ function recordStaffEdit(
   const spec: JobSpec = { kind: "crm.contact.upsert", target: { uid }, idempotencyKey: `contact:${uid}`, reason: `staff edit: ${changed.join(", ")}` };
   const id = jobId(editId, spec);
   batch.set(db.collection(COL.syncJobs).doc(id), newJobDoc(id, spec, { type: "staffEdit", jobId: editId }, now));
-  batch.set(db.collection(COL.auditLog).doc(editId.replace(/[/\s]/g, "_")), {
+  auditIn(db, batch, {
     actor: { type: "user", id: editor },
     action: "customer.staff_edit",
     target: edit.path,
@@ -149,7 +150,7 @@ function recordStaffEdit(
     after: Object.fromEntries(changed.map((f) => [f, after[f] ?? null])),
     cause: { type: "staffEdit" },
     at: now,
-  });
+  }, auditRef(db, editId.replace(/[/\s]/g, "_")));
 }
 
 /** A staff edit of `customers/{uid}.supportTier` (the customer's own tier) is resynced to the CRM and audited. */

@@ -4,15 +4,16 @@ import { jobId } from "../domain/jobs.js";
 import type { JobSpec, OrderDoc, OrderStatus } from "../domain/model.js";
 import { transition } from "../domain/orders.js";
 import type { StaffRole } from "../domain/roles.js";
-import { fromFirestore } from "./db.js";
-import { newJobDoc } from "./jobs.js";
-import { COL } from "./paths.js";
+import { fromFirestore } from "../store/db.js";
+import { newJobDoc } from "../store/jobs.js";
+import { auditIn } from "../store/audit.js";
+import { COL } from "../store/paths.js";
 
 export type FulfilmentResult =
   | { ok: true; from: OrderStatus; to: OrderStatus; changed: boolean }
   | { ok: false; code: "not_found" | "permission_denied" | "illegal_transition"; reason: string };
 
-export async function fulfilOrder(
+export async function fulfillOrder(
   db: Firestore,
   input: { orderId: string; status: OrderStatus },
   actor: { uid: string; roles: readonly StaffRole[] },
@@ -25,14 +26,13 @@ export async function fulfilOrder(
     const order = fromFirestore<OrderDoc>(snap.data());
     const isAdmin = actor.roles.includes("admin");
     if (!isAdmin && order.sellerUid !== actor.uid) {
-      return { ok: false, code: "permission_denied", reason: "only the order's seller or an admin can fulfil it" } as const;
+      return { ok: false, code: "permission_denied", reason: "only the order's seller or an admin can fulfill it" } as const;
     }
     const by = `${isAdmin ? "admin" : "seller"}:${actor.uid}`;
-    const audit = db.collection(COL.auditLog).doc();
     const result = transition(order.status, input.status);
     if (result.kind === "illegal") {
       tx.update(ref, { rejectedTransitions: [...(order.rejectedTransitions ?? []), { from: order.status, to: input.status, by, at: now }].slice(-50) });
-      tx.set(audit, {
+      auditIn(db, tx, {
         actor: { type: "user", id: actor.uid, roles: [...actor.roles] },
         action: "order.transition_rejected",
         target: `${COL.orders}/${order.orderId}`,
@@ -49,7 +49,7 @@ export async function fulfilOrder(
       history: [...(order.history ?? []), { from: order.status, to: input.status, by, at: now }].slice(-50),
       updatedAt: now,
     });
-    tx.set(audit, {
+    auditIn(db, tx, {
       actor: { type: "user", id: actor.uid, roles: [...actor.roles] },
       action: "order.transition",
       target: `${COL.orders}/${order.orderId}`,

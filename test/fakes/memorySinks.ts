@@ -2,7 +2,7 @@
  * In-memory fakes of the CRM and helpdesk ports with the same idempotency semantics as the HubSpot adapters
  * (the shared contract suites hold both to them), for queue tests and local runs without a vendor.
  */
-import { PermanentError, TransientError } from "../domain/errors.js";
+import { PermanentError, TransientError } from "../../functions/src/domain/errors.js";
 import {
   CRM_CONTACT_PROPERTIES,
   READ_BATCH,
@@ -20,7 +20,7 @@ import {
   type NotifyPort,
   type RefundStageIds,
   type TicketRequest,
-} from "./ports.js";
+} from "../../functions/src/sinks/ports.js";
 
 export interface MemoryContact {
   id: string;

@@ -1,0 +1,22 @@
+/**
+ * The ledger's deployed use cases: record a webhook delivery (the ack's one write), apply a recorded entry, and
+ * apply the entries held for a Stripe customer once it is mapped to a uid. Each reads its settings from config.ts
+ * and its Firestore handle from runtime.ts, so the entry points stay one line.
+ */
+import { graceDaysConfig } from "../config.js";
+import type { NormalizeResult, StripeEventEnvelope } from "../domain/normalize.js";
+import { releaseHeldEventsForCustomer } from "../store/heldEvents.js";
+import { applyRecordedEvent, recordEvent, type IngestResult } from "../store/ingest.js";
+import { getDb } from "./runtime.js";
+
+export function recordWebhookEvent(envelope: StripeEventEnvelope, normalized: NormalizeResult): ReturnType<typeof recordEvent> {
+  return recordEvent(getDb(), envelope, normalized, "webhook");
+}
+
+export function applyLedgerEntry(eventId: string): Promise<IngestResult> {
+  return applyRecordedEvent(getDb(), eventId, { graceDays: graceDaysConfig() });
+}
+
+export function releaseEventsHeldFor(stripeCustomerId: string): Promise<IngestResult[]> {
+  return releaseHeldEventsForCustomer(getDb(), stripeCustomerId, { graceDays: graceDaysConfig() });
+}
