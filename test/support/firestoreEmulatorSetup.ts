@@ -49,7 +49,8 @@ export async function setup(): Promise<void> {
     ? ["-Duser.language=en", "-jar", jar.path, "--host", "127.0.0.1", "--port", String(port)]
     : ["-Duser.language=en", "-cp", jar.path, FIRESTORE_MAIN_CLASS, "--host", "127.0.0.1", "--port", String(port)];
   child = spawn("java", args, { stdio: "ignore" });
-  await waitReady(host, child, 30_000);
+  // A JVM start on a loaded 2-core machine can take a minute; a missing Java fails at once (exit) instead.
+  await waitReady(host, child, 120_000);
   process.env.FIRESTORE_EMULATOR_HOST = host;
 }
 
