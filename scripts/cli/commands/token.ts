@@ -5,13 +5,13 @@
 import type { Command } from "commander";
 import { z } from "zod";
 import { staffRolesFromClaims } from "../../../functions/src/domain/roles";
+import { LocalTokenError, localIdToken } from "../../lib/localToken";
 import { CliError, cliContext } from "../context";
 import { emit } from "../output";
 import type { CliCommand } from "../registry";
 import { emailOption, requireUserByEmail, staffAuth } from "../staffAuth";
 
 const optionsSchema = z.strictObject({ email: emailOption });
-const exchangeAnswer = z.object({ idToken: z.string().min(1), expiresIn: z.string().optional() });
 
 export const tokenCommand: CliCommand = {
   register(program: Command) {
@@ -28,27 +28,19 @@ export const tokenCommand: CliCommand = {
         if (!o.success) throw new CliError(o.error.issues[0]?.message ?? "invalid options");
         const auth = staffAuth();
         const user = await requireUserByEmail(auth, o.data.email);
-        // The Auth emulator accepts the Admin SDK's unsigned custom token and answers a real ID token (claims included).
-        const customToken = await auth.createCustomToken(user.uid);
         const host = process.env.FIREBASE_AUTH_EMULATOR_HOST ?? "127.0.0.1:9099";
-        let res: Response;
+        let token;
         try {
-          res = await fetch(`http://${host}/identitytoolkit.googleapis.com/v1/accounts:signInWithCustomToken?key=local`, {
-            method: "POST",
-            headers: { "content-type": "application/json" },
-            body: JSON.stringify({ token: customToken, returnSecureToken: true }),
-            signal: AbortSignal.timeout(10_000),
-          });
-        } catch {
-          throw new CliError(`the Auth emulator does not answer at ${host}: run \`npm start\` first`);
+          token = await localIdToken(auth, user.uid, host);
+        } catch (error) {
+          if (error instanceof LocalTokenError) throw new CliError(error.message);
+          throw error;
         }
-        const body = exchangeAnswer.safeParse(await res.json().catch(() => null));
-        if (!res.ok || !body.success) throw new CliError(`the Auth emulator refused the sign-in (HTTP ${res.status})`);
         const roles = staffRolesFromClaims(user.customClaims);
         if (!roles.length && !ctx.json) process.stderr.write(`note: ${o.data.email} has no staff role; the admin API will answer 403 (opsync staff add)\n`);
-        if (ctx.json) emit(ctx, { command: "token", email: o.data.email, uid: user.uid, roles, idToken: body.data.idToken, expiresInSeconds: Number(body.data.expiresIn ?? 3600) }, () => []);
+        if (ctx.json) emit(ctx, { command: "token", email: o.data.email, uid: user.uid, roles, idToken: token.idToken, expiresInSeconds: token.expiresInSeconds }, () => []);
         // Only the token on stdout, so TOKEN=$(npm run -s opsync -- token --email …) works.
-        else process.stdout.write(`${body.data.idToken}\n`);
+        else process.stdout.write(`${token.idToken}\n`);
       });
   },
 };
