@@ -3,49 +3,16 @@
  * such as HubSpot, Zendesk and Slack unless real vendors are configured) until interrupted, and prints one
  * "opsync ready" line once the Stripe webhook actually answers, not merely once ports open.
  */
-import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { CONSOLE_URL, ONLY, WEBHOOK_URL, runFirebase } from "./emulators";
-import { REPO_ROOT, ensureLocalWebhookSecret } from "./lib/localSecret";
+import { ensureLocalWebhookSecret } from "./lib/localSecret";
 import { LOCAL_PORTS } from "./lib/localVendors";
+import { portIsFree, portsInUseMessage, takenPorts } from "./lib/ports";
 
 const READY_TIMEOUT_MS = 120_000;
 const POLL_INTERVAL_MS = 1_000;
 /** The first request to a function starts its worker, which can take a few seconds. */
 const PROBE_TIMEOUT_MS = 10_000;
-/** Used if firebase.json cannot be read; the functions and Firestore ports matter most. */
-const DEFAULT_PORTS: Record<string, number> = { firestore: 8080, functions: 5001 };
-
-/** The emulator ports firebase.json configures, so a clash is reported before firebase starts anything. */
-function configuredPorts(): Record<string, number> {
-  try {
-    const config: unknown = JSON.parse(readFileSync(resolve(REPO_ROOT, "firebase.json"), "utf8"));
-    const emulators = isRecord(config) && isRecord(config.emulators) ? config.emulators : {};
-    const ports: Record<string, number> = {};
-    for (const [name, value] of Object.entries(emulators)) {
-      if (isRecord(value) && typeof value.port === "number") ports[name] = value.port;
-    }
-    return Object.keys(ports).length ? ports : DEFAULT_PORTS;
-  } catch {
-    return DEFAULT_PORTS;
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** Binding the same address firebase will bind is the exact test of whether it can start. */
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolveFree) => {
-    const server = createServer();
-    server.once("error", () => resolveFree(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolveFree(true)));
-  });
-}
-
 const VENDOR_NAMES: Record<string, string> = { hubspot: "HubSpot", zendesk: "Zendesk", slack: "Slack", stripe: "Stripe API" };
 
 interface VendorPort {
@@ -76,14 +43,6 @@ function vendorLine(standIns: VendorPort[]): string {
   return `local stand-ins: ${list} (nothing leaves this machine${slack})`;
 }
 
-async function takenPorts(): Promise<string[]> {
-  const taken: string[] = [];
-  for (const [name, port] of Object.entries(configuredPorts())) {
-    if (!(await portIsFree(port))) taken.push(`${port} (${name})`);
-  }
-  return taken;
-}
-
 /** One probe: the webhook answers 405 to GET once the function is loaded. */
 async function webhookAnswers(): Promise<boolean> {
   try {
@@ -106,10 +65,7 @@ async function waitUntilReady(deadline: number, stopped: () => boolean): Promise
 async function main(): Promise<number> {
   const taken = await takenPorts();
   if (taken.length) {
-    console.error(
-      `opsync cannot start: ${taken.length > 1 ? "ports" : "port"} ${taken.join(", ")} already in use. ` +
-        "Stop the other process (another `npm start` or emulator?) and try again.",
-    );
+    console.error(portsInUseMessage("npm start", taken));
     return 1;
   }
   ensureLocalWebhookSecret();

@@ -3,11 +3,14 @@
  * apikey, token, …) is a new file and one line in COMMANDS.
  */
 import type { Command } from "commander";
+import { apikeyCommand } from "./commands/apikey";
 import { backfillCommand } from "./commands/backfill";
 import { reconcileCommand } from "./commands/reconcile";
 import { replayCommand } from "./commands/replay";
+import { staffCommand } from "./commands/staff";
 import { statusCommand } from "./commands/status";
 import { sweepEventsCommand } from "./commands/sweepEvents";
+import { tokenCommand } from "./commands/token";
 
 export interface CliCommand {
   /** Registers the command (name, arguments, options, action) on the program. */
@@ -15,4 +18,4 @@ export interface CliCommand {
 }
 
 
-export const COMMANDS: readonly CliCommand[] = [statusCommand, backfillCommand, sweepEventsCommand, replayCommand, reconcileCommand];
+export const COMMANDS: readonly CliCommand[] = [statusCommand, backfillCommand, sweepEventsCommand, replayCommand, reconcileCommand, staffCommand, apikeyCommand, tokenCommand];

@@ -221,7 +221,7 @@ export interface CreatedApiKey {
 /** Creates an API key for one staff role. Stores `apiKeys/{keyId}` with the salted hash, and an audit entry. */
 export async function createApiKey(
   db: Firestore,
-  spec: { role: StaffRole; label: string; createdBy: string },
+  spec: { role: StaffRole; label: string; createdBy: string; actorType?: "user" | "cli" },
   now: Date = new Date(),
 ): Promise<CreatedApiKey> {
   if (!STAFF_ROLES.includes(spec.role)) throw new ValidationError(`role must be one of ${STAFF_ROLES.join(", ")}`, "role");
@@ -243,7 +243,7 @@ export async function createApiKey(
     revoked: false,
   });
   batch.set(db.collection(COL.auditLog).doc(), {
-    actor: { type: "user", id: spec.createdBy },
+    actor: { type: spec.actorType ?? "user", id: spec.createdBy },
     action: "apiKey.create",
     target: `${ADMIN_COL.apiKeys}/${keyId}`,
     before: null,

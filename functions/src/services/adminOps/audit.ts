@@ -4,7 +4,7 @@ import type { StaffRole } from "../../domain/roles.js";
 import type { Caller, CallerVia } from "./types.js";
 
 export interface AuditActor {
-  type: "user" | "apiKey";
+  type: "user" | "apiKey" | "cli";
   id: string;
   roles: StaffRole[];
   via: CallerVia;
@@ -13,7 +13,7 @@ export interface AuditActor {
 
 export function actorOf(caller: Caller): AuditActor {
   return {
-    type: caller.via === "apiKey" ? "apiKey" : "user",
+    type: caller.via === "apiKey" ? "apiKey" : caller.via === "cli" ? "cli" : "user",
     id: caller.uid,
     roles: [...caller.roles],
     via: caller.via,

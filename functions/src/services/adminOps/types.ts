@@ -40,7 +40,8 @@ export interface AdminDeps {
   now?: () => Date;
 }
 
-export type CallerVia = "idToken" | "apiKey" | "callable";
+/** `cli`: `npm run opsync` with the project's own credentials (no token; the operator holds the project). */
+export type CallerVia = "idToken" | "apiKey" | "callable" | "cli";
 
 export interface Caller {
   /** Firebase uid, or `apiKey:<keyId>` for an API key. */
