@@ -1,7 +1,7 @@
 /** Firebase Auth as the staff commands use it: find people by email, create them, list the ones with a staff role. */
 import { getAuth, type Auth, type UserRecord } from "firebase-admin/auth";
 import { z } from "zod";
-import { ensureDefaultApp } from "../../functions/src/store/db";
+import { ensureDefaultApp } from "../../functions/src/services/runtime";
 import { STAFF_ROLES, staffRolesFromClaims, type StaffRole } from "../../functions/src/domain/roles";
 import { CliError } from "./context";
 
