@@ -158,4 +158,6 @@ export function hmacMicros(secret: string, n = 2000): number {
   return ((performance.now() - t0) * 1000) / n;
 }
 
-export const ackTargets = (withBenchFunctions: boolean): Target[] => ACK_ORDER.filter((n) => withBenchFunctions || n === "webhook").map((n) => TARGETS[n]);
+/** `floorTrigger` (diagnostic, BENCH_ACK_FLOOR_TRIGGER=1) runs last, after the three rounds the targets compare. */
+export const ackTargets = (withBenchFunctions: boolean, floorTrigger = false): Target[] =>
+  [...ACK_ORDER, ...(floorTrigger ? (["floorTrigger"] as const) : [])].filter((n) => withBenchFunctions || n === "webhook").map((n) => TARGETS[n]);
