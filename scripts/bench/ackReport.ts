@@ -42,6 +42,12 @@ export function reportAck(rounds: AckRound[], hmacUs: number, out: Out): boolean
       ]),
     ),
   );
+  out("  CPU ms per delivery (process accounting, holds under load): the function's workers / Firestore emulator / firebase CLI");
+  out("  (hub + functions emulator: proxies each request, receives trigger posts):");
+  for (const r of rounds) {
+    const c = r.cpuPerDelivery;
+    if (c) out(`    c=${r.concurrency} ${r.target}: ${f2(c.fn)} / ${f2(c.firestore)} / ${f2(c.cli)}`);
+  }
   for (const r of rounds) {
     out(`  c=${r.concurrency} ${r.target} p50 by type: ${r.p50ByKind.map(([k, v]) => `${k.replace("customer.subscription.", "sub.")} ${f1(v)}`).join(", ")}`);
     if (r.handlerErrorSample) out(`       handler errors answered 200 (the extension's behaviour): ${r.handlerErrors}, e.g. ${r.handlerErrorSample}`);
