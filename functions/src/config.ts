@@ -54,15 +54,34 @@ export function isLocalProject(): boolean {
   return env.FUNCTIONS_EMULATOR === "true" || (env.GCLOUD_PROJECT ?? "").startsWith("demo-");
 }
 
+/** The last validated webhook configuration and the raw values it came from (one per instance in practice). */
+let webhookConfigCache: { key: string; config: WebhookConfig } | null = null;
+
+/**
+ * Read on every delivery (the ack path), so the validated result is reused while the raw values are unchanged;
+ * a changed value (tests, a rotated secret in a new instance) is validated again.
+ */
 export function webhookConfig(): WebhookConfig {
-  const parsed = webhookConfigSchema.safeParse({
-    secrets: stripeWebhookSecret
-      .value()
-      .split(/[,\s]+/)
-      .filter(Boolean),
+  const raw = {
+    secret: stripeWebhookSecret.value(),
     mode: stripeMode.value(),
     graceDays: entitlementGraceDays.value(),
     maxBodyBytes: webhookMaxBodyBytes.value(),
+    local: isLocalProject(),
+  };
+  const key = JSON.stringify(raw);
+  if (webhookConfigCache?.key === key) return webhookConfigCache.config;
+  const config = parseWebhookConfig(raw);
+  webhookConfigCache = { key, config };
+  return config;
+}
+
+function parseWebhookConfig(raw: { secret: string; mode: string; graceDays: number; maxBodyBytes: number; local: boolean }): WebhookConfig {
+  const parsed = webhookConfigSchema.safeParse({
+    secrets: raw.secret.split(/[,\s]+/).filter(Boolean),
+    mode: raw.mode,
+    graceDays: raw.graceDays,
+    maxBodyBytes: raw.maxBodyBytes,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -78,7 +97,7 @@ export function webhookConfig(): WebhookConfig {
   const cfg = parsed.data;
   return {
     secrets: cfg.secrets,
-    acceptLivemode: cfg.mode === "live" && !isLocalProject(),
+    acceptLivemode: cfg.mode === "live" && !raw.local,
     graceDays: cfg.graceDays,
     maxBodyBytes: cfg.maxBodyBytes,
   };

@@ -11,7 +11,7 @@ import { signedDelivery } from "../../test/support/stripeFixtures";
 import { prepareExtension } from "./extensionSetup";
 import { deliverAll, REQUEST_TIMEOUT_MS, TARGETS, WARMUP_TIMEOUT_MS, webhookAck, type Sample, type Target, type TargetName } from "./http";
 import { cpuBusy, cpuTimes, f0, latency, type Latency, type Out } from "./stats";
-import { spawnedSince, warmPool, type WorkerWatch } from "./workers";
+import { emulatorPids, processCpuMs, spawnedSince, warmPool, type WorkerWatch } from "./workers";
 import { buildWorkload, DELIVERY_KINDS, warmSlots, type Workload } from "./workload";
 
 /** Order within a level: the floor first and the extension last, so the two opsync ratios use adjacent rounds. */
@@ -41,8 +41,15 @@ export interface AckRound {
   errors: string[];
   spawned: number | null;
   cpu: number;
+  /**
+   * CPU ms per delivery (process accounting, load-independent): the function's worker processes, the Firestore
+   * emulator, and the firebase CLI process (hub + functions emulator, which proxies every request). null without /proc.
+   */
+  cpuPerDelivery: { fn: number; firestore: number; cli: number } | null;
   ledger: LedgerCheck | null;
 }
+
+const sumCpu = (pids: number[]) => pids.reduce((ms, pid) => ms + processCpuMs(pid), 0);
 
 async function countLedger(db: Firestore, prefix: string): Promise<number> {
   const snap = await db.collection("stripeEvents").where("eventId", ">=", prefix).where("eventId", "<", `${prefix}\uf8ff`).count().get();
@@ -77,9 +84,16 @@ export async function ackRound(ctx: AckContext, target: Target, concurrency: num
   const workload = buildWorkload(`${target.name}c${concurrency}r${index}`, ctx.deliveries, 42 + concurrency);
   await prepareFor(ctx, target)(workload);
   const before = ctx.watch.spawned();
+  const pids = ctx.watch.available ? emulatorPids() : null;
+  const proc0 = pids ? { fn: ctx.watch.cpuMs(target.fn), firestore: sumCpu(pids.firestore), cli: sumCpu(pids.cli) } : null;
   const cpu0 = cpuTimes();
   const { samples, wallMs } = await deliverAll(target, ctx.secret, workload.chains, concurrency, REQUEST_TIMEOUT_MS);
   const cpu = cpuBusy(cpu0, cpuTimes());
+  const n = workload.chains.flat().length;
+  const cpuPerDelivery =
+    pids && proc0
+      ? { fn: (ctx.watch.cpuMs(target.fn) - proc0.fn) / n, firestore: (sumCpu(pids.firestore) - proc0.firestore) / n, cli: (sumCpu(pids.cli) - proc0.cli) / n }
+      : null;
   const spawned = ctx.watch.available ? spawnedSince(before, ctx.watch.spawned(), target.fn) : null;
   const ledger = target.name === "webhook" ? ledgerCheck(samples, await countLedger(ctx.db, workload.eventIdPrefix), workload.distinctEvents) : null;
   const handler = samples.filter((s) => s.verdict === "handlerError");
@@ -99,6 +113,7 @@ export async function ackRound(ctx: AckContext, target: Target, concurrency: num
     errors: samples.filter((s) => s.error).map((s) => `${target.name} ${s.delivery.kind} ${s.delivery.event.id}: ${s.error ?? ""}`),
     spawned,
     cpu,
+    cpuPerDelivery,
     ledger,
   };
 }
@@ -158,4 +173,6 @@ export function hmacMicros(secret: string, n = 2000): number {
   return ((performance.now() - t0) * 1000) / n;
 }
 
-export const ackTargets = (withBenchFunctions: boolean): Target[] => ACK_ORDER.filter((n) => withBenchFunctions || n === "webhook").map((n) => TARGETS[n]);
+/** `floorTrigger` (diagnostic, BENCH_ACK_FLOOR_TRIGGER=1) runs last, after the three rounds the targets compare. */
+export const ackTargets = (withBenchFunctions: boolean, floorTrigger = false): Target[] =>
+  [...ACK_ORDER, ...(floorTrigger ? (["floorTrigger"] as const) : [])].filter((n) => withBenchFunctions || n === "webhook").map((n) => TARGETS[n]);

@@ -8,7 +8,7 @@ export const FUNCTIONS_BASE = `http://127.0.0.1:5001/${PROJECT_ID}/us-central1`;
 export const REQUEST_TIMEOUT_MS = 30_000;
 export const WARMUP_TIMEOUT_MS = 45_000;
 
-export type TargetName = "webhook" | "floor" | "extension";
+export type TargetName = "webhook" | "floor" | "extension" | "floorTrigger";
 
 /** `handlerError`: a 200 whose body says the work failed (the extension answers handler errors 200 `{error}`). */
 export type Verdict = "ok" | "handlerError" | "bad";
@@ -44,6 +44,12 @@ export const TARGETS: Record<TargetName, Target> = {
     verdict: (body) => (webhookAck(body) ? "ok" : "bad"),
   },
   floor: { name: "floor", fn: "benchAckFloor", url: `${FUNCTIONS_BASE}/benchAckFloor`, verdict: (body) => (record(body)?.received === true ? "ok" : "bad") },
+  floorTrigger: {
+    name: "floorTrigger",
+    fn: "benchAckFloorTriggered",
+    url: `${FUNCTIONS_BASE}/benchAckFloorTriggered`,
+    verdict: (body) => (record(body)?.received === true ? "ok" : "bad"),
+  },
   extension: {
     name: "extension",
     fn: "benchExtensionWebhook",

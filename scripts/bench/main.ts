@@ -14,6 +14,7 @@
  * Env knobs:
  *   BENCH_EVENTS               deliveries per ack round (default 300)
  *   BENCH_CONCURRENCY          ack rounds' concurrency levels (default "1,8,32")
+ *   BENCH_ACK_FLOOR_TRIGGER    1 adds a diagnostic ack round: the floor writing into a trigger-watched collection
  *   BENCH_VISIBLE_EVENTS       deliveries per visible-latency round (default 120; 0 skips the section)
  *   BENCH_VISIBLE_CONCURRENCY  visible-latency levels (default "1,8")
  *   BENCH_SYNC_EVENTS          contacts in the sync-lag section (default 30)
@@ -90,7 +91,7 @@ async function main(): Promise<number> {
   watch.start();
   let failed = false;
   let triggersOff = false;
-  const targets = ackTargets(benchFunctions);
+  const targets = ackTargets(benchFunctions, process.env.BENCH_ACK_FLOOR_TRIGGER === "1");
 
   try {
     out(`\n[bench] firestore ${firestoreHost}; ${cpus().length} cores; load average at start ${loadAverage()}`);

@@ -56,11 +56,53 @@ export class WorkerWatch {
     return counts;
   }
 
+  /**
+   * CPU time (user + system, ms) used so far by this function's worker processes that are still alive. A difference
+   * over a round, divided by its deliveries, is the function's own CPU per request: process accounting, so it
+   * holds on a loaded machine where wall-clock latencies stretch with everyone else's work.
+   */
+  cpuMs(target: string): number {
+    this.scan();
+    let ms = 0;
+    for (const [pid, t] of this.seen) if (t === target) ms += processCpuMs(pid);
+    return ms;
+  }
+
   alive(target: string): number {
     let n = 0;
     for (const [pid, t] of this.seen) if (t === target && existsSync(`/proc/${pid}`)) n += 1;
     return n;
   }
+}
+
+/** Linux reports process CPU in clock ticks; USER_HZ is 100 on every mainstream kernel build. */
+const TICKS_PER_SECOND = 100;
+
+/** utime + stime of a process in ms (0 once it has exited). Fields 14 and 15 of /proc/<pid>/stat, after the `(comm)`. */
+export function processCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** Pids of the emulators' own processes: the Firestore emulator (Java) and the firebase CLI (functions emulator, hub). */
+export function emulatorPids(): { firestore: number[]; cli: number[] } {
+  const out = { firestore: [] as number[], cli: [] as number[] };
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+      if (cmd.includes("CloudFirestore") || cmd.includes("cloud-firestore-emulator")) out.firestore.push(Number(entry));
+      else if (/node_modules\/\.bin\/firebase\0|firebase-tools\/lib\/bin\/firebase/.test(cmd) && cmd.includes("emulators:")) out.cli.push(Number(entry));
+    } catch {
+      // exited
+    }
+  }
+  return out;
 }
 
 export function spawnedSince(before: Record<string, number>, after: Record<string, number>, target: string): number {

@@ -599,8 +599,11 @@ function unusableIds(subject: Subject, object: unknown): { stripe: ReturnType<ty
   return { stripe: firstUnusableId(stripe), app: firstUnusableId(app) };
 }
 
+/** Built once: zod compiles a schema on first use, so a schema made per call costs more than the parse itself. */
+const objectMetadataSchema = z.looseObject({ metadata: metadataSchema });
+
 function objectMetadata(object: unknown): Record<string, string> {
-  const parsed = z.looseObject({ metadata: metadataSchema }).safeParse(object);
+  const parsed = objectMetadataSchema.safeParse(object);
   return parsed.success ? parsed.data.metadata : {};
 }
 

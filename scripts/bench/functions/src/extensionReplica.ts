@@ -10,7 +10,8 @@
  *   `subscriptions.retrieve`, then one `set` of `customers/{uid}/subscriptions/{id}`. If the product has a
  *   `firebaseRole`, Auth getUser + setCustomUserClaims (the bench's products have none: not exercised).
  * - checkout.session.* in payment mode: `paymentIntents.retrieve`, then as payment_intent.* (not in the mix).
- * - invoice.*: the customer query, then one `set` of `customers/{uid}/subscriptions/{sub}/invoices/{id}`.
+ * - invoice.*: the customer query, one `set` of `customers/{uid}/subscriptions/{sub}/invoices/{id}`, then a `set`
+ *   (merge) of the line items' price refs on `customers/{uid}/payments/{payment_intent ?? invoice id}`.
  * - payment_intent.*: the customer query, then one `set` (merge) of `customers/{uid}/payments/{id}`.
  * - a handler error is answered 200 `{error}` (so Stripe never retries; the extension's behaviour), else
  *   `{received: true}`. No deduplication: a re-delivery does all of it again.
@@ -130,6 +131,20 @@ async function invoiceRecorded(invoice: Stripe.Invoice): Promise<void> {
   const subscriptionId = (isRaw(raw) ? idOf(raw.subscription) : null) ?? idOf(invoice.parent?.subscription_details?.subscription);
   const ref = customerDoc.ref.collection("subscriptions").doc(subscriptionId ?? "none").collection("invoices").doc(invoice.id ?? "none");
   await ref.set(invoice);
+  // Then, like the extension's insertInvoiceRecord, a second write: the line items' price refs on the payment record
+  // (`payments/{payment_intent ?? invoice id}`, merge). Lines carry `price` in the extension's API version and
+  // `pricing.price_details` in the pinned one; the bench's fixtures send no lines (Stripe always does): then [] .
+  const prices = (invoice.lines?.data ?? []).flatMap((line) => {
+    const legacy: unknown = line;
+    const price = isRaw(legacy) && isRaw(legacy.price) ? legacy.price : null;
+    const details = line.pricing?.price_details;
+    const priceId = idOf(price) ?? idOf(details?.price);
+    const productId = idOf(price?.product) ?? idOf(details?.product);
+    return priceId && productId ? [benchDb().collection(PRODUCTS).doc(productId).collection("prices").doc(priceId)] : [];
+  });
+  const paymentIntent = isRaw(raw) ? idOf(raw.payment_intent) : null;
+  const paymentRef = customerDoc.ref.collection("payments").doc(paymentIntent ?? invoice.id ?? "none");
+  await paymentRef.set({ prices }, { merge: true });
   logger.info(`replica: document written ${ref.path}`);
 }
 

@@ -14,5 +14,5 @@ if (process.env.FUNCTIONS_EMULATOR !== "true" || !project.startsWith("demo-")) {
   throw new Error(`opsync bench functions run only in the functions emulator on a demo- project (got project "${project}")`);
 }
 
-export { benchAckFloor } from "./floor.js";
+export { benchAckFloor, benchAckFloorTriggered, benchFloorTriggeredRecorded } from "./floor.js";
 export { benchExtensionWebhook } from "./extensionReplica.js";
