@@ -74,4 +74,10 @@ describe("card parts", () => {
     expect(sinkHealth("crm", { blockedUntil: new Date(NOW.getTime() - 1000), reason: "429" }, NOW)).toMatchObject({ state: "ok", blockedUntil: null, reason: null });
     expect(sinkHealth("crm", null, NOW)).toMatchObject({ state: "ok" });
   });
+
+  it("sink health: the runner's auth pause (pausedForAuth after a 401/403) shows as paused with its reason; resumed (null) is ok", () => {
+    const pause = { since: new Date(NOW.getTime() - 60_000), reason: "HubSpot answered 401", credential: "fp", httpStatus: 401 };
+    expect(sinkHealth("crm", { pausedForAuth: pause, updatedAt: NOW }, NOW)).toMatchObject({ state: "paused", paused: true, reason: "HubSpot answered 401" });
+    expect(sinkHealth("crm", { pausedForAuth: null, resumedAt: NOW }, NOW)).toMatchObject({ state: "ok", paused: false });
+  });
 });

@@ -27,17 +27,21 @@ const asDate = (v: unknown): Date | null => (v instanceof Date ? v : null);
 const iso = (v: unknown): string | null => asDate(v)?.toISOString() ?? null;
 const rate = (failed: number, total: number): number | null => (total > 0 ? Math.round((failed / total) * 10_000) / 100 : null);
 
-/** ok, blocked (a 429 until a time) or paused (any paused flag on sinkState/{sink}, e.g. an auth incident). */
+/**
+ * ok, blocked (a 429 until a time) or paused: a paused flag, or the auth pause the runner writes
+ * (`pausedForAuth: {since, reason, …}` after a 401/403, null once resumed).
+ */
 export function sinkHealth(sink: SinkName, state: Doc | null, now: Date): Doc {
   const blockedUntil = asDate(state?.blockedUntil);
-  const paused = state?.paused === true;
+  const authPause = state?.pausedForAuth && typeof state.pausedForAuth === "object" ? (state.pausedForAuth as Doc) : null;
+  const paused = state?.paused === true || authPause !== null;
   const blocked = blockedUntil !== null && blockedUntil.getTime() > now.getTime();
   return {
     sink,
     state: paused ? "paused" : blocked ? "blocked" : "ok",
     blockedUntil: blocked ? iso(blockedUntil) : null,
     paused,
-    reason: paused || blocked ? (state?.pausedReason ?? state?.reason ?? null) : null,
+    reason: paused || blocked ? (state?.pausedReason ?? authPause?.reason ?? state?.reason ?? null) : null,
     updatedAt: iso(state?.updatedAt),
   };
 }
