@@ -164,8 +164,14 @@ export async function startHubspotServer(opts: HubspotServerOptions = {}): Promi
     const injected = injectedFailure(ctx.method, `/${ctx.segments.join("/")}`);
     if (injected) throw injected;
     const limits = budget.take(ctx.segments[ctx.segments.length - 1] === "search");
-    const reply = await route(ctx);
-    return { ...reply, headers: { ...limits, ...reply.headers } };
+    try {
+      const reply = await route(ctx);
+      return { ...reply, headers: { ...limits, ...reply.headers } };
+    } catch (err) {
+      // As HubSpot does: an accepted request's error answer (404, 400, 409…) carries the rate-limit headers too.
+      if (err instanceof HttpError) throw new HttpError(err.status, err.category, err.message, err.extra, { ...limits, ...err.headers });
+      throw err;
+    }
   }
 
   async function respond(req: IncomingMessage, res: ServerResponse): Promise<void> {

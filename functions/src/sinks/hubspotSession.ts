@@ -157,8 +157,15 @@ export class HubspotSession {
     }
   }
 
-  private observe(headers: unknown): void {
+  /** Reports an answer's X-HubSpot-RateLimit-* headers (every request: the SDK's `…WithHttpInfo` calls, raw requests, errors). */
+  observe(headers: unknown): void {
     this.config.observeRate?.(hubspotRateSignal(headerGetter(headers)));
+  }
+
+  /** The data of an SDK `…WithHttpInfo` answer, its headers reported first. */
+  seen<T>(info: { headers: unknown; data: T }): T {
+    this.observe(info.headers);
+    return info.data;
   }
 
   /** A raw JSON request for endpoints the SDK does not cover; non-2xx answers throw like the SDK's own calls. */
@@ -181,9 +188,8 @@ export class HubspotSession {
   private sdk(): Client {
     if (!this.client) {
       const { accessToken, basePath } = this.config;
-      // Every SDK answer passes here: its rate-limit headers feed the shared budget (services/syncBudget.ts).
-      const middleware = [{ pre: (ctx: unknown) => ctx, post: (ctx: unknown) => (this.observe(typeof ctx === "object" && ctx !== null ? Reflect.get(ctx, "headers") : null), ctx) }];
-      this.client = new Client({ accessToken, numberOfApiCallRetries: 0, middleware, ...(basePath ? { basePath } : {}) });
+      // No config-level middleware for the headers: SDK 13.x ignores it; callers use `…WithHttpInfo` + seen().
+      this.client = new Client({ accessToken, numberOfApiCallRetries: 0, ...(basePath ? { basePath } : {}) });
     }
     return this.client;
   }
