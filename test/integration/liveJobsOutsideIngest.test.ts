@@ -3,19 +3,19 @@
  * the customer's one live contact job (`syncJobs/live.crm.contact.upsert.<uid>`), so they fold into a burst
  * instead of adding upserts of their own. Fake clock, real Firestore emulator, real adapter against the stand-in.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { HubspotCrm, type HubspotCrmConfig } from "../../functions/src/sinks/hubspot";
 import { planRepairJobs } from "../../functions/src/store/reconcile";
 import { ensureCustomerForUser, handleCustomerEdit } from "../../functions/src/store/support";
 import { deliver } from "../support/deliver";
 import { fakeQueue } from "../support/fakeQueue";
-import { resetFirestore, testDb } from "../support/firestore";
-import { setUpHubspot } from "../support/hubspot";
+import { testDb } from "../support/firestore";
 import { data, jobs } from "../support/read";
+import { useQueueStandIns } from "../support/queueStandIns";
 import { standInSinks } from "../support/syncHarness";
 import { customer, stripeEvent, uniq } from "../support/stripeFixtures";
-import { startHubspotServer, type HubspotServer } from "../vendors/hubspotServer";
-import { startSlackServer, type SlackServer } from "../vendors/slackServer";
+import type { HubspotServer } from "../vendors/hubspotServer";
+import type { SlackServer } from "../vendors/slackServer";
 
 const db = testDb();
 let hubspot: HubspotServer;
@@ -33,18 +33,8 @@ async function staffEdit(uid: string, eventId: string, tier: string, at: Date): 
 }
 
 describe("live-job coalescing for jobs planned outside the ingest", () => {
-  beforeAll(async () => {
-    hubspot = await startHubspotServer();
-    slack = await startSlackServer({ perSecond: Infinity });
-  });
-  afterAll(async () => {
-    await Promise.all([hubspot.close(), slack.close()]);
-  });
-  beforeEach(async () => {
-    await resetFirestore();
-    hubspot.reset();
-    slack.reset();
-    crmConfig = await setUpHubspot(hubspot, { timeoutMs: 2000 });
+  useQueueStandIns((s) => {
+    ({ hubspot, slack, crmConfig } = s);
   });
 
   it("a staff edit during a burst folds into the waiting contact job; one during the upsert adds exactly one more", async () => {

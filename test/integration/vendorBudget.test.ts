@@ -4,7 +4,7 @@
  * X-HubSpot-RateLimit-* headers hold the account before a 429, waiting never costs an attempt, and waiting jobs
  * wake in distinct slots.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Timestamp } from "firebase-admin/firestore";
 import { RateSignals, accountOf, type VendorLimit } from "../../functions/src/domain/budget";
 import type { SyncBudgets } from "../../functions/src/services/syncRunner";
@@ -13,13 +13,13 @@ import type { HubspotCrmConfig } from "../../functions/src/sinks/hubspot";
 import { newJobDoc } from "../../functions/src/store/jobs";
 import { deliver } from "../support/deliver";
 import { fakeQueue } from "../support/fakeQueue";
-import { resetFirestore, testDb } from "../support/firestore";
-import { setUpHubspot } from "../support/hubspot";
+import { testDb } from "../support/firestore";
 import { data, jobs } from "../support/read";
+import { useQueueStandIns } from "../support/queueStandIns";
 import { standInSinks } from "../support/syncHarness";
 import { customer, stripeEvent, uniq } from "../support/stripeFixtures";
-import { startHubspotServer, type HubspotServer } from "../vendors/hubspotServer";
-import { startSlackServer, type SlackServer } from "../vendors/slackServer";
+import type { HubspotServer } from "../vendors/hubspotServer";
+import type { SlackServer } from "../vendors/slackServer";
 
 const db = testDb();
 let hubspot: HubspotServer;
@@ -54,18 +54,8 @@ async function ticketJob(uid: string, at: Date): Promise<string> {
 }
 
 describe("per-vendor shared budgets", () => {
-  beforeAll(async () => {
-    hubspot = await startHubspotServer();
-    slack = await startSlackServer({ perSecond: Infinity });
-  });
-  afterAll(async () => {
-    await Promise.all([hubspot.close(), slack.close()]);
-  });
-  beforeEach(async () => {
-    await resetFirestore();
-    hubspot.reset();
-    slack.reset();
-    crmConfig = await setUpHubspot(hubspot, { timeoutMs: 2000 });
+  useQueueStandIns((s) => {
+    ({ hubspot, slack, crmConfig } = s);
   });
 
   it("CRM contacts and HubSpot tickets spend one portal budget: a ticket's calls delay the next contact job", async () => {
