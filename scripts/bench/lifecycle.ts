@@ -123,7 +123,7 @@ export async function lifecycleSection(
         job: job.exists ? { createdAt: millis(job.get("createdAt")), firstAttemptAt: millis(job.get("firstAttemptAt")), completedAt: millis(job.get("completedAt")) } : null,
       });
       // The bench's own read is not opsync's: start the next step's count after it.
-      start.total -= (await hubspotCount(opts.hubspotBase)).total - before.total;
+      start.total += (await hubspotCount(opts.hubspotBase)).total - before.total;
     }
     const end = await hubspotCount(opts.hubspotBase);
     result.calls.push(end.total - end.search - (start.total - start.search));

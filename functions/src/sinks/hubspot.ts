@@ -243,8 +243,10 @@ export class HubspotCrm implements CrmPort, CrmReadPort {
     const { pipeline, dealstage } = await this.stageFor(deal.stage);
     const properties: Record<string, string> = { dealname: deal.name, amount: deal.amount === null ? "" : String(deal.amount), dealstage, pipeline };
     if (deal.currency) properties.deal_currency_code = deal.currency.toUpperCase();
-    const { id } = await upsertOne(this.session, "deals.upsert", "deals", "opsync_deal_key", deal.key, properties);
-    if (deal.contactId) await associateWithContact(this.session, "deals", id, deal.contactId);
+    const { id, isNew } = await upsertOne(this.session, "deals.upsert", "deals", "opsync_deal_key", deal.key, properties);
+    // A known, completed deal is associated already: one HubSpot call less per subscription change.
+    const linked = !isNew && deal.knownDealId === id;
+    if (deal.contactId && !linked) await associateWithContact(this.session, "deals", id, deal.contactId);
     return { dealId: id };
   }
 
