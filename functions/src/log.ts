@@ -28,6 +28,8 @@ export const log = {
     entry(outcome === "dead" ? "ERROR" : "INFO", "sync_job_run", { jobId, outcome }),
   /** A worker finished after its lease ended or was taken over: its result was not recorded. */
   syncJobDiscarded: (jobId: string) => entry("WARNING", "sync_job_result_discarded", { jobId, reason: "lease_lost" }),
+  /** A vendor account's shared budget is held (a 429, or its rate-limit headers near the reserve): counts only. */
+  vendorHold: (account: string, reason: string, until: Date) => entry("WARNING", "vendor_budget_hold", { account, reason, until: until.toISOString() }),
   sweep: (dispatched: number) => entry("INFO", "sync_sweep", { dispatched }),
   automationResumed: (requeued: number) => entry("INFO", "automation_resumed", { requeued }),
   supportRequest: (requestId: string, status: string) => entry("INFO", "support_request", { requestId, status }),

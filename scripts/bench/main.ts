@@ -9,6 +9,7 @@
  *    (benchExtensionWebhook), back to back per concurrency level. Ratios against the issue's targets (ackReport.ts).
  * 2. visible.ts — triggers ON: delivery -> ledger appliedAt and customers/{uid}, at BENCH_VISIBLE_CONCURRENCY.
  * 3. syncLag.ts — triggers ON: delivery -> apply -> sync job -> Cloud Tasks -> runSyncJob -> local HubSpot.
+ * 4. lifecycle.ts — triggers ON: HubSpot calls per customer lifecycle vs distinct state changes, and its sync lag.
  * Not measured anywhere: cold starts (warm-ups first; workers.ts watches /proc for workers spawned mid-round).
  *
  * Env knobs:
@@ -20,6 +21,7 @@
  *   BENCH_SYNC_EVENTS          contacts in the sync-lag section (default 30)
  *   BENCH_SYNC_ORDERS          disputed orders in the sync-lag section (default 10)
  *   BENCH_SYNC_CONCURRENCY     sync items in flight (default 4)
+ *   BENCH_LIFECYCLE_CUSTOMERS  customers taken through a whole lifecycle (default 5; 0 skips the section)
  * The sync section needs the local HubSpot stand-in (HUBSPOT_BASE_URL=http://127.0.0.1:4610, HELPDESK=hubspot) and is
  * skipped otherwise. Prints tables to stdout; writes no files. Exits 1 if any delivery was answered unexpectedly, the
  * ledger disagrees with the distinct events sent, a visible/sync wait timed out, or sync jobs stay open. Missing a
@@ -35,6 +37,7 @@ import { reportAck } from "./ackReport";
 import { setStandInRateLimit } from "./extensionSetup";
 import { PROJECT_ID } from "./http";
 import { HubspotProbe, LOCAL_HUBSPOT } from "./hubspotProbe";
+import { lifecycleSection, reportLifecycle, type LifecycleResult } from "./lifecycle";
 import { f0, loadAverage } from "./stats";
 import { settleJobs, SYNC_SETTLE_MS, syncSection, type SyncSection } from "./syncLag";
 import { reportSync } from "./syncReport";
@@ -74,6 +77,7 @@ async function main(): Promise<number> {
   const syncContacts = intEnv("BENCH_SYNC_EVENTS", 30, 0);
   const syncOrders = intEnv("BENCH_SYNC_ORDERS", 10, 0);
   const syncConcurrency = intEnv("BENCH_SYNC_CONCURRENCY", 4, 1);
+  const lifecycleCustomers = intEnv("BENCH_LIFECYCLE_CUSTOMERS", 5, 0);
   const firestoreHost = process.env.FIRESTORE_EMULATOR_HOST;
   if (!firestoreHost) throw new Error("FIRESTORE_EMULATOR_HOST is not set: run through `npm run bench`");
   const secret = readLocalWebhookSecret();
@@ -81,8 +85,9 @@ async function main(): Promise<number> {
   // Set by `emulators.ts exec --bench` when the bench codebase (floor, extension replica) is loaded.
   const benchFunctions = process.env.OPSYNC_BENCH_FUNCTIONS === "1";
   const syncSkip = syncSkipReason(syncContacts, syncOrders);
+  const lifecycleSkip = lifecycleCustomers === 0 ? "BENCH_LIFECYCLE_CUSTOMERS=0" : syncSkipReason(lifecycleCustomers, 0);
   const hubspotToken = ensureLocalSecrets({}).get("HUBSPOT_TOKEN") ?? "";
-  if (!syncSkip && !hubspotToken) throw new Error("no HUBSPOT_TOKEN in functions/.secret.local: run through `npm run bench`");
+  if ((!syncSkip || !lifecycleSkip) && !hubspotToken) throw new Error("no HUBSPOT_TOKEN in functions/.secret.local: run through `npm run bench`");
 
   const app = initializeApp({ projectId: PROJECT_ID }, "bench");
   const db = getFirestore(app);
@@ -145,6 +150,9 @@ async function main(): Promise<number> {
         out,
       );
     }
+    let lifecycle: LifecycleResult | null = null;
+    if (lifecycleSkip) out(`[bench] lifecycle skipped: ${lifecycleSkip}`);
+    else lifecycle = await lifecycleSection(app, db, secret, { customers: lifecycleCustomers, hubspotBase: LOCAL_HUBSPOT, hubspotToken }, out);
 
     out("");
     out("=".repeat(100));
@@ -152,6 +160,7 @@ async function main(): Promise<number> {
     if (reportAck(rounds, hmacUs, out)) failed = true;
     if (visible.length && reportVisible(visible, out)) failed = true;
     if (sync && reportSync(sync, out)) failed = true;
+    if (lifecycle && reportLifecycle(lifecycle, out)) failed = true;
     out("=".repeat(100));
   } finally {
     watch.stop();

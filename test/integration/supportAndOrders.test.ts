@@ -132,8 +132,11 @@ describe("new users and staff edits", () => {
     const edited = { ...created, internalNotes: "Founder's friend; prefers email", lastEditedBy: "admin_2" };
     expect(await handleStaffNotesEdit(db, uid, "evt-notes-2", created, edited, new Date())).toBe(true);
 
-    const resyncs = (await jobs(db, { kind: "crm.contact.upsert" })).filter((j) => String(j.reason).startsWith("staff edit"));
-    expect(resyncs).toHaveLength(2);
+    // Both edits (and the sign-up) resync through the customer's one live contact job: still waiting, it folds them.
+    const resyncs = await jobs(db, { kind: "crm.contact.upsert" });
+    expect(resyncs.map((j) => j.jobId)).toEqual([`live.crm.contact.upsert.${uid}`]);
+    expect(resyncs[0]).toMatchObject({ status: "pending", reason: "staff edit: internalNotes" });
+    expect(Number(resyncs[0]?.coalesced)).toBeGreaterThanOrEqual(2);
     const entries = (await audits(db)).filter((a) => a.action === "customer.staff_edit");
     expect(entries).toEqual(
       expect.arrayContaining([

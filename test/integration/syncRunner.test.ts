@@ -4,7 +4,7 @@
  * a revoked credential pauses one sink with one alert, a burst for one customer coalesces, and a crash at any
  * step neither loses nor doubles an external effect.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { Timestamp } from "firebase-admin/firestore";
 import { HubspotCrm, type HubspotCrmConfig } from "../../functions/src/sinks/hubspot";
 import type { RunStep, Sinks } from "../../functions/src/services/syncRunner";
@@ -14,13 +14,13 @@ import { clearSinkAuthPause, requeuePausedJobs, setAutomationPaused } from "../.
 import { claimJob, newJobDoc } from "../../functions/src/store/jobs";
 import { deliver } from "../support/deliver";
 import { fakeQueue } from "../support/fakeQueue";
-import { resetFirestore, testDb } from "../support/firestore";
-import { setUpHubspot } from "../support/hubspot";
+import { testDb } from "../support/firestore";
 import { data, jobs } from "../support/read";
+import { useQueueStandIns } from "../support/queueStandIns";
 import { standInSinks } from "../support/syncHarness";
 import { customer, dispute, paymentIntent, stripeEvent, uniq } from "../support/stripeFixtures";
-import { startHubspotServer, type HubspotServer } from "../vendors/hubspotServer";
-import { startSlackServer, type SlackServer } from "../vendors/slackServer";
+import type { HubspotServer } from "../vendors/hubspotServer";
+import type { SlackServer } from "../vendors/slackServer";
 
 const db = testDb();
 let hubspot: HubspotServer;
@@ -35,18 +35,8 @@ const contactUpserts = () => hubspot.requests.filter((r) => r.method === "POST" 
 const ms = (v: unknown) => (v as Timestamp).toMillis();
 
 describe("sync runner on a fake clock", () => {
-  beforeAll(async () => {
-    hubspot = await startHubspotServer();
-    slack = await startSlackServer({ perSecond: Infinity });
-  });
-  afterAll(async () => {
-    await Promise.all([hubspot.close(), slack.close()]);
-  });
-  beforeEach(async () => {
-    await resetFirestore();
-    hubspot.reset();
-    slack.reset();
-    crmConfig = await setUpHubspot(hubspot, { timeoutMs: 2000 });
+  useQueueStandIns((s) => {
+    ({ hubspot, slack, crmConfig } = s);
   });
 
   it("a worker outliving its lease cannot record a result: no retry, no dead, no alert under its successor", async () => {

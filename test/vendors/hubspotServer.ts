@@ -18,6 +18,9 @@ import { closeServer, listenLocal, trackConnections } from "./lifecycle";
 
 export type { Association, HubspotObject, ObjectType, PropertyDef, Stage };
 
+/** `GET /__requests`: how many API requests the stand-in answered (total, of them search, of them 429). */
+export const REQUESTS_PATH = "/__requests";
+
 export interface LoggedRequest {
   method: string;
   /** Path without the query string; a token in the path is redacted. */
@@ -164,14 +167,26 @@ export async function startHubspotServer(opts: HubspotServerOptions = {}): Promi
     const injected = injectedFailure(ctx.method, `/${ctx.segments.join("/")}`);
     if (injected) throw injected;
     const limits = budget.take(ctx.segments[ctx.segments.length - 1] === "search");
-    const reply = await route(ctx);
-    return { ...reply, headers: { ...limits, ...reply.headers } };
+    try {
+      const reply = await route(ctx);
+      return { ...reply, headers: { ...limits, ...reply.headers } };
+    } catch (err) {
+      // As HubSpot does: an accepted request's error answer (404, 400, 409…) carries the rate-limit headers too.
+      if (err instanceof HttpError) throw new HttpError(err.status, err.category, err.message, err.extra, { ...limits, ...err.headers });
+      throw err;
+    }
   }
 
   async function respond(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const correlationId = randomUUID();
     const url = new URL(req.url ?? "/", "http://localhost");
     const raw = await readBody(req);
+    if (url.pathname === REQUESTS_PATH && req.method === "GET") {
+      // Counts only (no bodies): what a bench or a person needs to count opsync's calls while `npm start` runs.
+      const search = requests.filter((r) => r.path.endsWith("/search")).length;
+      send(res, { status: 200, body: { total: requests.length, search, rateLimited: requests.filter((r) => r.status === 429).length } }, correlationId);
+      return;
+    }
     if (url.pathname === CONTROL_PATH) {
       const { status, body } = controlReply(switches, req.method ?? "GET", raw);
       send(res, { status, body }, correlationId);

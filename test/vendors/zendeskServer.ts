@@ -390,7 +390,7 @@ export async function startZendeskServer(opts: ZendeskServerOptions = {}): Promi
       "content-type": "application/json; charset=utf-8",
       "content-length": Buffer.byteLength(payload),
       "x-request-id": rec.requestId,
-      ...(Number.isFinite(rateLimit) ? { "x-rate-limit": String(rateLimit) } : {}),
+      ...(Number.isFinite(rateLimit) ? { "x-rate-limit": String(rateLimit), "x-rate-limit-remaining": String(Math.max(0, rateLimit - admitted.length)) } : {}),
       ...reply.headers,
     });
     res.end(payload);

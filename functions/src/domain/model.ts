@@ -49,6 +49,8 @@ export interface CustomerDoc {
   stripeCustomerId: string | null;
   stripeCustomerDeleted: boolean;
   crmContactId: string | null;
+  /** CRM deal ids by subscription id, written when a deal job completed (its contact association included). */
+  crmDealIds?: Record<string, string>;
   helpdeskIds: Record<string, string>;
   plan: string | null;
   priceId: string | null;

@@ -26,6 +26,11 @@ export interface DealState {
   amount: number | null;
   currency: string | null;
   contactId: string | null;
+  /**
+   * The deal id an earlier completed run stored (already associated with `contactId`): when the upsert finds that
+   * same deal, the association call is skipped. Null or absent: always associate.
+   */
+  knownDealId?: string | null;
 }
 
 export interface BillingContext {

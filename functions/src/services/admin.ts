@@ -33,6 +33,7 @@ import {
   type AdminOperation,
 } from "../domain/adminOps.js";
 import { TransientError, ValidationError } from "../domain/errors.js";
+import { liveJobId } from "../domain/coalesce.js";
 import { jobId as jobIdFor } from "../domain/jobs.js";
 import type { JobSpec, LedgerStatus } from "../domain/model.js";
 import { hasAnyRole, staffRolesFromClaims } from "../domain/roles.js";
@@ -44,8 +45,8 @@ import type { ClaimsReadPort, CrmReadPort } from "../sinks/ports.js";
 import { lazyStripeEvents, type StripeReadPort } from "../sinks/stripeApi.js";
 import { releaseHeldEventsForCustomer } from "../store/heldEvents.js";
 import { REPLAYABLE_STATUSES, ingestReplay } from "../store/ingest.js";
-import { newJobDoc } from "../store/jobs.js";
 import { clearSinkAuthPause, requeuePausedJobs, retryDeadJob, setAutomationPaused } from "../store/jobQueue.js";
+import { planJobs } from "../store/liveJobs.js";
 import { AUTOMATION_DOC, COL, SYNC_COL, billingPath, staffNotesPath } from "../store/paths.js";
 import { RATE_LIMITS_COL } from "../store/rateLimits.js";
 import { instanceAuthFailureGuard, type AuthFailureGuard } from "./adminAuthGuard.js";
@@ -593,12 +594,14 @@ const resolveFailedPayment: Handler<"resolveFailedPayment"> = async ({ deps, cal
     if (await retryDeadJob(db, job.jobId, actorOf(caller), now)) retried.push(job.jobId);
   }
   const auditRef = db.collection(COL.auditLog).doc();
-  const plannedJobId = jobIdFor(`admin_${auditRef.id}`, spec);
+  // The customer's one live contact job (a retried dead one included): no second contact job beside it.
+  const plannedJobId = liveJobId(spec) ?? jobIdFor(`admin_${auditRef.id}`, spec);
   const note = `Payment follow-up by ${caller.uid} (admin API): ${retried.length} dead sync job(s) retried; CRM contact resync planned.`;
   const noted = await db.runTransaction(async (tx) => {
     const current = await tx.get(customerRef);
     const hasTicket = ticketOf(current.get("tickets")) !== null && ticketKey !== null;
-    tx.create(db.collection(COL.syncJobs).doc(plannedJobId), newJobDoc(plannedJobId, spec, { type: "admin", auditId: auditRef.id }, now));
+    const planned = await planJobs(db, tx, [spec], `admin_${auditRef.id}`, { type: "admin", auditId: auditRef.id }, now);
+    planned.write();
     const sync = { status: "pending", jobId: plannedJobId, at: now };
     tx.update(customerRef, new FieldPath("sync", "crm"), sync);
     if (hasTicket && ticketKey) {

@@ -2,7 +2,7 @@
  * Support requests and new users: the canonical record and the follow-up jobs, written once however often the
  * trigger fires (the request's `status` / the customer's existence is checked inside the transaction).
  */
-import { FieldValue, type Firestore, type WriteBatch } from "firebase-admin/firestore";
+import { FieldValue, type Firestore, type Transaction } from "firebase-admin/firestore";
 import { newCustomer } from "../domain/apply.js";
 import { idProblem } from "../domain/ids.js";
 import { log } from "../log.js";
@@ -17,9 +17,10 @@ import {
   supportRequestSchema,
   type OrderParties,
 } from "../domain/supportRequests.js";
+import { auditIn, auditRef } from "../store/audit.js";
 import { fromFirestore } from "../store/db.js";
 import { newJobDoc } from "../store/jobs.js";
-import { auditIn, auditRef } from "../store/audit.js";
+import { planJobs } from "../store/liveJobs.js";
 import { COL, staffNotesPath } from "../store/paths.js";
 
 export type SupportOutcome = { status: "received"; jobId: string } | { status: "rejected"; reason: string } | { status: "already_handled" };
@@ -95,7 +96,9 @@ export async function ensureCustomerForUser(
     const snap = await tx.get(ref);
     if (snap.exists) return false;
     const spec: JobSpec = { kind: "crm.contact.upsert", target: { uid: user.uid }, idempotencyKey: `contact:${user.uid}`, reason: "new user" };
-    const id = jobId(`user_${user.uid}`, spec);
+    // The customer's one live contact job (domain/coalesce.ts): an event planned for this uid meanwhile folds into it.
+    const planned = await planJobs(db, tx, [spec], `user_${user.uid}`, { type: "authUser", jobId: user.uid }, now);
+    const id = planned.ids[0] ?? "";
     const customer: CustomerDoc = {
       ...newCustomer(user.uid, now),
       email: user.email,
@@ -103,7 +106,7 @@ export async function ensureCustomerForUser(
       sync: { crm: { status: "pending", jobId: id, at: now } },
     };
     tx.set(ref, customer);
-    tx.set(db.collection(COL.syncJobs).doc(id), newJobDoc(id, spec, { type: "authUser", jobId: user.uid }, now));
+    planned.write();
     auditIn(db, tx, {
       actor: { type: "auth", id: user.uid },
       action: "customer.create",
@@ -130,19 +133,22 @@ function staffChanges(fields: readonly string[], before: Record<string, unknown>
   return serverWrite ? [] : changed;
 }
 
-/** Audits a staff edit and plans a CRM contact resync; the same trigger event writes the same documents. */
-function recordStaffEdit(
+/**
+ * Audits a staff edit and plans a CRM contact resync through the customer's live contact job, so an edit during a
+ * burst of events adds at most one more upsert. Reads (the live job) first: call before any other write of `tx`.
+ */
+async function recordStaffEdit(
   db: Firestore,
-  batch: WriteBatch,
+  tx: Transaction,
   edit: { uid: string; eventId: string; path: string; changed: string[]; before: Record<string, unknown>; after: Record<string, unknown>; now: Date },
-): void {
+): Promise<void> {
   const { uid, changed, before, after, now } = edit;
   const editor = typeof after.lastEditedBy === "string" ? after.lastEditedBy : "unknown";
   const editId = `edit_${edit.eventId}`;
   const spec: JobSpec = { kind: "crm.contact.upsert", target: { uid }, idempotencyKey: `contact:${uid}`, reason: `staff edit: ${changed.join(", ")}` };
-  const id = jobId(editId, spec);
-  batch.set(db.collection(COL.syncJobs).doc(id), newJobDoc(id, spec, { type: "staffEdit", jobId: editId }, now));
-  auditIn(db, batch, {
+  const planned = await planJobs(db, tx, [spec], editId, { type: "staffEdit", jobId: editId }, now);
+  planned.write();
+  auditIn(db, tx, {
     actor: { type: "user", id: editor },
     action: "customer.staff_edit",
     target: edit.path,
@@ -166,13 +172,13 @@ export async function handleCustomerEdit(
   const path = `${COL.customers}/${uid}`;
   const changed = staffChanges(["supportTier"], before, after);
   if (!changed.length) return false;
-  const batch = db.batch();
-  recordStaffEdit(db, batch, { uid, eventId, path, changed, before, after, now });
-  // Keep the person's choice when later plan changes recompute the tier. The editor's uid is in the audit entry
-  // now; it is staff data, so it does not stay on the record the customer reads. (This write leaves supportTier
-  // as it is, so it is no further edit.)
-  batch.set(db.collection(COL.customers).doc(uid), { supportTierSource: "staff", lastEditedBy: FieldValue.delete() }, { merge: true });
-  await batch.commit();
+  await db.runTransaction(async (tx) => {
+    await recordStaffEdit(db, tx, { uid, eventId, path, changed, before, after, now });
+    // Keep the person's choice when later plan changes recompute the tier. The editor's uid is in the audit entry
+    // now; it is staff data, so it does not stay on the record the customer reads. (This write leaves supportTier
+    // as it is, so it is no further edit.)
+    tx.set(db.collection(COL.customers).doc(uid), { supportTierSource: "staff", lastEditedBy: FieldValue.delete() }, { merge: true });
+  });
   return true;
 }
 
@@ -191,8 +197,6 @@ export async function handleStaffNotesEdit(
   const path = staffNotesPath(uid);
   const changed = staffChanges(["internalNotes"], before, after);
   if (!changed.length) return false;
-  const batch = db.batch();
-  recordStaffEdit(db, batch, { uid, eventId, path, changed, before, after, now });
-  await batch.commit();
+  await db.runTransaction((tx) => recordStaffEdit(db, tx, { uid, eventId, path, changed, before, after, now }));
   return true;
 }

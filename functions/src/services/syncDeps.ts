@@ -1,6 +1,7 @@
 /** Composition root for the sync queue in deployed functions: config → adapters → runner dependencies. */
 import { createHash } from "node:crypto";
-import { graceDaysConfig, noticeSettings, stripeApiConfig, stripeSecretKeyAsSet, syncConfig, type SyncConfig } from "../config.js";
+import { graceDaysConfig, noticeSettings, stripeApiConfig, stripeSecretKeyAsSet, syncConfig, vendorBudgetLimits, type SyncConfig } from "../config.js";
+import { RateSignals, accountOf } from "../domain/budget.js";
 import type { SinkName } from "../domain/model.js";
 import { lazyStripeEvents } from "../sinks/stripeApi.js";
 import { buildSinks } from "../sinks/factory.js";
@@ -32,11 +33,16 @@ export function credentialFingerprints(cfg: SyncConfig, stripeKey: () => string 
   };
 }
 
+/** One per instance: the adapters report rate-limit headers here, the runner reads them after each job. */
+const signals = new RateSignals();
+
 export function deployedSyncDeps(): SyncDeps {
   const cfg = syncConfig();
+  const stores = { refundStages: () => readRefundStageIds(getDb()), stripe: lazyStripeEvents(stripeApiConfig), observeRate: signals };
   return {
     db: getDb(),
-    sinks: buildSinks(cfg, { refundStages: () => readRefundStageIds(getDb()), stripe: lazyStripeEvents(stripeApiConfig) }),
+    sinks: buildSinks(cfg, stores),
+    budgets: { accountOf: (sink) => accountOf(sink, cfg.helpdesk), limits: vendorBudgetLimits(), signals },
     policy: (sink) => ({ baseMs: cfg.backoffBaseMs, maxMs: cfg.backoffMaxMs, maxAttempts: cfg.maxAttempts[sink] ?? 5 }),
     dispatcher: cloudTasksDispatcher(),
     graceDays: graceDaysConfig(),

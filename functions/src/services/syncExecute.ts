@@ -75,9 +75,11 @@ export async function execute(deps: SyncDeps, job: JobDoc, gate: SendGate): Prom
       const subscriptionId = job.target.subscriptionId;
       if (!subscriptionId) throw new PermanentError("deal job names neither an order nor a subscription");
       const customer = await requireCustomer(db, job.target.uid);
-      const contactId = await ensureContact(deps, customer, writes);
+      // The contact job keeps the contact's state; a deal needs only its id (the contact is made here if still new).
+      const contactId = customer.crmContactId ?? (await ensureContact(deps, customer, writes));
       const billing = await read<BillingDoc>(db, billingPath(customer.uid));
-      const { dealId } = await sinks.crm.upsertDeal(subscriptionDeal({ ...customer, crmContactId: contactId }, billing, subscriptionId));
+      const deal = subscriptionDeal({ ...customer, crmContactId: contactId }, billing, subscriptionId);
+      const { dealId } = await sinks.crm.upsertDeal({ ...deal, knownDealId: customer.crmDealIds?.[subscriptionId] ?? null });
       writes.push((tx) =>
         tx.set(db.collection(COL.customers).doc(customer.uid), { crmDealIds: { [subscriptionId]: dealId } }, { merge: true }),
       );

@@ -15,9 +15,10 @@ import { completeJob, failJob, markSending, type Completion } from "../store/job
 import { requeuePausedJobs, resolveAuthAlert } from "../store/jobQueue.js";
 import { claimJob, type ClaimResult, type JobDoc } from "../store/jobs.js";
 import { execute, LeaseLostError } from "./syncExecute.js";
+import { budgetPlanner, recordVendorAnswers } from "./syncBudget.js";
 import type { SyncDeps } from "./syncTypes.js";
 
-export type { Dispatcher, RunStep, SyncDeps } from "./syncTypes.js";
+export type { Dispatcher, RunStep, SyncBudgets, SyncDeps } from "./syncTypes.js";
 export type { Sinks };
 
 export type RunOutcome =
@@ -41,12 +42,14 @@ export async function runSyncJob(deps: SyncDeps, jobId: string): Promise<RunOutc
   const now = deps.now ?? (() => new Date());
   const workerId = deps.workerId ?? randomUUID();
   deps.step?.("before_claim", jobId);
+  const budgetFor = budgetPlanner(deps);
   const claim = await claimJob(deps.db, jobId, {
     now: now(),
     leaseMs: deps.leaseMs ?? leaseMsFor(),
     workerId,
     ...(deps.credentialOf ? { credentialOf: deps.credentialOf } : {}),
     ...(deps.random ? { random: deps.random } : {}),
+    ...(budgetFor ? { budgetFor } : {}),
   });
   if (!claim.claimed) {
     // Only a job that must wait for a time gets a delayed task; leased and paused jobs get none (the sweeper and
@@ -68,6 +71,7 @@ export async function runSyncJob(deps: SyncDeps, jobId: string): Promise<RunOutc
   } catch (error) {
     if (error instanceof LeaseLostError) return discarded(jobId);
     const decision = decideFailure(error, job.attempts, deps.policy(sink), deps.random ?? Math.random);
+    await recordVendorAnswers(deps, sink, decision, now());
     const recorded = await failJob(deps.db, job, decision, now(), {
       notices: deps.notices,
       notSent: job.kind === "notify.slack" && surelyNotSent(error),
@@ -81,6 +85,7 @@ export async function runSyncJob(deps: SyncDeps, jobId: string): Promise<RunOutc
     return decision.kind === "pause_sink" ? { outcome: "sink_paused", jobId } : { outcome: "dead", jobId };
   }
   deps.step?.("after_vendor_call", jobId);
+  await recordVendorAnswers(deps, sink, null, now());
   const step = deps.step;
   const recorded = await completeJob(deps.db, job, completion, now(), step ? () => step("before_complete", jobId) : undefined);
   if (!recorded.recorded) return discarded(jobId);

@@ -1,5 +1,6 @@
 /** What the sync runner needs from its caller (composition root, tests). */
 import type { Firestore } from "firebase-admin/firestore";
+import type { RateSignals, VendorAccount, VendorLimit } from "../domain/budget.js";
 import type { SinkName } from "../domain/model.js";
 import type { NoticeSettings } from "../domain/notices.js";
 import type { RetryPolicy } from "../domain/retry.js";
@@ -11,6 +12,14 @@ export interface Dispatcher {
 
 /** Where a test may make the worker "crash" (throw and record nothing), to prove no step loses or doubles work. */
 export type RunStep = "before_claim" | "after_claim" | "after_vendor_call" | "before_complete";
+
+/** Per-vendor shared budgets (domain/budget.ts): which account each sink spends, each account's limit, live signals. */
+export interface SyncBudgets {
+  accountOf: (sink: SinkName) => VendorAccount;
+  limits: Record<VendorAccount, VendorLimit>;
+  /** Filled by the adapters from the vendors' rate-limit headers; read after each run. */
+  signals: RateSignals;
+}
 
 export interface SyncDeps {
   db: Firestore;
@@ -28,6 +37,8 @@ export interface SyncDeps {
   notices?: NoticeSettings;
   /** Fingerprint (hash) of each sink's current credential; a changed one lifts the sink's auth pause. */
   credentialOf?: (sink: SinkName) => string | null;
+  /** Shared vendor budgets; absent: jobs are not metered (only 429s slow a sink). */
+  budgets?: SyncBudgets;
   /** Test seam: called at each step; throwing there is a crash of the worker. */
   step?: (step: RunStep, jobId: string) => void;
 }

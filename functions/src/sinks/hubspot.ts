@@ -72,8 +72,8 @@ function batchApi(client: Client, type: ObjectType) {
 type ItemOutcome = { id: string; isNew: boolean } | { error: BatchItemError };
 
 /** Batch upsert keyed on a unique property; a 207's per-item errors come back per input, in input order. */
-async function upsertMany(client: Client, type: ObjectType, idProperty: string, inputs: Array<{ id: string; properties: Record<string, string> }>) {
-  const response = await batchApi(client, type).upsert({ inputs: inputs.map((i) => ({ ...i, idProperty })) });
+async function upsertMany(session: HubspotSession, client: Client, type: ObjectType, idProperty: string, inputs: Array<{ id: string; properties: Record<string, string> }>) {
+  const response = session.seen(await batchApi(client, type).upsertWithHttpInfo({ inputs: inputs.map((i) => ({ ...i, idProperty })) }));
   const byId = new Map<string, ItemOutcome>();
   for (const r of response.results) {
     const key = r.properties[idProperty];
@@ -95,7 +95,7 @@ async function upsertMany(client: Client, type: ObjectType, idProperty: string, 
 async function upsertOne(session: HubspotSession, op: string, type: ObjectType, idProperty: string, id: string, properties: Record<string, string>) {
   const attempt = () =>
     session.call(op, async (c) => {
-      const [outcome] = await upsertMany(c, type, idProperty, [{ id, properties }]);
+      const [outcome] = await upsertMany(session, c, type, idProperty, [{ id, properties }]);
       if (!outcome || "error" in outcome) throw outcome?.error ?? new TransientError(`hubspot ${op} returned no result`);
       return outcome;
     });
@@ -109,7 +109,7 @@ async function upsertOne(session: HubspotSession, op: string, type: ObjectType, 
 
 async function associateWithContact(session: HubspotSession, fromType: "deals" | "tickets", fromId: string, contactId: string) {
   // v4 "default" association is idempotent: repeating it for the same pair changes nothing.
-  await session.call(`${fromType}.associate`, (c) => c.crm.associations.v4.basicApi.createDefault(fromType, fromId, "contacts", contactId));
+  await session.call(`${fromType}.associate`, async (c) => session.seen(await c.crm.associations.v4.basicApi.createDefaultWithHttpInfo(fromType, fromId, "contacts", contactId)));
 }
 
 /** The existing contact id from HubSpot's duplicate-email answer (create/upsert with an email another contact has). */
@@ -180,7 +180,7 @@ export class HubspotCrm implements CrmPort, CrmReadPort {
     const inputs = contacts.map((c) => ({ id: c.uid, properties: contactProperties(c, false) }));
     const outcomes = await this.session.call("contacts.upsert", async (c) => {
       try {
-        return await upsertMany(c, "contacts", "opsync_uid", inputs);
+        return await upsertMany(this.session, c, "contacts", "opsync_uid", inputs);
       } catch (err) {
         // Every input failed, so HubSpot answered with a plain error; a conflict is then that one input's outcome.
         if (!isSdkHttpError(err) || err.code !== 409 || inputs.length !== 1) throw err;
@@ -211,7 +211,9 @@ export class HubspotCrm implements CrmPort, CrmReadPort {
 
   /** A contact opsync just created starts as a lead (sent after creation, so it never moves an existing one back). */
   private async setCreatedLifecycle(contactId: string, contact: ContactState): Promise<void> {
-    await this.session.call("contacts.lifecycle", (c) => c.crm.contacts.basicApi.update(contactId, { properties: { lifecyclestage: contact.lifecycleStage } }));
+    await this.session.call("contacts.lifecycle", async (c) =>
+      this.session.seen(await c.crm.contacts.basicApi.updateWithHttpInfo(contactId, { properties: { lifecyclestage: contact.lifecycleStage } })),
+    );
   }
 
   /**
@@ -219,14 +221,14 @@ export class HubspotCrm implements CrmPort, CrmReadPort {
    * instead of creating a second one, unless it is already linked to a different uid.
    */
   private async linkExisting(contactId: string, contact: ContactState): Promise<string> {
-    const existing = await this.session.call("contacts.read", (c) => c.crm.contacts.basicApi.getById(contactId, ["opsync_uid"]));
+    const existing = await this.session.call("contacts.read", async (c) => this.session.seen(await c.crm.contacts.basicApi.getByIdWithHttpInfo(contactId, ["opsync_uid"])));
     const owner = existing.properties.opsync_uid;
     if (owner && owner !== contact.uid) {
       throw new PermanentError(`hubspot contact ${contactId} has this email and is linked to another uid`, { httpStatus: 409 });
     }
     const properties = { ...contactProperties(contact, false), opsync_uid: contact.uid };
     try {
-      await this.session.call("contacts.link", (c) => c.crm.contacts.basicApi.update(contactId, { properties }));
+      await this.session.call("contacts.link", async (c) => this.session.seen(await c.crm.contacts.basicApi.updateWithHttpInfo(contactId, { properties })));
     } catch (err) {
       // The uid already has its own contact and this email is on another one: opsync never merges two contacts.
       if (err instanceof TransientError && isRaceConflict(err)) {
@@ -241,8 +243,10 @@ export class HubspotCrm implements CrmPort, CrmReadPort {
     const { pipeline, dealstage } = await this.stageFor(deal.stage);
     const properties: Record<string, string> = { dealname: deal.name, amount: deal.amount === null ? "" : String(deal.amount), dealstage, pipeline };
     if (deal.currency) properties.deal_currency_code = deal.currency.toUpperCase();
-    const { id } = await upsertOne(this.session, "deals.upsert", "deals", "opsync_deal_key", deal.key, properties);
-    if (deal.contactId) await associateWithContact(this.session, "deals", id, deal.contactId);
+    const { id, isNew } = await upsertOne(this.session, "deals.upsert", "deals", "opsync_deal_key", deal.key, properties);
+    // A known, completed deal is associated already: one HubSpot call less per subscription change.
+    const linked = !isNew && deal.knownDealId === id;
+    if (deal.contactId && !linked) await associateWithContact(this.session, "deals", id, deal.contactId);
     return { dealId: id };
   }
 
@@ -344,10 +348,13 @@ export class HubspotTickets implements HelpdeskPort {
   private findTicket(requestId: string): Promise<string | null> {
     return this.session.call("tickets.read", async (c) => {
       try {
-        const found = await c.crm.tickets.basicApi.getById(requestId, ["opsync_request_id"], undefined, undefined, false, "opsync_request_id");
+        const found = this.session.seen(await c.crm.tickets.basicApi.getByIdWithHttpInfo(requestId, ["opsync_request_id"], undefined, undefined, false, "opsync_request_id"));
         return found.id;
       } catch (err) {
-        if (isSdkHttpError(err) && err.code === 404) return null;
+        if (isSdkHttpError(err) && err.code === 404) {
+          this.session.observe(err.headers);
+          return null;
+        }
         throw err;
       }
     });

@@ -5,6 +5,7 @@
  */
 import { Client } from "@hubspot/api-client";
 import { OpsyncError, PermanentError, TransientError } from "../domain/errors.js";
+import { hubspotRateSignal, type RateSignal } from "../domain/budget.js";
 import { parseRetryAfter } from "../domain/retry.js";
 
 export interface HubspotConfig {
@@ -13,6 +14,8 @@ export interface HubspotConfig {
   basePath?: string;
   /** The SDK has no request timeout of its own; a hung call would otherwise hold the queue worker. */
   timeoutMs?: number;
+  /** Told what every answer's X-HubSpot-RateLimit-* headers say (the portal budget shared with tickets and other apps). */
+  observeRate?: (signal: RateSignal | null) => void;
 }
 
 export const OBJECT_TYPES = ["contacts", "deals", "tickets"] as const;
@@ -125,6 +128,20 @@ function withTimeout<T>(work: Promise<T>, ms: number, op: string): Promise<T> {
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
 }
 
+/** Header lookup on whatever shape a response's headers come in (SDK context object, fetch Headers). */
+function headerGetter(headers: unknown): (name: string) => string | null {
+  if (typeof headers !== "object" || headers === null) return () => null;
+  const get: unknown = Reflect.get(headers, "get");
+  if (typeof get === "function") {
+    return (name) => {
+      const v: unknown = Reflect.apply(get, headers, [name]);
+      return typeof v === "string" ? v : null;
+    };
+  }
+  const lower = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), typeof v === "string" ? v : null]));
+  return (name) => lower.get(name) ?? null;
+}
+
 /** Owns the lazily built SDK client; `call` adds the timeout and the error mapping to every request. */
 export class HubspotSession {
   private client: Client | null = null;
@@ -135,14 +152,27 @@ export class HubspotSession {
     try {
       return await withTimeout(fn(this.sdk()), this.config.timeoutMs ?? DEFAULT_TIMEOUT_MS, op);
     } catch (err) {
+      if (isSdkHttpError(err)) this.observe(err.headers);
       throw toVendorError(err, op);
     }
+  }
+
+  /** Reports an answer's X-HubSpot-RateLimit-* headers (every request: the SDK's `…WithHttpInfo` calls, raw requests, errors). */
+  observe(headers: unknown): void {
+    this.config.observeRate?.(hubspotRateSignal(headerGetter(headers)));
+  }
+
+  /** The data of an SDK `…WithHttpInfo` answer, its headers reported first. */
+  seen<T>(info: { headers: unknown; data: T }): T {
+    this.observe(info.headers);
+    return info.data;
   }
 
   /** A raw JSON request for endpoints the SDK does not cover; non-2xx answers throw like the SDK's own calls. */
   request(op: string, method: "GET" | "POST", path: string, body?: unknown): Promise<unknown> {
     return this.call(op, async (c) => {
       const res = await c.apiRequest({ method, path, ...(body === undefined ? {} : { body }) });
+      this.observe(res.headers);
       const text = await res.text();
       const parsed: unknown = text ? JSON.parse(text) : null;
       if (res.status < 200 || res.status >= 300) {
@@ -158,6 +188,7 @@ export class HubspotSession {
   private sdk(): Client {
     if (!this.client) {
       const { accessToken, basePath } = this.config;
+      // No config-level middleware for the headers: SDK 13.x ignores it; callers use `…WithHttpInfo` + seen().
       this.client = new Client({ accessToken, numberOfApiCallRetries: 0, ...(basePath ? { basePath } : {}) });
     }
     return this.client;

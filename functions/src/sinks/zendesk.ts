@@ -22,6 +22,7 @@
  * TransientError (429/503 with `Retry-After` in ms); other 4xx are PermanentError. Both carry the HTTP status
  * and Zendesk's `x-request-id`. Messages never contain the API token or the Authorization header.
  */
+import { zendeskRateSignal, type RateSignal } from "../domain/budget.js";
 import { PermanentError, TransientError } from "../domain/errors.js";
 import { parseRetryAfter } from "../domain/retry.js";
 import type { BillingContext, HelpdeskPort, TicketRequest } from "./ports.js";
@@ -42,6 +43,8 @@ export interface ZendeskOptions {
    * emailed to the requester by Zendesk triggers.
    */
   publicComment?: boolean;
+  /** Told what every answer's rate-limit headers say (the account budget, List Tickets' own limit). */
+  observeRate?: (signal: RateSignal | null) => void;
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
@@ -145,6 +148,7 @@ export class ZendeskHelpdesk implements HelpdeskPort {
   private readonly lookupByExternalId: boolean;
   private readonly publicComment: boolean;
   private readonly secrets: string[];
+  private readonly observeRate: ((signal: RateSignal | null) => void) | undefined;
 
   constructor(opts: ZendeskOptions) {
     this.baseUrl = opts.baseUrl.replace(/\/+$/, "").replace(/\/api\/v2$/, "");
@@ -154,6 +158,7 @@ export class ZendeskHelpdesk implements HelpdeskPort {
     this.lookupByExternalId = opts.lookupByExternalId ?? true;
     this.publicComment = opts.publicComment ?? false;
     this.secrets = [opts.apiToken, credentials].filter((s) => s.length >= 4);
+    this.observeRate = opts.observeRate;
   }
 
   async createTicket(ticket: TicketRequest): Promise<{ ticketId: string; created: boolean }> {
@@ -234,6 +239,7 @@ export class ZendeskHelpdesk implements HelpdeskPort {
         signal: AbortSignal.timeout(this.timeoutMs),
         redirect: "manual",
       });
+      this.observeRate?.(zendeskRateSignal((name) => res.headers.get(name)));
       return { status: res.status, headers: res.headers, text: await res.text() };
     } catch (err) {
       const what = `${method} ${path.split("?")[0] ?? path}`;

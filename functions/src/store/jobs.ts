@@ -4,8 +4,10 @@
  * queue-wide operations (jobQueue.ts) and coalesced planning (liveJobs.ts) live beside it.
  */
 import type { Firestore } from "firebase-admin/firestore";
+import { jittered, reserve } from "../domain/budget.js";
 import { wakeAt } from "../domain/queuePolicy.js";
 import { SINK_OF_JOB, type JobKind, type JobSpec, type JobStatus, type JobTarget, type SinkName } from "../domain/model.js";
+import { accountRef, pickShard, shardRef, type AccountHoldDoc, type BudgetPlan } from "./budgets.js";
 import { fromFirestore } from "./db.js";
 import { AUTOMATION_DOC, COL, SYNC_COL } from "./paths.js";
 
@@ -36,6 +38,8 @@ export interface JobDoc {
   sendStartedAt?: Date | null;
   /** Why the job is `paused`: the kill switch (`automation`) or its sink's credentials (`auth`). */
   pausedBy?: "automation" | "auth" | null;
+  /** The vendor budget slot this job reserved while it waited (domain/budget.ts): at its time it runs without taking again. */
+  budgetSlotAt?: Date | null;
 }
 
 export interface SinkStateDoc {
@@ -46,7 +50,7 @@ export interface SinkStateDoc {
 
 export type ClaimResult =
   | { claimed: true; job: JobDoc; credentialChanged: boolean }
-  | { claimed: false; reason: "missing" | "done" | "leased" | "paused" | "paused_for_auth" | "not_due" | "throttled"; dueAt?: Date };
+  | { claimed: false; reason: "missing" | "done" | "leased" | "paused" | "paused_for_auth" | "not_due" | "throttled" | "budget"; dueAt?: Date };
 
 export const jobRef = (db: Firestore, id: string) => db.collection(COL.syncJobs).doc(id);
 export const sinkStateRef = (db: Firestore, id: string) => db.collection(SYNC_COL.sinkState).doc(id);
@@ -84,6 +88,8 @@ export interface ClaimOptions {
   /** Fingerprint of a sink's current credential: when it differs from the one that was refused, the sink resumes. */
   credentialOf?: (sink: SinkName) => string | null;
   random?: () => number;
+  /** The vendor account budget a job of this kind spends (null: unmetered, e.g. in tests that do not configure one). */
+  budgetFor?: (kind: JobKind) => BudgetPlan | null;
 }
 
 export async function claimJob(db: Firestore, id: string, opts: ClaimOptions): Promise<ClaimResult> {
@@ -93,7 +99,10 @@ export async function claimJob(db: Firestore, id: string, opts: ClaimOptions): P
     if (!snap.exists) return { claimed: false, reason: "missing" } as const;
     const job = fromFirestore<JobDoc>(snap.data());
     const sink = SINK_OF_JOB[job.kind];
-    const [automation, sinkSnap] = await tx.getAll(db.doc(AUTOMATION_DOC), sinkStateRef(db, sink));
+    const plan = opts.budgetFor?.(job.kind) ?? null;
+    const shard = plan ? shardRef(db, plan.account, pickShard(plan)) : null;
+    const budgetRefs = plan && shard ? [accountRef(db, plan.account), shard] : [];
+    const [automation, sinkSnap, holdSnap, shardSnap] = await tx.getAll(db.doc(AUTOMATION_DOC), sinkStateRef(db, sink), ...budgetRefs);
     if (job.status === "succeeded" || job.status === "dead") return { claimed: false, reason: "done" } as const;
     // A leased job is not re-dispatched from here: if its worker died, the sweeper finds the expired lease.
     if (job.status === "running" && job.leaseExpiresAt && job.leaseExpiresAt > now) return { claimed: false, reason: "leased" } as const;
@@ -118,6 +127,27 @@ export async function claimJob(db: Firestore, id: string, opts: ClaimOptions): P
       tx.update(snap.ref, { status: "retrying", nextAttemptAt: dueAt, pausedBy: null, updatedAt: now });
       return { claimed: false, reason: "throttled", dueAt } as const;
     }
+    if (plan && shard) {
+      // The vendor ACCOUNT's budget (shared by every sink that calls it). Waiting never spends an attempt.
+      const waitStatus = job.status === "pending" ? "pending" : "retrying";
+      const hold = holdSnap?.exists ? (fromFirestore<AccountHoldDoc>(holdSnap.data()).blockedUntil ?? null) : null;
+      if (hold && hold > now) {
+        const dueAt = wakeAt(hold, opts.random ?? Math.random);
+        tx.update(snap.ref, { status: waitStatus, nextAttemptAt: dueAt, leaseExpiresAt: null, pausedBy: null, updatedAt: now });
+        return { claimed: false, reason: "throttled", dueAt } as const;
+      }
+      if (!job.budgetSlotAt) {
+        const tat = shardSnap?.exists ? (fromFirestore<{ tat?: Date | null }>(shardSnap.data()).tat ?? null) : null;
+        const slot = reserve(tat?.getTime() ?? null, plan.cost, now.getTime(), plan.shape);
+        tx.set(shard, { tat: new Date(slot.tat), updatedAt: now }, { merge: true });
+        if (slot.startAt > now.getTime()) {
+          // No budget now: the job keeps its reserved slot and waits for it (no second take when it comes).
+          const dueAt = jittered(slot.startAt, opts.random ?? Math.random);
+          tx.update(snap.ref, { status: waitStatus, nextAttemptAt: dueAt, budgetSlotAt: new Date(slot.startAt), leaseExpiresAt: null, pausedBy: null, updatedAt: now });
+          return { claimed: false, reason: "budget", dueAt } as const;
+        }
+      }
+    }
     const claimed: JobDoc = {
       ...job,
       status: "running",
@@ -126,6 +156,7 @@ export async function claimJob(db: Firestore, id: string, opts: ClaimOptions): P
       workerId: opts.workerId,
       firstAttemptAt: job.firstAttemptAt ?? now,
       pausedBy: null,
+      budgetSlotAt: null,
       updatedAt: now,
     };
     tx.update(snap.ref, {
@@ -135,6 +166,7 @@ export async function claimJob(db: Firestore, id: string, opts: ClaimOptions): P
       workerId: opts.workerId,
       firstAttemptAt: claimed.firstAttemptAt,
       pausedBy: null,
+      budgetSlotAt: null,
       updatedAt: now,
     });
     return { claimed: true, job: claimed, credentialChanged } as const;

@@ -4,11 +4,11 @@
  * transaction, and the run's alert. The run document itself is `ops/reconcile/runs/{runId}` (store/opsState.ts).
  */
 import { FieldPath, type Firestore } from "firebase-admin/firestore";
-import { jobId } from "../domain/jobs.js";
 import type { BillingDoc, CustomerDoc, JobSpec } from "../domain/model.js";
 import type { SnapshotSet } from "../domain/snapshots.js";
 import { fromFirestore } from "./db.js";
 import { newJobDoc, notifyJobId } from "./jobs.js";
+import { planJobs } from "./liveJobs.js";
 import { COL, SYNC_COL, billingPath, customerSnapshotsPath } from "./paths.js";
 
 export interface StoredCustomer {
@@ -40,9 +40,10 @@ export async function readCustomerPage(db: Firestore, after: string | null, limi
 }
 
 /**
- * The sync jobs that repair one customer (ids derive from the run, so the same run cannot add a job twice; a job an
- * earlier write of this run already planned is left alone) and one audit entry naming what was found.
- * Returns the ids of the jobs created now.
+ * The sync jobs that repair one customer, through each target's one live job (domain/coalesce.ts): a repair while
+ * a job for the same contact, deal or claims waits folds into it instead of adding a second one; kinds that do not
+ * coalesce get ids derived from the run, so the same run cannot add them twice. Plus one audit entry naming what
+ * was found. Returns the ids of the jobs planned (started or folded into).
  */
 export async function planRepairJobs(
   db: Firestore,
@@ -50,17 +51,9 @@ export async function planRepairJobs(
 ): Promise<string[]> {
   const { runId, uid, now } = input;
   return db.runTransaction(async (tx) => {
-    const ids = input.jobs.map((spec) => jobId(runId, spec));
-    const refs = ids.map((id) => db.collection(COL.syncJobs).doc(id));
-    const existing = refs.length ? await tx.getAll(...refs) : [];
-    const created: string[] = [];
-    input.jobs.forEach((spec, i) => {
-      const id = ids[i];
-      const ref = refs[i];
-      if (!id || !ref || existing[i]?.exists) return;
-      tx.set(ref, newJobDoc(id, spec, { type: "system", jobId: runId }, now));
-      created.push(id);
-    });
+    const planned = await planJobs(db, tx, input.jobs, runId, { type: "system", jobId: runId }, now);
+    planned.write();
+    const ids = planned.ids;
     tx.set(db.collection(COL.auditLog).doc(), {
       actor: RECONCILE_ACTOR,
       action: "reconcile.repair",
@@ -70,7 +63,7 @@ export async function planRepairJobs(
       cause: { type: "system", id: runId },
       at: now,
     });
-    return created;
+    return ids;
   });
 }
 
