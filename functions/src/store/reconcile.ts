@@ -5,7 +5,7 @@
  */
 import { FieldPath, type Firestore } from "firebase-admin/firestore";
 import { jobId } from "../domain/jobs.js";
-import type { BillingDoc, CustomerDoc, JobSpec } from "../domain/model.js";
+import type { BillingDoc, CustomerDoc, JobSpec, OrderDoc } from "../domain/model.js";
 import type { SnapshotSet } from "../domain/snapshots.js";
 import { fromFirestore } from "./db.js";
 import { newJobDoc, notifyJobId } from "./jobs.js";
@@ -39,6 +39,14 @@ export async function readCustomerPage(db: Firestore, after: string | null, limi
   });
 }
 
+/** One page of `orders`, in document id order, after `after` (marketplace orders: their deals are compared). */
+export async function readOrderPage(db: Firestore, after: string | null, limit: number): Promise<OrderDoc[]> {
+  let query = db.collection(COL.orders).orderBy(FieldPath.documentId()).limit(limit);
+  if (after) query = query.startAfter(after);
+  const page = await query.get();
+  return page.docs.map((d) => ({ ...fromFirestore<OrderDoc>(d.data()), orderId: d.id }));
+}
+
 /**
  * The sync jobs that repair one customer (ids derive from the run, so the same run cannot add a job twice; a job an
  * earlier write of this run already planned is left alone) and one audit entry naming what was found.
@@ -46,7 +54,15 @@ export async function readCustomerPage(db: Firestore, after: string | null, limi
  */
 export async function planRepairJobs(
   db: Firestore,
-  input: { runId: string; uid: string; jobs: JobSpec[]; findings: Array<{ kind: string; field: string | null; expected: unknown; found: unknown }>; now: Date },
+  input: {
+    runId: string;
+    uid: string;
+    jobs: JobSpec[];
+    findings: Array<{ kind: string; field: string | null; expected: unknown; found: unknown }>;
+    now: Date;
+    /** What the audit entry names (default `customers/<uid>`; an order's repair names `orders/<orderId>`). */
+    target?: string;
+  },
 ): Promise<string[]> {
   const { runId, uid, now } = input;
   return db.runTransaction(async (tx) => {
@@ -64,7 +80,7 @@ export async function planRepairJobs(
     tx.set(db.collection(COL.auditLog).doc(), {
       actor: RECONCILE_ACTOR,
       action: "reconcile.repair",
-      target: `${COL.customers}/${uid}`,
+      target: input.target ?? `${COL.customers}/${uid}`,
       before: { findings: input.findings.map((f) => ({ kind: f.kind, field: f.field, found: f.found ?? null })) },
       after: { jobs: ids },
       cause: { type: "system", id: runId },
