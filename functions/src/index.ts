@@ -5,6 +5,7 @@ export { sweepLedger } from "./triggers/sweepLedger.js";
 export { sweepStripeEvents } from "./triggers/sweepStripeEvents.js";
 export { reconcileDaily } from "./triggers/reconcileDaily.js";
 export { onStripeCustomerMapped } from "./triggers/onStripeCustomerMapped.js";
+export { onStripeObjectLinked } from "./triggers/onStripeObjectLinked.js";
 export { onSyncJobWritten } from "./triggers/onSyncJobWritten.js";
 export { runSyncJob } from "./triggers/runSyncJob.js";
 export { sweepSyncJobs } from "./triggers/sweepSyncJobs.js";

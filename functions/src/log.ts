@@ -40,6 +40,8 @@ export const log = {
   ledgerSwept: (fields: { applied: number; graceExpired: number }) => entry("INFO", "ledger_swept", fields),
   heldEventsReleased: (stripeCustomerId: string, statuses: string[]) =>
     entry("INFO", "held_events_released", { stripeCustomerId, count: statuses.length, statuses }),
+  heldEventsReleasedForObject: (stripeObjectId: string, statuses: string[]) =>
+    entry("INFO", "held_events_released", { stripeObjectId, count: statuses.length, statuses }),
   adminOperation: (fields: { operation: string; callerId: string; via: string; outcome: "applied" | "dry_run" | "read" | "unchanged" }) =>
     entry("INFO", "admin_operation", fields),
   adminRefused: (fields: { operation: string; callerId: string | null; via: string | null; code: string; field: string | null }) =>

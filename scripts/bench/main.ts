@@ -10,6 +10,8 @@
  * 2. visible.ts — triggers ON: delivery -> ledger appliedAt and customers/{uid}, at BENCH_VISIBLE_CONCURRENCY.
  * 3. syncLag.ts — triggers ON: delivery -> apply -> sync job -> Cloud Tasks -> runSyncJob -> local HubSpot.
  * 4. lifecycle.ts — triggers ON: HubSpot calls per customer lifecycle vs distinct state changes, and its sync lag.
+ * 5. maintenance.ts — triggers OFF: backfill customers/s, reconcile at 1k / 10k customers, sweep events/s, opsStatus
+ *    latency at 1k customers / 5k jobs vs 10k / 50k (knobs in that file; BENCH_MAINT_CUSTOMERS=0 skips it).
  * Not measured anywhere: cold starts (warm-ups first; workers.ts watches /proc for workers spawned mid-round).
  *
  * Env knobs:
@@ -42,6 +44,7 @@ import { f0, loadAverage } from "./stats";
 import { settleJobs, SYNC_SETTLE_MS, syncSection, type SyncSection } from "./syncLag";
 import { reportSync } from "./syncReport";
 import { setBackgroundTriggers } from "./triggers";
+import { maintenanceSection, reportMaintenance, type MaintenanceResult } from "./maintenance";
 import { reportVisible, visibleRound, type VisibleRound } from "./visible";
 import { WorkerWatch } from "./workers";
 
@@ -53,11 +56,11 @@ function intEnv(name: string, fallback: number, min: number): number {
   return value;
 }
 
-function levelsEnv(name: string, fallback: string): number[] {
+function levelsEnv(name: string, fallback: string, min = 1): number[] {
   const raw = process.env[name] ?? fallback;
   const list = raw.split(",").map((s) => Number(s.trim()));
-  if (!list.length || list.some((c) => !Number.isInteger(c) || c < 1)) throw new Error(`${name} must be a comma-separated list of positive integers, got "${raw}"`);
-  return list;
+  if (!list.length || list.some((c) => !Number.isInteger(c) || c < min)) throw new Error(`${name} must be a comma-separated list of integers >= ${min}, got "${raw}"`);
+  return list.filter((c) => c > 0);
 }
 
 /** Why the sync section cannot run here, or null. It polls the local HubSpot stand-in. */
@@ -78,6 +81,7 @@ async function main(): Promise<number> {
   const syncOrders = intEnv("BENCH_SYNC_ORDERS", 10, 0);
   const syncConcurrency = intEnv("BENCH_SYNC_CONCURRENCY", 4, 1);
   const lifecycleCustomers = intEnv("BENCH_LIFECYCLE_CUSTOMERS", 5, 0);
+  const maintenanceSizes = levelsEnv("BENCH_MAINT_CUSTOMERS", "1000,10000", 0);
   const firestoreHost = process.env.FIRESTORE_EMULATOR_HOST;
   if (!firestoreHost) throw new Error("FIRESTORE_EMULATOR_HOST is not set: run through `npm run bench`");
   const secret = readLocalWebhookSecret();
@@ -154,6 +158,12 @@ async function main(): Promise<number> {
     if (lifecycleSkip) out(`[bench] lifecycle skipped: ${lifecycleSkip}`);
     else lifecycle = await lifecycleSection(app, db, secret, { customers: lifecycleCustomers, hubspotBase: LOCAL_HUBSPOT, hubspotToken }, out);
 
+    let maintenance: MaintenanceResult | null = null;
+    if (maintenanceSizes.length) {
+      const opts = { sizes: maintenanceSizes, sweepEvents: intEnv("BENCH_SWEEP_EVENTS", 1000, 0), jobsPerCustomer: intEnv("BENCH_STATUS_JOBS_PER_CUSTOMER", 5, 0), statusSamples: intEnv("BENCH_STATUS_SAMPLES", 15, 1) };
+      maintenance = await maintenanceSection(db, opts, out);
+    }
+
     out("");
     out("=".repeat(100));
     out(`opsync bench, load average at the end ${loadAverage()} (${cpus().length} cores; other sessions share this machine)`);
@@ -161,6 +171,7 @@ async function main(): Promise<number> {
     if (visible.length && reportVisible(visible, out)) failed = true;
     if (sync && reportSync(sync, out)) failed = true;
     if (lifecycle && reportLifecycle(lifecycle, out)) failed = true;
+    if (maintenance) reportMaintenance(maintenance, out);
     out("=".repeat(100));
   } finally {
     watch.stop();

@@ -210,7 +210,7 @@ export class MemoryCrm extends FailingFake implements CrmPort, CrmReadPort {
     const out = new Map<string, CrmDealRecord>();
     for (const key of keys) {
       const d = this.dealsByKey.get(key);
-      if (d) out.set(key, { id: d.id, key, stageId: d.vendorStage });
+      if (d) out.set(key, { id: d.id, key, stageId: d.vendorStage, amount: d.amount === null ? null : String(d.amount) });
     }
     return out;
   }
@@ -225,7 +225,7 @@ export class MemoryCrm extends FailingFake implements CrmPort, CrmReadPort {
   }
 
   /** Test seam: change a deal as someone editing it in the CRM would. */
-  editDeal(key: string, change: Partial<Pick<MemoryDeal, "vendorStage">>): void {
+  editDeal(key: string, change: Partial<Pick<MemoryDeal, "vendorStage" | "amount">>): void {
     const d = this.dealsByKey.get(key);
     if (d) Object.assign(d, change);
   }

@@ -68,6 +68,6 @@ describe("opsync CLI", () => {
     expect((await testDb().doc(`ops/reconcile/runs/${report.runId}`).get()).get("status")).toBe("done");
     const human = await opsync(["reconcile"]);
     expect(human.code, human.stderr).toBe(0);
-    expect(human.stdout).toMatch(/3 customers checked, 3 differences/);
+    expect(human.stdout).toMatch(/3 customers and 0 orders checked, 3 differences/);
   });
 });

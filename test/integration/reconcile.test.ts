@@ -11,7 +11,9 @@ import { stripeReadClient } from "../../functions/src/sinks/stripeApi";
 import type { StripeServer } from "../vendors/stripeServer";
 import { testDb } from "../support/firestore";
 import { harness } from "../support/syncHarness";
-import { account, jsonCustomer, jsonSubscription, PRO, useStripeStandIn } from "../support/stripeAccount";
+import { deliver } from "../support/deliver";
+import { account, jsonCustomer, jsonSubscription, PRO, useStripeStandIn, type StripeJsonObject } from "../support/stripeAccount";
+import { invoice, paymentIntent, stripeEvent } from "../support/stripeFixtures";
 
 const KEY = "sk_test_reconcile";
 let stripe: StripeServer;
@@ -92,5 +94,50 @@ describe("reconcile", () => {
 
     const after = await reconcile(deps);
     expect(after).toMatchObject({ driftTotal: 0, drift: {}, awaitingReview: 1, alertId: null });
+  });
+
+  it("compares marketplace order deals and invoices / payment intents newer than the snapshots; --fix repairs, the next run finds none", async () => {
+    const { db, crm, queue, deps } = await syncedAccount(3);
+    const t = Math.floor(Date.now() / 1000) - 3600;
+    const asJson = (o: object, created: number) => ({ ...(JSON.parse(JSON.stringify(o)) as StripeJsonObject), created });
+    // Two marketplace orders paid through webhooks; the first one's deal is synced, then edited by hand in the CRM.
+    const order = (n: number) => ({ orderId: `order_rc${n}`, buyerUid: "u_r0", sellerUid: "u_seller" });
+    await deliver(db, stripeEvent("payment_intent.succeeded", paymentIntent({ id: "pi_order1", status: "succeeded", amount: 5000, metadata: order(1) }), { created: t }));
+    await queue.runPending();
+    crm.editDeal("order:order_rc1", { vendorStage: "closedlost", amount: 12 });
+    // The second order's deal job never ran (a CRM outage, say): its deal is missing.
+    await deliver(db, stripeEvent("payment_intent.succeeded", paymentIntent({ id: "pi_order2", status: "succeeded", amount: 3000, metadata: order(2) }), { created: t }));
+    for (const j of (await db.collection("syncJobs").where("target.orderId", "==", "order_rc2").get()).docs) await j.ref.delete();
+    // A customer's payment Stripe holds that no event brought (missed), and one whose last event is out of date.
+    await deliver(db, stripeEvent("payment_intent.payment_failed", paymentIntent({ id: "pi_r1", customer: "cus_r1", status: "requires_payment_method", amount: 4900, declineCode: "insufficient_funds" }), { created: t }));
+    stripe.seedObjects([
+      asJson(invoice({ id: "in_r0", customer: "cus_r0", subscription: "sub_r0", status: "paid", amount: 4900, paidAt: t + 60 }), t + 60),
+      asJson(paymentIntent({ id: "pi_r1", customer: "cus_r1", status: "succeeded", amount: 4900 }), t),
+    ]);
+
+    const report = await reconcile(deps);
+    expect(report).toMatchObject({ status: "done", checked: 3, checkedOrders: 2, listed: { invoices: 1, paymentIntents: 1 } });
+    const has = (kind: string, uid: string | null, extra: Record<string, unknown> = {}) =>
+      expect(report.findings).toContainEqual(expect.objectContaining({ kind, uid, ...extra }));
+    has("stripe_object_missing", "u_r0", { field: "in_r0", expected: "invoice paid" });
+    has("firestore_differs", "u_r0", { field: "lastPaymentAt" });
+    has("stripe_object_differs", "u_r1", { field: "pi_r1", expected: "succeeded", found: "requires_payment_method" });
+    has("order_deal_differs", "u_r0", { field: "order:order_rc1.stage", expected: "closedwon", found: "closedlost" });
+    has("order_deal_differs", "u_r0", { field: "order:order_rc1.amount", expected: "50", found: "12" });
+    has("order_deal_missing", "u_r0", { field: "order:order_rc2" });
+    expect(report.findings.filter((f) => f.uid === "u_r2")).toEqual([]);
+
+    const fixed = await reconcile(deps, { fix: true });
+    expect(fixed.fixed).toBe(fixed.driftTotal);
+    expect((await db.doc("customers/u_r0/private/billing").get()).get("invoices.in_r0.status")).toBe("paid");
+    expect((await db.doc("customers/u_r1/private/billing").get()).get("payments.pi_r1.status")).toBe("succeeded");
+    const audit = await db.collection("auditLog").where("actor.id", "==", "reconcile").where("target", "==", "orders/order_rc2").get();
+    expect(audit.size).toBe(1);
+    await queue.runPending();
+    expect(crm.deals().find((d) => d.key === "order:order_rc1")).toMatchObject({ vendorStage: "closedwon", amount: 50 });
+    expect(crm.deals().find((d) => d.key === "order:order_rc2")).toMatchObject({ vendorStage: "closedwon", amount: 30 });
+
+    const after = await reconcile(deps);
+    expect(after).toMatchObject({ driftTotal: 0, drift: {} });
   });
 });

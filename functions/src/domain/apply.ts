@@ -13,7 +13,7 @@ import type { AuditSpec, BillingDoc, CustomerDoc, JobSpec } from "./model.js";
 import type { NormalizedEvent, Subject } from "./normalize.js";
 import { applyToOrder, type OrderCtx } from "./applyOrder.js";
 import { emptyPlan, objectLinks, type ApplyInput, type ApplyPlan } from "./applyPlan.js";
-import { API_EVENT_TYPE, emptySet, learnPastDue, nextSnapshot, orderAgainst, putSnapshot, type Snapshot, type SnapshotMark, type SnapshotSet } from "./snapshots.js";
+import { API_EVENT_TYPE, emptySet, learnFact, learnPastDue, nextSnapshot, orderAgainst, putSnapshot, type Snapshot, type SnapshotMark, type SnapshotSet } from "./snapshots.js";
 
 export type { ApplyInput, ApplyPlan, DocChange, ObjectLinkWrite } from "./applyPlan.js";
 
@@ -64,17 +64,28 @@ export function applyEvent(input: ApplyInput): ApplyPlan {
         : ordering === "older"
           ? `older than ${current?.mark.eventId ?? "an API read"} already applied`
           : `same-second tie with ${current?.mark.eventId ?? "an API read"}; revalidating from the Stripe API`;
-    // A late subscription event still tells when a past_due spell began (grace counts from there).
-    const learned = current && owner.uid && !owner.order && event.subject.kind === "subscription" ? learnPastDue(current, event.subject.status, event.meta.created) : null;
-    const plan = learned
-      ? { ...applyToCustomer(customerCtx(input), owner.uid as string, { subject: learned.subject, mark: learned.mark }, cause, learned), status: "stale" as const }
-      : emptyPlan("stale", null, cause);
-    plan.reason = `${what} for ${event.subject.objectId}${learned ? "; its status was kept for the past_due spell" : ""}`;
+    // A late subscription event still tells when a past_due spell began (grace counts from there); a late or tied
+    // event still carries what only its type says (an async payment failed), which no API read would show.
+    const pastDue = current && owner.uid && !owner.order && event.subject.kind === "subscription" ? learnPastDue(current, event.subject.status, event.meta.created) : null;
+    const learned = pastDue ?? (current ? learnFact(current, event.meta.type) : null);
+    const kept = { subject: learned?.subject ?? event.subject, mark: learned?.mark ?? incoming.mark };
+    const plan = !learned
+      ? emptyPlan("stale", null, cause)
+      : owner.order
+        ? staleUnlessReview(applyToOrder(orderCtx(input, owner.order), kept, cause, learned))
+        : staleUnlessReview(applyToCustomer(customerCtx(input), owner.uid as string, kept, cause, learned));
+    const note = pastDue ? "; its status was kept for the past_due spell" : learned ? `; ${event.meta.type} was kept as a fact` : "";
+    if (!plan.review) plan.reason = `${what} for ${event.subject.objectId}${note}`;
     // Same second, same lifecycle step, different content: ask Stripe instead of guessing.
     if (ordering === "uncertain") plan.jobs.push(revalidateJob(event.subject, owner, event.meta.type));
     return plan;
   }
   return owner.order ? applyToOrder(orderCtx(input, owner.order), incoming, cause) : applyToCustomer(customerCtx(input), owner.uid as string, incoming, cause);
+}
+
+/** A late event that refined a snapshot is still `stale`, unless what it refined needs a person. */
+function staleUnlessReview(plan: ApplyPlan): ApplyPlan {
+  return { ...plan, status: plan.review ? "needs_review" : "stale" };
 }
 
 /** What deriving a customer needs besides the snapshot that changed. */

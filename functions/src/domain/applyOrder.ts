@@ -9,7 +9,7 @@ import type { AuditSpec, JobSpec, OrderDoc, ReviewSpec } from "./model.js";
 import type { Subject } from "./normalize.js";
 import { transition, transitionThrough } from "./orders.js";
 import { objectLinks, type ApplyPlan } from "./applyPlan.js";
-import { emptySet, putSnapshot, type SnapshotMark, type SnapshotSet } from "./snapshots.js";
+import { emptySet, nextSnapshot, putSnapshot, type Snapshot, type SnapshotMark, type SnapshotSet } from "./snapshots.js";
 
 const MAX_ORDER_HISTORY = 50;
 
@@ -27,13 +27,20 @@ function newOrder(orderId: string, now: Date): OrderDoc {
   };
 }
 
-export function applyToOrder(input: OrderCtx, incoming: { subject: Subject; mark: SnapshotMark }, cause: string): ApplyPlan {
+export function applyToOrder(
+  input: OrderCtx,
+  incoming: { subject: Subject; mark: SnapshotMark },
+  cause: string,
+  /** The snapshot to store when it is not simply the next one (a late event added a fact). */
+  snapshot?: Snapshot,
+): ApplyPlan {
   const { now } = input;
   const facts = input.facts;
   const s = incoming.subject;
   const eventType = incoming.mark.eventType;
   const before = input.order;
-  const set = putSnapshot(input.snapshots ?? emptySet(), { ...incoming, pastDueSince: null });
+  const setBefore = input.snapshots ?? emptySet();
+  const set = putSnapshot(setBefore, snapshot ?? nextSnapshot(s, incoming.mark, setBefore.objects[s.objectId]));
   const o: OrderDoc = before ? structuredClone(before) : newOrder(facts.orderId, now);
   o.buyerUid ??= facts.buyerUid;
   o.sellerUid ??= facts.sellerUid;

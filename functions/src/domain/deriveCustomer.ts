@@ -5,7 +5,7 @@
  */
 import type { BillingDoc, CustomerDoc, InvoiceSummary } from "./model.js";
 import type { Subject } from "./normalize.js";
-import { snapshotsOf, type Snapshot, type SnapshotSet } from "./snapshots.js";
+import { saw, snapshotsOf, type Snapshot, type SnapshotSet } from "./snapshots.js";
 
 const DAY_MS = 86_400_000;
 /** Best first: the subscription that governs plan and status when a customer has several. */
@@ -102,7 +102,7 @@ export function deriveCustomer(set: SnapshotSet | null, keep: CustomerKeep, now:
   const paidAt = [
     ...invoices.map((s) => (s.subject.status === "paid" ? (date(s.subject.paidAt) ?? date(s.mark.created)) : null)),
     ...payments.map((s) => (s.subject.status === "succeeded" ? date(s.mark.created) : null)),
-    ...checkouts.map((s) => (s.subject.paymentStatus === "paid" && s.mark.eventType !== "checkout.session.async_payment_failed" ? date(s.mark.created) : null)),
+    ...checkouts.map((s) => (s.subject.paymentStatus === "paid" && !saw(s, "checkout.session.async_payment_failed") ? date(s.mark.created) : null)),
   ];
   const g = gov?.subject ?? null;
   return {
@@ -181,7 +181,7 @@ function lastFailure(set: SnapshotSet | null): BillingDoc["lastPaymentFailure"] 
     }
   }
   for (const s of snapshotsOf(set, "checkout")) {
-    if (s.mark.eventType === "checkout.session.async_payment_failed") {
+    if (saw(s, "checkout.session.async_payment_failed")) {
       failures.push({ at: s.mark.created, value: { invoiceId: null, paymentIntentId: s.subject.paymentIntentId, code: null, at: new Date(s.mark.created * 1000) } });
     }
   }
@@ -192,7 +192,7 @@ function lastFailure(set: SnapshotSet | null): BillingDoc["lastPaymentFailure"] 
 }
 
 function actionRequired(set: SnapshotSet | null): BillingDoc["actionRequired"] {
-  const waiting = snapshotsOf(set, "invoice").filter((s) => s.mark.eventType === "invoice.payment_action_required" && s.subject.status !== "paid");
+  const waiting = snapshotsOf(set, "invoice").filter((s) => saw(s, "invoice.payment_action_required") && s.subject.status !== "paid");
   const s = newest(waiting);
   return s ? { invoiceId: s.subject.objectId, hostedInvoiceUrl: s.subject.hostedInvoiceUrl, at: new Date(s.mark.created * 1000) } : null;
 }

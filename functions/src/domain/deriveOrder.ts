@@ -6,7 +6,7 @@
 import type { OrderDoc, OrderStatus } from "./model.js";
 import { refundStatus } from "./orders.js";
 import type { Subject } from "./normalize.js";
-import { snapshotsOf, type SnapshotSet } from "./snapshots.js";
+import { saw, snapshotsOf, type SnapshotSet } from "./snapshots.js";
 
 export type DerivedOrderFacts = Pick<
   OrderDoc,
@@ -32,11 +32,12 @@ export function deriveOrderFacts(set: SnapshotSet | null): DerivedOrderFacts {
   const amountRefunded = Math.max(refundSum, ...charges.map((c) => c.subject.amountRefunded), 0);
   const dispute = disputes[0]?.subject ?? null;
 
-  const asyncFailed = checkouts.some((s) => s.mark.eventType === "checkout.session.async_payment_failed");
+  // A session's async failure is an event-only fact (saw): an API read of it shows `unpaid`, like one still waiting.
+  const asyncFailed = checkouts.some((s) => saw(s, "checkout.session.async_payment_failed"));
   const paid =
     Boolean(succeeded) ||
     charges.length > 0 ||
-    checkouts.some((s) => (s.subject.paymentStatus === "paid" || s.subject.paymentStatus === "no_payment_required") && s.mark.eventType !== "checkout.session.async_payment_failed") ||
+    checkouts.some((s) => (s.subject.paymentStatus === "paid" || s.subject.paymentStatus === "no_payment_required") && !saw(s, "checkout.session.async_payment_failed")) ||
     checkouts.some((s) => s.mark.eventType === "checkout.session.async_payment_succeeded");
   const failed = asyncFailed || intents.some((s) => s.mark.eventType === "payment_intent.payment_failed" || (s.subject.status === "requires_payment_method" && s.subject.failureCode !== null));
   const canceled = intents.length > 0 && intents.every((s) => s.subject.status === "canceled");

@@ -8,6 +8,8 @@ import { deepEqual } from "./diff.js";
 import type { DerivedCustomer } from "./deriveCustomer.js";
 import { sameSet } from "./entitlements.js";
 import type { CustomerDoc } from "./model.js";
+import type { Subject } from "./normalize.js";
+import type { SnapshotSet } from "./snapshots.js";
 import type { ContactState } from "./syncModel.js";
 
 export const DRIFT_KINDS = [
@@ -25,6 +27,14 @@ export const DRIFT_KINDS = [
   "claims_stale",
   /** The record's uid has no Firebase Auth user: claims cannot be written (reported, not fixed). */
   "auth_user_missing",
+  /** An invoice / payment intent Stripe lists (within the window) that the customer's snapshots lack. */
+  "stripe_object_missing",
+  /** A customer's invoice / payment intent whose snapshot differs from what Stripe holds now (field: its id). */
+  "stripe_object_differs",
+  /** A paid (or refunded) marketplace order with no deal `order:<orderId>` in the CRM. */
+  "order_deal_missing",
+  /** The order's CRM deal has another stage or amount than the order's payment facts imply (field: key.stage / key.amount). */
+  "order_deal_differs",
 ] as const;
 export type DriftKind = (typeof DRIFT_KINDS)[number];
 
@@ -98,6 +108,37 @@ export function dealDrift(
   return [{ kind: "crm_deal_stage_differs", ...who, field: key, expected: expectedStageId, found: found.stageId }];
 }
 
+/**
+ * Stripe's invoices / payment intents of one customer (read now) against the customer's snapshots: each one missing
+ * or different is a finding. `subjects` are already normalized like every snapshot (domain/importPlan.apiSubjects).
+ */
+export function objectDrift(who: { uid: string; stripeCustomerId: string | null }, subjects: readonly Subject[], snapshots: SnapshotSet | null): Finding[] {
+  const out: Finding[] = [];
+  for (const subject of subjects) {
+    const known = snapshots?.objects[subject.objectId]?.subject;
+    const status = (s: Subject | undefined) => (s && "status" in s ? s.status : null);
+    if (!known) out.push({ kind: "stripe_object_missing", ...who, field: subject.objectId, expected: `${subject.kind} ${status(subject) ?? ""}`.trim(), found: null });
+    else if (!deepEqual(known, subject)) out.push({ kind: "stripe_object_differs", ...who, field: subject.objectId, expected: status(subject), found: status(known) });
+  }
+  return out;
+}
+
+/** An order's deal in the CRM against the order's payment facts: the stage (by CRM stage id) and the amount. */
+export function orderDealDrift(
+  order: { orderId: string; buyerUid: string | null },
+  deal: { key: string; amount: number | null },
+  expectedStageId: string | null,
+  found: { stageId: string | null; amount: string | null } | null | undefined,
+): Finding[] {
+  const who = { uid: order.buyerUid, stripeCustomerId: null };
+  if (!found) return [{ kind: "order_deal_missing", ...who, field: deal.key, expected: expectedStageId, found: null }];
+  const out: Finding[] = [];
+  if (expectedStageId !== null && found.stageId !== expectedStageId) out.push({ kind: "order_deal_differs", ...who, field: `${deal.key}.stage`, expected: expectedStageId, found: found.stageId });
+  const amount = propertyValue(deal.amount);
+  if (propertyValue(found.amount) !== amount) out.push({ kind: "order_deal_differs", ...who, field: `${deal.key}.amount`, expected: amount, found: propertyValue(found.amount) });
+  return out;
+}
+
 /** Claims opsync owns as the record says; never-written claims count as the defaults a new record has. */
 export function claimsDrift(record: Pick<CustomerDoc, "uid" | "stripeCustomerId" | "entitlements" | "plan" | "supportTier">, claims: Record<string, unknown> | null | undefined): Finding[] {
   const base = { uid: record.uid, stripeCustomerId: record.stripeCustomerId };
@@ -119,11 +160,16 @@ export function countByKind(findings: readonly Finding[]): Partial<Record<DriftK
 }
 
 /** What `--fix` does about a kind: a sync job, a re-derivation of the record, a review item, or nothing. */
-export function fixesFor(kind: DriftKind): "record" | "contact" | "deal" | "claims" | "review" | "none" {
+export function fixesFor(kind: DriftKind): "record" | "contact" | "deal" | "order_deal" | "claims" | "review" | "none" {
   switch (kind) {
     case "firestore_differs":
     case "stripe_customer_deleted":
+    case "stripe_object_missing":
+    case "stripe_object_differs":
       return "record";
+    case "order_deal_missing":
+    case "order_deal_differs":
+      return "order_deal";
     case "stripe_customer_unknown":
       return "review";
     case "crm_contact_missing":

@@ -30,6 +30,40 @@ export interface Snapshot {
   notPastDueAt?: number | null;
   /** Subscriptions: the seconds it was seen `past_due` after `notPastDueAt` (at most 20, newest kept). */
   pastDueSeen?: number[];
+  /** Event types in EVENT_FACTS seen for this object (applied or not); absent when none. */
+  facts?: string[];
+}
+
+/**
+ * What only an event's type says, not the object Stripe returns: an API read of a session whose async payment
+ * failed shows `payment_status: unpaid`, like one still waiting. Kept on the snapshot so a revalidation or a later
+ * event of the same object does not forget it (the derivation still guards each with the object's status).
+ */
+export const EVENT_FACTS = ["checkout.session.async_payment_failed", "invoice.payment_action_required"] as const;
+export type EventFact = (typeof EVENT_FACTS)[number];
+
+const isFact = (eventType: string): eventType is EventFact => (EVENT_FACTS as readonly string[]).includes(eventType);
+
+/**
+ * Whether `fact` holds for this snapshot: its own event type, or one recorded earlier. An async payment failure is
+ * final for its session; a required action is superseded by the invoice's next event, so it carries only into API reads.
+ */
+export function saw(s: Snapshot, fact: EventFact): boolean {
+  if (s.mark.eventType === fact) return true;
+  const recorded = (s.facts ?? []).includes(fact);
+  return recorded && (fact === "checkout.session.async_payment_failed" || s.mark.source === "api");
+}
+
+function withFacts(s: Snapshot, previous: Snapshot | null | undefined, eventType: string): Snapshot {
+  const facts = new Set([...(previous?.facts ?? []), ...(s.facts ?? [])]);
+  for (const t of [previous?.mark.eventType, eventType]) if (t && isFact(t)) facts.add(t);
+  return facts.size ? { ...s, facts: [...facts].sort() } : s;
+}
+
+/** The current snapshot with a fact a late or tied event carried; null when it is known already or not a fact. */
+export function learnFact(current: Snapshot, eventType: string): Snapshot | null {
+  if (!isFact(eventType) || saw(current, eventType)) return null;
+  return withFacts(current, null, eventType);
 }
 
 /** `customers/{uid}/private/stripe` and `orders/{orderId}/private/stripe`. */
@@ -125,7 +159,7 @@ function known(s: Snapshot): Snapshot {
  * past_due seconds after it); `pastDueSince` is the earliest of those while the subscription is past_due.
  */
 export function nextSnapshot(subject: Subject, mark: SnapshotMark, previous: Snapshot | null | undefined): Snapshot {
-  if (subject.kind !== "subscription") return { subject, mark, pastDueSince: null };
+  if (subject.kind !== "subscription") return withFacts({ subject, mark, pastDueSince: null }, previous, mark.eventType);
   const base: Snapshot = previous?.subject.kind === "subscription" ? known(previous) : { subject, mark, pastDueSince: null, notPastDueAt: null, pastDueSeen: [] };
   return observe({ ...base, subject, mark }, subject.status, mark.created);
 }

@@ -9,7 +9,7 @@
  * read, one claims read and ⌈deals/100⌉ deal reads.
  */
 import type { Firestore } from "firebase-admin/firestore";
-import { claimsDrift, contactDrift, countByKind, dealDrift, fixesFor, recordDrift, type Finding } from "../domain/drift.js";
+import { claimsDrift, contactDrift, countByKind, dealDrift, fixesFor, objectDrift, recordDrift, type Finding } from "../domain/drift.js";
 import { decideUid, groupByCustomer } from "../domain/importMapping.js";
 import { apiSubjects, planApiImport } from "../domain/importPlan.js";
 import type { CustomerDoc, JobSpec } from "../domain/model.js";
@@ -20,6 +20,7 @@ import type { StripeJson, StripeReadPort } from "../sinks/stripeApi.js";
 import { readMappings, writeReconcileRun } from "../store/opsState.js";
 import { openDriftAlert, planRepairJobs, readCustomerPage, type StoredCustomer } from "../store/reconcile.js";
 import { applyStripeObjects, holdForReview, openReviewItems } from "../store/stripeImport.js";
+import { reconcileOrders } from "./reconcileOrders.js";
 import { listAll, type RetryOptions } from "./stripeRetry.js";
 
 export interface ReconcileDeps {
@@ -35,9 +36,11 @@ export interface ReconcileDeps {
 export interface ReconcileOptions {
   /** Repair what was found (jobs, re-derivation, review items); otherwise only report. */
   fix?: boolean;
-  onProgress?: (p: { phase: "listing" | "customers" | "unknown"; done: number; drift: number }) => void;
+  onProgress?: (p: { phase: "listing" | "customers" | "unknown" | "orders"; done: number; drift: number }) => void;
   /** How many findings the run document keeps (the counts are always complete). Default 500. */
   maxFindings?: number;
+  /** How far back invoices and payment intents are compared with the snapshots (default 30 days, as backfill imports). */
+  paymentDays?: number;
 }
 
 export interface ReconcileReport {
@@ -48,6 +51,8 @@ export interface ReconcileReport {
   finishedAt: string | null;
   /** Customers compared (Firestore records, plus Stripe customers with no record). */
   checked: number;
+  /** Marketplace orders compared with their CRM deals. */
+  checkedOrders: number;
   drift: Partial<Record<Finding["kind"], number>>;
   driftTotal: number;
   /** Findings repaired (a job planned, the record re-derived, or a review item opened). */
@@ -58,8 +63,11 @@ export interface ReconcileReport {
   findings: Finding[];
   findingsTruncated: boolean;
   alertId: string | null;
-  listed: { customers: number; subscriptions: number };
+  listed: { customers: number; subscriptions: number; invoices: number; paymentIntents: number };
 }
+
+const DAY_S = 86_400;
+type Related = Record<"subscription" | "invoice" | "payment_intent", Map<string, StripeJson[]>>;
 
 const PAGE = READ_BATCH;
 
@@ -77,16 +85,21 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions = {}
   const runId = `reconcile_${started.getTime()}`;
   const fix = opts.fix === true;
   const findings: Finding[] = [];
-  const counters = { checked: 0, fixed: 0, jobs: 0, awaitingReview: 0, customers: 0, subscriptions: 0 };
+  const counters = { checked: 0, fixed: 0, jobs: 0, awaitingReview: 0, customers: 0, subscriptions: 0, invoices: 0, paymentIntents: 0, orders: 0 };
   await writeReconcileRun(deps.db, runId, { runId, status: "running", fix, startedAt: started, finishedAt: null, checked: 0, drift: {}, fixed: 0 });
-  const progress = (phase: "listing" | "customers" | "unknown") => opts.onProgress?.({ phase, done: counters.checked, drift: findings.length });
+  const progress = (phase: "listing" | "customers" | "unknown" | "orders") => opts.onProgress?.({ phase, done: counters.checked, drift: findings.length });
   try {
     progress("listing");
     const customers = new Map((await listAll(deps.stripe, "customers", {}, deps.retry)).filter((c) => typeof c.id === "string" && c.deleted !== true).map((c) => [String(c.id), c]));
-    const subscriptions = await listAll(deps.stripe, "subscriptions", { status: "all" }, deps.retry);
-    Object.assign(counters, { customers: customers.size, subscriptions: subscriptions.length });
-    const subsOf = groupByCustomer(subscriptions);
     const fetchedAt = Math.floor(now().getTime() / 1000);
+    const subscriptions = await listAll(deps.stripe, "subscriptions", { status: "all" }, deps.retry);
+    // Invoices and payment intents of the window, every status: one list pass each, never one query per customer.
+    const since = fetchedAt - (opts.paymentDays ?? 30) * DAY_S;
+    const invoices = await listAll(deps.stripe, "invoices", { createdGte: since }, deps.retry);
+    const paymentIntents = await listAll(deps.stripe, "payment_intents", { createdGte: since }, deps.retry);
+    Object.assign(counters, { customers: customers.size, subscriptions: subscriptions.length, invoices: invoices.length, paymentIntents: paymentIntents.length });
+    const subsOf = groupByCustomer(subscriptions);
+    const related: Related = { subscription: subsOf, invoice: groupByCustomer(invoices), payment_intent: groupByCustomer(paymentIntents) };
     const seen = new Set<string>();
     const stageIds = new Map<DealStage, string | null>();
     const stageId = async (stage: DealStage) => {
@@ -97,7 +110,7 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions = {}
       const page = await readCustomerPage(deps.db, after, PAGE);
       if (page.length === 0) break;
       after = page[page.length - 1]?.customer.uid ?? null;
-      const expected = page.map((stored) => expectRecord(stored, customers, subsOf, fetchedAt, now(), deps.graceDays, seen));
+      const expected = page.map((stored) => expectRecord(stored, customers, related, fetchedAt, now(), deps.graceDays, seen));
       await compareVendors(deps, expected, stageId);
       for (const e of expected) {
         findings.push(...e.findings);
@@ -108,14 +121,16 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions = {}
     }
     progress("unknown");
     await unknownCustomers(deps, runId, [...customers.values()].filter((c) => !seen.has(String(c.id))), subsOf, fetchedAt, now(), fix, findings, counters);
+    progress("orders");
+    await reconcileOrders(deps, { runId, fix, now, stageId }, findings, counters);
     const finished = now();
     const drift = countByKind(findings);
     const cap = opts.maxFindings ?? 500;
     const report: ReconcileReport = {
-      runId, status: "done", fix, startedAt: started.toISOString(), finishedAt: finished.toISOString(), checked: counters.checked, drift,
+      runId, status: "done", fix, startedAt: started.toISOString(), finishedAt: finished.toISOString(), checked: counters.checked, checkedOrders: counters.orders, drift,
       driftTotal: findings.length, fixed: counters.fixed, jobs: counters.jobs, awaitingReview: counters.awaitingReview,
       findings: findings.slice(0, cap), findingsTruncated: findings.length > cap, alertId: null,
-      listed: { customers: counters.customers, subscriptions: counters.subscriptions },
+      listed: { customers: counters.customers, subscriptions: counters.subscriptions, invoices: counters.invoices, paymentIntents: counters.paymentIntents },
     };
     if (findings.length) {
       const text = `:mag: opsync reconciliation ${runId} found ${findings.length} difference(s) (${Object.entries(drift).map(([k, n]) => `${k} ${n}`).join(", ")})${fix ? `; ${counters.fixed} repaired` : "; run `opsync reconcile --fix` to repair"}. See ops/reconcile/runs/${runId}.`;
@@ -136,7 +151,7 @@ export async function reconcile(deps: ReconcileDeps, opts: ReconcileOptions = {}
 function expectRecord(
   stored: StoredCustomer,
   customers: Map<string, StripeJson>,
-  subsOf: Map<string, StripeJson[]>,
+  related: Related,
   fetchedAt: number,
   now: Date,
   graceDays: number,
@@ -148,15 +163,18 @@ function expectRecord(
   const raw = cus ? customers.get(cus) : undefined;
   if (cus) seen.add(cus);
   // A deleted customer's subscriptions are still listed (canceled): they belong to the derivation too.
-  const subs = cus ? apiSubjects("subscription", subsOf.get(cus) ?? [], fetchedAt).subjects : [];
+  const subs = cus ? apiSubjects("subscription", related.subscription.get(cus) ?? [], fetchedAt).subjects : [];
   const customerSubject = !cus ? null : raw ? (apiSubjects("customer", [raw], fetchedAt).subjects[0] ?? null) : deletedCustomer(stored, cus, fetchedAt);
-  const subjects = [...(customerSubject ? [customerSubject] : []), ...subs];
+  // Invoices and payment intents newer than the snapshots may have no event behind them (a missed delivery).
+  const payments = cus ? [...apiSubjects("invoice", related.invoice.get(cus) ?? [], fetchedAt).subjects, ...apiSubjects("payment_intent", related.payment_intent.get(cus) ?? [], fetchedAt).subjects] : [];
+  const subjects = [...(customerSubject ? [customerSubject] : []), ...subs, ...payments];
   const derived = planApiImport({
     uid: record.uid, stripeCustomerId: cus, subjects, fetchedAt, cause: "reconcile", now, graceDays, mappingUid: record.uid,
     customer: record, billing: stored.billing, snapshots: stored.snapshots, rederive: true,
   });
   const customer = derived.customer ?? record;
   const findings = recordDrift(customer, record).map((f): Finding => (f.field === "stripeCustomerDeleted" && f.expected === true ? { ...f, kind: "stripe_customer_deleted" } : f));
+  findings.push(...objectDrift({ uid: record.uid, stripeCustomerId: cus }, payments, stored.snapshots));
   return { stored, customer, billing: derived.billing, subjects, findings };
 }
 

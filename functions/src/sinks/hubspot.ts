@@ -261,11 +261,11 @@ export class HubspotCrm implements CrmPort, CrmReadPort {
   }
 
   async readDeals(keys: string[]): Promise<Map<string, CrmDealRecord>> {
-    const found = await readMany(this.session, "deals", "opsync_deal_key", keys, ["dealstage", "pipeline"]);
+    const found = await readMany(this.session, "deals", "opsync_deal_key", keys, ["dealstage", "pipeline", "amount"]);
     const out = new Map<string, CrmDealRecord>();
     for (const r of found) {
       const key = r.properties.opsync_deal_key;
-      if (key) out.set(key, { id: r.id, key, stageId: r.properties.dealstage ?? null });
+      if (key) out.set(key, { id: r.id, key, stageId: r.properties.dealstage ?? null, amount: r.properties.amount || null });
     }
     return out;
   }

@@ -36,6 +36,8 @@ export interface CrmDealRecord {
   key: string;
   /** The CRM's stage id (compare with `dealStageId`). */
   stageId: string | null;
+  /** The deal's `amount` property as the CRM holds it (major units, as opsync writes it), or null. */
+  amount: string | null;
 }
 
 /** Reconciliation's read side of the CRM: batched reads by opsync's unique keys (never search, never email). */

@@ -21,24 +21,31 @@ function isNormalizedEvent(value: unknown): value is NormalizedEvent {
   );
 }
 
-export async function releaseHeldEventsForCustomer(
-  db: Firestore,
-  stripeCustomerId: string,
-  options: IngestOptions,
-): Promise<IngestResult[]> {
+/** The open held events a query selects, oldest first (Stripe's order). */
+async function openHeld(db: Firestore, field: "stripeCustomerId" | "waitingFor", value: string): Promise<NormalizedEvent[]> {
   const held = await db
     .collection(COL.reviewQueue)
-    .where("stripeCustomerId", "==", stripeCustomerId)
+    .where(field, field === "waitingFor" ? "array-contains" : "==", value)
     .where("status", "==", "open")
     .orderBy("eventCreated", "asc")
     .get();
-  const results: IngestResult[] = [];
-  for (const doc of held.docs) {
+  return held.docs.map((doc) => {
     const event: unknown = doc.get("event");
-    if (!isNormalizedEvent(event)) {
-      throw new Error(`reviewQueue/${doc.id} holds no replayable event`);
-    }
-    results.push(await releaseHeldEvent(db, event, options));
-  }
+    if (!isNormalizedEvent(event)) throw new Error(`reviewQueue/${doc.id} holds no replayable event`);
+    return event;
+  });
+}
+
+/**
+ * Open held events that wait for this payment intent or charge to get an owner (`waitingFor`, e.g. a refund that
+ * arrived before its payment and names no order or customer), oldest first.
+ */
+export function heldEventsWaitingFor(db: Firestore, stripeObjectId: string): Promise<NormalizedEvent[]> {
+  return openHeld(db, "waitingFor", stripeObjectId);
+}
+
+export async function releaseHeldEventsForCustomer(db: Firestore, stripeCustomerId: string, options: IngestOptions): Promise<IngestResult[]> {
+  const results: IngestResult[] = [];
+  for (const event of await openHeld(db, "stripeCustomerId", stripeCustomerId)) results.push(await releaseHeldEvent(db, event, options));
   return results;
 }

@@ -215,6 +215,9 @@ async function runApply(db: Firestore, eventId: string, mode: ApplyMode, options
         eventId, eventType: event.meta.type, eventCreated: event.meta.created, reason: plan.review.reason, detail: plan.review.detail,
         status: "open", stripeCustomerId: plan.owner.stripeCustomerId, stripeObjectId: event.subject.objectId,
         orderId: plan.owner.order?.orderId ?? null,
+        // The payment intent / charge whose owner would attribute it (a refund before its payment): when one of
+        // them is linked to an owner, the event is released (services/heldEvents.ts).
+        waitingFor: linkedObjectIds(event.subject),
         // The normalized facts (ids, amounts, statuses; no card data) so the event can be applied later.
         event, createdAt: at, updatedAt: at,
       });

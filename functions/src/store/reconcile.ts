@@ -4,8 +4,9 @@
  * transaction, and the run's alert. The run document itself is `ops/reconcile/runs/{runId}` (store/opsState.ts).
  */
 import { FieldPath, type Firestore } from "firebase-admin/firestore";
-import type { BillingDoc, CustomerDoc, JobSpec } from "../domain/model.js";
+import type { BillingDoc, CustomerDoc, JobSpec, OrderDoc } from "../domain/model.js";
 import type { SnapshotSet } from "../domain/snapshots.js";
+import { auditIn } from "./audit.js";
 import { fromFirestore } from "./db.js";
 import { newJobDoc, notifyJobId } from "./jobs.js";
 import { planJobs } from "./liveJobs.js";
@@ -39,6 +40,14 @@ export async function readCustomerPage(db: Firestore, after: string | null, limi
   });
 }
 
+/** One page of `orders`, in document id order, after `after` (marketplace orders: their deals are compared). */
+export async function readOrderPage(db: Firestore, after: string | null, limit: number): Promise<OrderDoc[]> {
+  let query = db.collection(COL.orders).orderBy(FieldPath.documentId()).limit(limit);
+  if (after) query = query.startAfter(after);
+  const page = await query.get();
+  return page.docs.map((d) => ({ ...fromFirestore<OrderDoc>(d.data()), orderId: d.id }));
+}
+
 /**
  * The sync jobs that repair one customer, through each target's one live job (domain/coalesce.ts): a repair while
  * a job for the same contact, deal or claims waits folds into it instead of adding a second one; kinds that do not
@@ -47,17 +56,25 @@ export async function readCustomerPage(db: Firestore, after: string | null, limi
  */
 export async function planRepairJobs(
   db: Firestore,
-  input: { runId: string; uid: string; jobs: JobSpec[]; findings: Array<{ kind: string; field: string | null; expected: unknown; found: unknown }>; now: Date },
+  input: {
+    runId: string;
+    uid: string;
+    jobs: JobSpec[];
+    findings: Array<{ kind: string; field: string | null; expected: unknown; found: unknown }>;
+    now: Date;
+    /** What the audit entry names (default `customers/<uid>`; an order's repair names `orders/<orderId>`). */
+    target?: string;
+  },
 ): Promise<string[]> {
   const { runId, uid, now } = input;
   return db.runTransaction(async (tx) => {
     const planned = await planJobs(db, tx, input.jobs, runId, { type: "system", jobId: runId }, now);
     planned.write();
     const ids = planned.ids;
-    tx.set(db.collection(COL.auditLog).doc(), {
+    auditIn(db, tx, {
       actor: RECONCILE_ACTOR,
       action: "reconcile.repair",
-      target: `${COL.customers}/${uid}`,
+      target: input.target ?? `${COL.customers}/${uid}`,
       before: { findings: input.findings.map((f) => ({ kind: f.kind, field: f.field, found: f.found ?? null })) },
       after: { jobs: ids },
       cause: { type: "system", id: runId },

@@ -21,11 +21,11 @@ export const reconcileCommand: CliCommand = {
         const bar = progressLine("reconcile: customers", { json: ctx.json });
         const report = await reconcile(
           { db: ctx.db, stripe: ctx.stripe(), crm: ctx.crmRead(), claims: ctx.claimsRead(), graceDays: ctx.graceDays },
-          { fix: opts.data.fix, onProgress: (p) => bar.update(p.done, p.phase === "listing" ? "listing Stripe customers and subscriptions…" : `drift ${p.drift}`) },
+          { fix: opts.data.fix, onProgress: (p) => bar.update(p.done, p.phase === "listing" ? "listing Stripe customers, subscriptions, invoices and payment intents…" : p.phase === "orders" ? `orders; drift ${p.drift}` : `drift ${p.drift}`) },
         );
         bar.finish();
         emit(ctx, { command: "reconcile", ...report }, () => [
-          `reconcile ${report.runId} ${report.status}: ${report.checked} customers checked, ${report.driftTotal} differences${report.fix ? `, ${report.fixed} repaired (${report.jobs} sync jobs planned)` : ""}`,
+          `reconcile ${report.runId} ${report.status}: ${report.checked} customers and ${report.checkedOrders} orders checked, ${report.driftTotal} differences${report.fix ? `, ${report.fixed} repaired (${report.jobs} sync jobs planned)` : ""}`,
           ...Object.entries(report.drift).map(([kind, n]) => `  ${kind}: ${n}`),
           ...report.findings.slice(0, 50).map((f) => `  ${f.kind} ${f.uid ?? "-"} ${f.stripeCustomerId ?? "-"}${f.field ? ` ${f.field}: expected ${JSON.stringify(f.expected)}, found ${JSON.stringify(f.found)}` : ""}`),
           ...(report.findings.length > 50 ? [`  … ${report.driftTotal - 50} more in ops/reconcile/runs/${report.runId}`] : []),
