@@ -29,6 +29,9 @@ export const log = {
   /** A worker finished after its lease ended or was taken over: its result was not recorded. */
   syncJobDiscarded: (jobId: string) => entry("WARNING", "sync_job_result_discarded", { jobId, reason: "lease_lost" }),
   sweep: (dispatched: number) => entry("INFO", "sync_sweep", { dispatched }),
+  /** Incident ids only (they carry no personal data): signal alerts opened / closed, probes sent. */
+  incidentSweep: (fields: { opened: string[]; closed: string[]; probed: string[] }) =>
+    entry(fields.opened.length ? "WARNING" : "INFO", "incident_sweep", { opened: fields.opened, closed: fields.closed, probed: fields.probed }),
   automationResumed: (requeued: number) => entry("INFO", "automation_resumed", { requeued }),
   supportRequest: (requestId: string, status: string) => entry("INFO", "support_request", { requestId, status }),
   eventApplied: (fields: { eventId: string; status: string; duplicate: boolean; attempts: number; reason: string | null }) =>

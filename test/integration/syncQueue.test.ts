@@ -157,7 +157,8 @@ describe("sync queue", () => {
     const [job] = await jobs(db, { kind: "crm.contact.upsert" });
     expect(job).toMatchObject({ status: "dead", attempts: 1, deadReason: "permanent", lastError: { httpStatus: 400 } });
     expect(job?.lastError.vendorRequestId).toBeTruthy();
-    expect(await data(db, `alerts/${job?.jobId}`)).toMatchObject({ type: "sync_job_dead", status: "open", sink: "crm" });
+    // The job joined the incident of its cause (one per sink + error kind + customer), not an alert of its own.
+    expect(await data(db, `alerts/incident.crm.http_400.customer:${uid}`)).toMatchObject({ type: "incident", status: "open", sink: "crm", jobIds: [job?.jobId] });
     expect((await data(db, `customers/${uid}`))?.sync).toMatchObject({ crm: { status: "failed" } });
     expect(slack.messages()).toHaveLength(1);
     const audit = await db.collection("auditLog").where("action", "==", "syncJob.dead").get();

@@ -97,7 +97,8 @@ export async function claimJob(db: Firestore, id: string, opts: ClaimOptions): P
     if (job.status === "succeeded" || job.status === "dead") return { claimed: false, reason: "done" } as const;
     // A leased job is not re-dispatched from here: if its worker died, the sweeper finds the expired lease.
     if (job.status === "running" && job.leaseExpiresAt && job.leaseExpiresAt > now) return { claimed: false, reason: "leased" } as const;
-    if (automation?.get("paused") === true) {
+    // The notice that automation was paused is itself sent while it is paused (or nobody would hear of it).
+    if (automation?.get("paused") === true && job.target.notice !== "automation") {
       if (job.status !== "paused" || job.pausedBy !== "automation") tx.update(snap.ref, { status: "paused", pausedBy: "automation", leaseExpiresAt: null, updatedAt: now });
       return { claimed: false, reason: "paused" } as const;
     }
