@@ -116,7 +116,8 @@ describe("sync runner on a fake clock", () => {
     // onAutomationWritten fired twice at once (at-least-once delivery): each job is re-queued by exactly one of them.
     const [a, b] = await Promise.all([requeuePausedJobs(db, new Date()), requeuePausedJobs(db, new Date())]);
     expect((a ?? 0) + (b ?? 0)).toBe(2000);
-    expect((await db.collection("syncJobs").where("status", "==", "pending").count().get()).data().count).toBe(2000);
+    // The 2,000 re-queued jobs, plus the two Slack notices of the switch (paused, resumed).
+    expect((await db.collection("syncJobs").where("status", "==", "pending").count().get()).data().count).toBe(2002);
     const after = await db.collection("syncJobs").where("status", "in", ["succeeded", "dead"]).get();
     expect(after.size).toBe(50);
     for (const d of after.docs) expect(d.updateTime.toMillis()).toBe(before.get(d.id));

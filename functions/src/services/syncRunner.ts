@@ -7,13 +7,13 @@
 import { randomUUID } from "node:crypto";
 import { TransientError } from "../domain/errors.js";
 import { causeOf, incidentId } from "../domain/incidents.js";
-import { SINK_OF_JOB } from "../domain/model.js";
+import { SINK_OF_JOB, type SinkName } from "../domain/model.js";
 import { DEFAULT_NOTICE_SETTINGS } from "../domain/notices.js";
 import { leaseMsFor } from "../domain/queuePolicy.js";
 import { decideFailure, describeError } from "../domain/retry.js";
 import { log } from "../log.js";
 import type { Sinks } from "../sinks/ports.js";
-import { joinIncidentNow, settleIncidentsFor } from "../store/incidents.js";
+import { joinIncidentNow, recoveryWanted, settleIncidentsFor } from "../store/incidents.js";
 import { DEFAULT_PROBE_DELAY_MS, completeJob, failJob, markSending, type Completion } from "../store/jobFinish.js";
 import { requeuePausedJobs, resolveAuthAlert, retryDeadJob } from "../store/jobQueue.js";
 import { claimJob, type ClaimResult, type JobDoc } from "../store/jobs.js";
@@ -21,6 +21,26 @@ import { execute, LeaseLostError } from "./syncExecute.js";
 import type { IncidentSettings, SyncDeps } from "./syncTypes.js";
 
 const DEFAULT_INCIDENTS: IncidentSettings = { joinAfterAttempts: 3, probeDelayMs: DEFAULT_PROBE_DELAY_MS };
+
+/**
+ * Whether a vendor-wide incident of a sink waits for news of recovery, remembered per instance for a few seconds so
+ * a busy queue does not add a query to every job (a job that joined an incident settles it by its own `incidentId`).
+ * A join in this instance forgets it at once; another instance's join is seen within RECOVERY_CACHE_MS.
+ */
+const RECOVERY_CACHE_MS = 5_000;
+const recovery = {
+  seen: new Map<string, { wanted: boolean; at: number }>(),
+  async wanted(db: SyncDeps["db"], sink: SinkName): Promise<boolean> {
+    const hit = this.seen.get(sink);
+    if (hit && Date.now() - hit.at < RECOVERY_CACHE_MS) return hit.wanted;
+    const wanted = await recoveryWanted(db, sink);
+    this.seen.set(sink, { wanted, at: Date.now() });
+    return wanted;
+  },
+  forget(): void {
+    this.seen.clear();
+  },
+};
 
 export type { Dispatcher, RunStep, SyncDeps } from "./syncTypes.js";
 export type { Sinks };
@@ -81,6 +101,7 @@ export async function runSyncJob(deps: SyncDeps, jobId: string): Promise<RunOutc
       probeDelayMs: incidents.probeDelayMs,
     });
     if (!recorded.recorded) return discarded(jobId);
+    if (decision.kind === "dead") recovery.forget();
     if (decision.kind === "retry") {
       if (decision.countsAttempt && job.attempts >= incidents.joinAfterAttempts) {
         // Still retrying, but failing again and again: it joins its cause's incident now, so an outage shows (once)
@@ -92,6 +113,7 @@ export async function runSyncJob(deps: SyncDeps, jobId: string): Promise<RunOutc
           notices: deps.notices ?? DEFAULT_NOTICE_SETTINGS,
           probeDelayMs: incidents.probeDelayMs,
         });
+        recovery.forget();
       }
       await deps.dispatcher.dispatch(jobId, decision.delayMs);
       return { outcome: "retrying", jobId, delayMs: decision.delayMs };
@@ -104,8 +126,10 @@ export async function runSyncJob(deps: SyncDeps, jobId: string): Promise<RunOutc
   if (!recorded.recorded) return discarded(jobId);
   // Incidents that tracked this job (or wait for any success of its sink) settle; a vendor back after an outage gets
   // the dead jobs of its incident retried. After the job's own record: a crash here leaves the incident for the sweep.
-  const retry = await settleIncidentsFor(deps.db, job, sink, now(), deps.notices ?? DEFAULT_NOTICE_SETTINGS);
-  for (const id of retry) await retryDeadJob(deps.db, id, { type: "system", id: "incident" }, now());
+  if (job.incidentId || (await recovery.wanted(deps.db, sink))) {
+    const retry = await settleIncidentsFor(deps.db, job, sink, now(), deps.notices ?? DEFAULT_NOTICE_SETTINGS);
+    for (const id of retry) await retryDeadJob(deps.db, id, { type: "system", id: "incident" }, now());
+  }
   return recorded.rerun ? { outcome: "rerun", jobId } : { outcome: "succeeded", jobId };
 }
 

@@ -77,9 +77,21 @@ export function writeJoin(db: Firestore, tx: Transaction, p: PreparedJoin, cause
   return result;
 }
 
-/** A job still retrying joins its cause's incident in a transaction of its own (the job's own record is final). */
+/**
+ * A job still retrying joins its cause's incident in a transaction of its own (the job's own record is final); the
+ * job notes the incident, so its success settles it.
+ */
 export async function joinIncidentNow(db: Firestore, id: string, cause: IncidentCause, job: JoiningJob, failure: FailureInfo, now: Date, opts: JoinOptions): Promise<JoinResult> {
-  return db.runTransaction(async (tx) => writeJoin(db, tx, await prepareJoin(db, tx, id), cause, job, failure, now, opts));
+  return db.runTransaction(async (tx) => {
+    const prepared = await prepareJoin(db, tx, id);
+    tx.set(jobRef(db, job.jobId), { incidentId: id }, { merge: true });
+    return writeJoin(db, tx, prepared, cause, job, failure, now, opts);
+  });
+}
+
+/** Whether any open vendor-wide incident of `sink` waits for a success of that sink (one `limit(1)` query). */
+export async function recoveryWanted(db: Firestore, sink: SinkName): Promise<boolean> {
+  return !(await db.collection(SYNC_COL.alerts).where("openKeys", "array-contains", recoveryKey(sink)).limit(1).get()).empty;
 }
 
 /**

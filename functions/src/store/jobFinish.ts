@@ -81,7 +81,8 @@ export async function completeJob(db: Firestore, job: JobDoc, completion: Comple
       // The state changed while this run read it: one more run, as a fresh job (attempts start again).
       tx.update(ref, { ...end, status: "pending", attempts: 0, rerunRequested: false, nextAttemptAt: rerunAt(job.kind, now) });
     } else {
-      tx.update(ref, { ...end, status: "succeeded", nextAttemptAt: null });
+      // incidentId is cleared: the runner settles that incident with this success (syncRunner).
+      tx.update(ref, { ...end, status: "succeeded", nextAttemptAt: null, incidentId: null });
     }
     setSinkStatus(tx, customer, job, sinkStatusAfter(rerun ? "retrying" : "succeeded", others), now);
     completion.write?.(tx);

@@ -34,6 +34,8 @@ export interface JobDoc {
   rerunRequested?: boolean;
   /** Notifications: when a worker was about to post (record-before-send; see docs/architecture.md). */
   sendStartedAt?: Date | null;
+  /** The incident this job joined (`alerts/{incidentId}`) while it failed; its success settles that incident. */
+  incidentId?: string | null;
   /** Why the job is `paused`: the kill switch (`automation`) or its sink's credentials (`auth`). */
   pausedBy?: "automation" | "auth" | null;
 }
