@@ -135,3 +135,31 @@ export function heldForReviewText(input: { reviewId: string; stripeCustomerId: s
 export function refundFlaggedText(input: { reviewId: string; target: string; by: string }, settings: NoticeSettings): string {
   return `:money_with_wings: Refund flagged for ${input.target} by ${input.by}. Owner: finance (resolveRefundRequest). ${documentLink(`reviewQueue/${input.reviewId}`, settings)}`;
 }
+
+/** Stripe events that mean money came in (or a paid plan started): a customer held for them is a paying one. */
+const PAYING_EVENT_TYPES = new Set([
+  "checkout.session.completed",
+  "checkout.session.async_payment_succeeded",
+  "invoice.paid",
+  "invoice.payment_succeeded",
+  "payment_intent.succeeded",
+  "charge.succeeded",
+  "customer.subscription.created",
+  "customer.subscription.updated",
+]);
+
+/**
+ * The Slack notice a new review item deserves, or null: a paying customer held (unmapped) for support, a refund
+ * flagged for finance. Other review reasons (id conflicts, illegal transitions) are in the queues, not in Slack.
+ */
+export function reviewNoticeText(reviewId: string, item: Record<string, unknown>, settings: NoticeSettings): string | null {
+  const str = (v: unknown): string | null => (typeof v === "string" && v ? v : null);
+  if (item.reason === "unmapped_customer" && PAYING_EVENT_TYPES.has(String(item.eventType))) {
+    return heldForReviewText({ reviewId, stripeCustomerId: str(item.stripeCustomerId), eventType: str(item.eventType) }, settings);
+  }
+  if (item.reason === "refund_requested") {
+    const target = str(item.orderId) ? `order ${String(item.orderId)}` : (str(item.chargeId) ?? str(item.paymentIntentId) ?? reviewId);
+    return refundFlaggedText({ reviewId, target, by: str(item.requestedBy) ?? "staff" }, settings);
+  }
+  return null;
+}

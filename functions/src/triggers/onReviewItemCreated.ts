@@ -1,0 +1,12 @@
+/** Deployed entry point: a review item was filed; a paying customer held or a refund flagged is told in Slack. */
+import { onDocumentCreated } from "firebase-functions/v2/firestore";
+import { noticeSettings } from "../config.js";
+import { noticeForReviewItem } from "../services/reviewNotices.js";
+import { fromFirestore, getDb } from "../store/db.js";
+import { COL } from "../store/paths.js";
+
+export const onReviewItemCreated = onDocumentCreated({ document: `${COL.reviewQueue}/{reviewId}`, retry: true }, async (event) => {
+  const data = event.data?.data();
+  if (!data) return;
+  await noticeForReviewItem(getDb(), event.params.reviewId, fromFirestore<Record<string, unknown>>(data), noticeSettings(), new Date());
+});
