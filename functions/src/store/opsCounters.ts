@@ -19,13 +19,11 @@ const count = async (q: Query): Promise<number> => (await q.count().get()).data(
 
 async function countMinute(db: Firestore, start: Date): Promise<MinuteCounts> {
   const end = new Date(start.getTime() + MINUTE_MS);
-  const ledger = db.collection(COL.stripeEvents);
-  const jobs = db.collection(COL.syncJobs);
   const [deliveries, deliveriesFailed, jobsSucceeded, jobsDead] = await Promise.all([
-    count(ledger.where("receivedAt", ">=", start).where("receivedAt", "<", end)),
-    count(ledger.where("status", "==", "failed").where("receivedAt", ">=", start).where("receivedAt", "<", end)),
-    count(jobs.where("status", "==", "succeeded").where("completedAt", ">=", start).where("completedAt", "<", end)),
-    count(jobs.where("status", "==", "dead").where("completedAt", ">=", start).where("completedAt", "<", end)),
+    count(db.collection(COL.stripeEvents).where("receivedAt", ">=", start).where("receivedAt", "<", end)),
+    count(db.collection(COL.stripeEvents).where("status", "==", "failed").where("receivedAt", ">=", start).where("receivedAt", "<", end)),
+    count(db.collection(COL.syncJobs).where("status", "==", "succeeded").where("completedAt", ">=", start).where("completedAt", "<", end)),
+    count(db.collection(COL.syncJobs).where("status", "==", "dead").where("completedAt", ">=", start).where("completedAt", "<", end)),
   ]);
   return { deliveries, deliveriesFailed, jobsSucceeded, jobsDead };
 }
