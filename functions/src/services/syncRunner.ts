@@ -29,12 +29,14 @@ const DEFAULT_INCIDENTS: IncidentSettings = { joinAfterAttempts: 3, probeDelayMs
  */
 const RECOVERY_CACHE_MS = 5_000;
 const recovery = {
-  seen: new Map<string, { wanted: boolean; at: number }>(),
-  async wanted(db: SyncDeps["db"], sink: SinkName): Promise<boolean> {
+  // The promise is kept, so jobs finishing at once share one query.
+  seen: new Map<SinkName, { wanted: Promise<boolean>; at: number }>(),
+  wanted(db: SyncDeps["db"], sink: SinkName): Promise<boolean> {
     const hit = this.seen.get(sink);
     if (hit && Date.now() - hit.at < RECOVERY_CACHE_MS) return hit.wanted;
-    const wanted = await recoveryWanted(db, sink);
+    const wanted = recoveryWanted(db, sink);
     this.seen.set(sink, { wanted, at: Date.now() });
+    wanted.catch(() => this.seen.delete(sink));
     return wanted;
   },
   forget(): void {
