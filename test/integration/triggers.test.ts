@@ -3,7 +3,7 @@
  * proves the wiring (params, lazy Firestore, the store call) without the Functions emulator.
  */
 import functionsTest from "firebase-functions-test";
-import { afterAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { onReviewItemCreated } from "../../functions/src/triggers/onReviewItemCreated";
 import { onStripeCustomerMapped } from "../../functions/src/triggers/onStripeCustomerMapped";
 import { deliver } from "../support/deliver";
@@ -36,6 +36,15 @@ describe("onStripeCustomerMapped (firebase-functions-test)", () => {
 
 describe("onReviewItemCreated (firebase-functions-test)", () => {
   beforeEach(resetFirestore);
+  // Deployed, the param comes from functions/.env.<project>; here from the environment, as the runtime reads it.
+  const previous = process.env.NOTICE_PERSONAL_DATA;
+  beforeAll(() => {
+    process.env.NOTICE_PERSONAL_DATA = "none";
+  });
+  afterAll(() => {
+    if (previous === undefined) delete process.env.NOTICE_PERSONAL_DATA;
+    else process.env.NOTICE_PERSONAL_DATA = previous;
+  });
 
   const notices = async () => (await db.collection("syncJobs").where("kind", "==", "notify.slack").get()).docs.map((d) => d.data());
 
