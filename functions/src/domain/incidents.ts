@@ -79,6 +79,8 @@ export function incidentTitle(cause: IncidentCause, httpStatus: number | null): 
     return `${who} is ${how}`;
   }
   const [kind, id] = splitScope(cause.scope);
+  // `rejected`: opsync itself could not build the call (a missing record, a missing setup), not the vendor's answer.
+  if (cause.errorKind === "rejected") return `Cannot sync ${kind} ${id} to ${who}`;
   return `${who} refuses ${kind} ${id}${httpStatus ? ` (HTTP ${httpStatus})` : ""}`;
 }
 
