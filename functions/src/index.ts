@@ -12,6 +12,7 @@ export { sweepSyncJobs } from "./triggers/sweepSyncJobs.js";
 export { onAutomationWritten } from "./triggers/onAutomationWritten.js";
 export { onUserCreated } from "./triggers/onUserCreated.js";
 export { onSupportRequestCreated } from "./triggers/onSupportRequestCreated.js";
+export { onReviewItemCreated } from "./triggers/onReviewItemCreated.js";
 export { onCustomerUpdated } from "./triggers/onCustomerUpdated.js";
 export { onStaffNotesWritten } from "./triggers/onStaffNotesWritten.js";
 export { fulfillOrder } from "./triggers/fulfillOrder.js";

@@ -1,7 +1,8 @@
 /**
  * The ops console in real Chromium against the emulators: each role signs in and sees its queue and nothing more,
  * finance amounts never reach the support user's browser, pause/resume goes through a dry run, a dead job is
- * retried after its preview, and the customer card names paid / past due in grace / canceled / unmapped.
+ * retried after its preview, the customer card names paid / past due in grace / canceled / unmapped, and HubSpot
+ * going down shows ONE incident listing the affected customers, which resolves itself once HubSpot is back.
  */
 import { writeFileSync } from "node:fs";
 import { resolve } from "node:path";
@@ -10,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ScenarioCustomer } from "../support/consoleScenarios";
 import { testDb } from "../support/firestore";
 import { until } from "../support/wait";
-import { CONSOLE, SHOTS, launch, seedScenario, shot, signIn, staffUser } from "./harness";
+import { customer, stripeEvent, uniq } from "../support/stripeFixtures";
+import { CONSOLE, SHOTS, hubspotControl, launch, seedScenario, sendEvent, shot, signIn, staffUser } from "./harness";
 
 let browser: Browser;
 const users = {} as Record<"support" | "finance" | "admin", { uid: string; email: string }>;
@@ -31,6 +33,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  await hubspotControl({ reset: true }).catch(() => undefined);
   await browser?.close();
 });
 
@@ -144,6 +147,45 @@ describe("ops console", () => {
       expect(await page.textContent("[data-testid=verdict]")).toMatch(expected[kind]);
       await shot(page, `card-${kind}`);
     }
+    await page.context().close();
+  });
+  it("HubSpot down: Needs action shows ONE incident with the affected customers; it resolves itself after recovery", { timeout: 240_000 }, async () => {
+    const INCIDENT = "incident.crm.http_5xx";
+    await hubspotControl({ mode: "down" });
+    const uids = Array.from({ length: 3 }, () => uniq("down"));
+    for (const uid of uids) await sendEvent(stripeEvent("customer.created", customer({ id: uniq("cus"), uid })));
+    // Each contact job joins the incident on its third failed attempt (INCIDENT_JOIN_AFTER_ATTEMPTS).
+    const joined = await until(
+      async () => ((await db.doc(`alerts/${INCIDENT}`).get()).get("affected.customers") as string[] | undefined) ?? [],
+      (list) => uids.every((u) => list.includes(u)),
+      90_000,
+    );
+    expect(joined).toEqual(expect.arrayContaining(uids));
+
+    const { page } = await signIn(browser, users.support);
+    await page.click("a[data-screen=action]");
+    const card = `[data-testid=incident][data-id="${INCIDENT}"]`;
+    await page.waitForSelector(card);
+    // One card for the cause, not one per job or customer.
+    expect(await page.$$(card)).toHaveLength(1);
+    expect(await page.$$eval("[data-testid=incident]", (els) => els.filter((e) => (e.textContent ?? "").includes("HubSpot CRM is failing")).length)).toBe(1);
+    const affected = (await page.textContent(`${card} [data-testid=affected]`)) ?? "";
+    for (const uid of uids) expect(affected).toContain(uid);
+    expect(await page.textContent(`${card} [data-testid=owner]`)).toBe("admin");
+    expect(await page.textContent(`${card} [data-testid=next-step]`)).toMatch(/Next:/);
+    expect(await page.textContent(`${card} [data-testid=fix]`)).toMatch(/Fix:/);
+    await shot(page, "support-needs-action-hubspot-down");
+
+    // HubSpot is back; a new signup's successful call is the news of recovery (the dead jobs are retried with it).
+    await hubspotControl({ reset: true });
+    await sendEvent(stripeEvent("customer.created", customer({ id: uniq("cus"), uid: uniq("back") })));
+    const status = await until(async () => (await db.doc(`alerts/${INCIDENT}`).get()).get("status") as string, (st) => st === "resolved", 150_000, 1000);
+    expect(status).toBe("resolved");
+    expect((await db.doc(`alerts/${INCIDENT}`).get()).get("resolvedBy")).toBe("auto");
+    await page.reload();
+    await page.waitForSelector("[data-testid=incidents]");
+    expect(await page.$(card)).toBeNull();
+    await shot(page, "support-needs-action-recovered");
     await page.context().close();
   });
 });

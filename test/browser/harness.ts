@@ -40,6 +40,21 @@ export async function staffUser(role: StaffRole): Promise<{ uid: string; email: 
   return { uid, email };
 }
 
+/** Signs and delivers one Stripe event to the webhook on the emulators (200 expected). */
+export async function sendEvent(event: object): Promise<void> {
+  const secret = readLocalWebhookSecret();
+  if (!secret) throw new Error("functions/.secret.local has no STRIPE_WEBHOOK_SECRET");
+  const { body, signature } = signedDelivery(event, secret);
+  const res = await fetch(WEBHOOK, { method: "POST", headers: { "content-type": "application/json", "stripe-signature": signature }, body, signal: AbortSignal.timeout(30_000) });
+  if (res.status !== 200) throw new Error(`webhook answered ${res.status}`);
+}
+
+/** Switches the HubSpot stand-in (`POST :4610/__control`, docs/local-vendors.md). */
+export async function hubspotControl(body: object): Promise<void> {
+  const res = await fetch("http://127.0.0.1:4610/__control", { method: "POST", body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+  if (res.status !== 200) throw new Error(`HubSpot stand-in control answered ${res.status}`);
+}
+
 /** Delivers a scenario's events over signed HTTP, each applied by the ledger trigger before the next is sent. */
 export async function seedScenario(kind: CardScenario): Promise<ScenarioCustomer> {
   const secret = readLocalWebhookSecret();

@@ -126,6 +126,7 @@ async function auditEntries(action: string) {
 
 const CUSTOMER_UID = "u-cust-1";
 const DEAD_JOB = "evt_dead.crm.contact.upsert.u-cust-1";
+const INCIDENT = "incident.crm.http_5xx";
 
 async function seed(): Promise<void> {
   const at = new Date("2025-06-01T00:00:00Z");
@@ -171,6 +172,8 @@ async function seed(): Promise<void> {
       nextAttemptAt: null,
       ...extra,
     });
+  await db.doc(`alerts/${INCIDENT}`).set({ alertId: INCIDENT, type: "incident", status: "open", occurrence: 1, title: "HubSpot CRM is failing (HTTP 500)", owner: "admin", sink: "crm", scope: "sink", jobIds: [DEAD_JOB], deadJobIds: [DEAD_JOB], openKeys: [], acknowledged: null, createdAt: at, updatedAt: at });
+  await db.doc("reviewQueue/refund_order-seeded").set({ reviewId: "refund_order-seeded", reason: "refund_requested", detail: "charged twice", status: "open", orderId: "order-seeded", amount: 2900, requestedBy: "u-support", createdAt: at, updatedAt: at });
   await job(DEAD_JOB, "dead", { deadReason: "max_attempts", lastError: { message: "HubSpot 500", httpStatus: 500, vendorRequestId: null, at } });
   await job("evt_ok.crm.contact.upsert.u-cust-1", "succeeded");
   await job("evt_wait.auth.claims.update.u-cust-1", "retrying");
@@ -204,6 +207,9 @@ const INPUT: Record<AdminOperation, Record<string, unknown>> = {
   opsStatus: {},
   listQueue: {},
   findCustomer: { query: CUSTOMER_UID },
+  ackIncident: { incidentId: INCIDENT, note: "matrix" },
+  resolveIncident: { incidentId: INCIDENT, note: "matrix" },
+  resolveRefundRequest: { requestId: "refund_order-seeded", decision: "declined", note: "matrix" },
 };
 
 const ALLOWED: Record<AdminOperation, Role[]> = {
@@ -223,6 +229,9 @@ const ALLOWED: Record<AdminOperation, Role[]> = {
   opsStatus: ["admin", "support", "finance"],
   listQueue: ["admin", "support", "finance"],
   findCustomer: ["admin", "support", "finance"],
+  ackIncident: ["admin", "support"],
+  resolveIncident: ["admin", "support"],
+  resolveRefundRequest: ["admin", "finance"],
 };
 
 describe("admin API", () => {
@@ -428,6 +437,9 @@ describe("admin API", () => {
       { op: "flagRefund", field: "chargeId", input: (bad) => ({ chargeId: bad, reason: "hostile" }) },
       { op: "flagRefund", field: "paymentIntentId", input: (bad) => ({ paymentIntentId: bad, reason: "hostile" }) },
       { op: "resolveFailedPayment", field: "uid", input: (bad) => ({ uid: bad, confirm: true }) },
+      { op: "ackIncident", field: "incidentId", input: (bad) => ({ incidentId: bad }) },
+      { op: "resolveIncident", field: "incidentId", input: (bad) => ({ incidentId: bad, note: "hostile", confirm: true }) },
+      { op: "resolveRefundRequest", field: "requestId", input: (bad) => ({ requestId: bad, decision: "declined", note: "hostile", confirm: true }) },
     ];
     const callAsAdmin = (data: unknown) => {
       const nowSec = Math.floor(Date.now() / 1000);
@@ -459,6 +471,9 @@ describe("admin API", () => {
       { op: "resolveReview", input: { stripeCustomerId: "cus_matrix", uid: "ghost", confirm: true } },
       { op: "replayEvent", input: { eventId: "evt_unknown", confirm: true } },
       { op: "resolveFailedPayment", input: { uid: "nobody", confirm: true } },
+      { op: "ackIncident", input: { incidentId: "incident.none" } },
+      { op: "resolveIncident", input: { incidentId: "incident.none", note: "x", confirm: true } },
+      { op: "resolveRefundRequest", input: { requestId: "refund_none", decision: "refunded", note: "x", confirm: true } },
     ];
 
     it.each(ABSENT)("HTTP and callable: $op for a well-formed id that does not exist → 404 / not-found", async ({ op, input }) => {

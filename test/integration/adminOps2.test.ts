@@ -5,12 +5,11 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { STRIPE_API_VERSION } from "../../functions/src/domain/stripeVersion";
-import type { AdminAuthPort, AdminUser } from "../../functions/src/services/admin";
-import { handleAdminRequest, type AdminHttpDeps, type AdminHttpResponse } from "../../functions/src/services/adminHttp";
-import { AuthFailureGuard } from "../../functions/src/services/adminAuthGuard";
+import type { AdminHttpDeps, AdminHttpResponse } from "../../functions/src/services/adminHttp";
 import { stripeEventsClient } from "../../functions/src/sinks/stripeApi";
+import { adminDeps, auditEntriesOf, callAdmin, dumpExceptRateLimits, type Role } from "../support/adminCalls";
 import { deliver } from "../support/deliver";
-import { dumpAll, resetFirestore, testDb } from "../support/firestore";
+import { resetFirestore, testDb } from "../support/firestore";
 import { data } from "../support/read";
 import { customer, legacyEvent, price, stripeEvent, subscription, uniq } from "../support/stripeFixtures";
 import { startStripeServer, type StripeServer } from "../vendors/stripeServer";
@@ -18,65 +17,14 @@ import { startStripeServer, type StripeServer } from "../vendors/stripeServer";
 const db = testDb();
 const STRIPE_KEY = "sk_test_adminops_0123456789";
 
-type Role = "admin" | "support" | "finance" | "customer";
-const TOKENS: Record<Role, { token: string; uid: string; claims: Record<string, unknown> }> = {
-  admin: { token: "tok-admin", uid: "u-admin", claims: { admin: true } },
-  support: { token: "tok-support", uid: "u-support", claims: { support: true } },
-  finance: { token: "tok-finance", uid: "u-finance", claims: { finance: true } },
-  customer: { token: "tok-customer", uid: "u-customer", claims: { plan: "pro" } },
-};
-
-class FakeAuth implements AdminAuthPort {
-  users = new Map<string, AdminUser>(Object.values(TOKENS).map((t) => [t.uid, { claims: { ...t.claims }, tokensValidAfterMs: null }]));
-  async getUser(uid: string) {
-    return this.users.get(uid) ?? null;
-  }
-  async setClaims() {}
-  async revokeSessions() {}
-}
-
 let stripe: StripeServer;
 
-function deps(over: Partial<AdminHttpDeps> = {}): AdminHttpDeps {
-  return {
-    db,
-    auth: new FakeAuth(),
-    rateLimitPerMinute: 1000,
-    graceDays: 3,
-    acceptLivemode: false,
-    // No SDK retries, so an injected failure is seen as is.
-    stripe: stripeEventsClient({ secretKey: STRIPE_KEY, host: stripe.host, port: stripe.port, protocol: "http", maxNetworkRetries: 0 }),
-    authFailures: new AuthFailureGuard({ maxFailures: 20, windowMs: 300_000 }),
-    corsOrigins: [],
-    verifyIdToken: async (token) => {
-      const entry = Object.values(TOKENS).find((t) => t.token === token);
-      if (!entry) throw Object.assign(new Error("bad token"), { code: "auth/argument-error" });
-      return { uid: entry.uid, claims: { ...entry.claims } };
-    },
-    ...over,
-  };
-}
-
-async function call(operation: string, body: unknown, role: Role, over: Partial<AdminHttpDeps> = {}): Promise<AdminHttpResponse> {
-  return handleAdminRequest(
-    {
-      method: "POST",
-      path: `/v1/${operation}`,
-      headers: { "content-type": "application/json", authorization: `Bearer ${TOKENS[role].token}` },
-      rawBody: Buffer.from(JSON.stringify(body)),
-    },
-    deps(over),
-  );
-}
-
-async function dump(): Promise<Record<string, unknown>> {
-  const all = await dumpAll(db);
-  return Object.fromEntries(Object.entries(all).filter(([path]) => !path.startsWith("rateLimits/")));
-}
-
-async function auditEntries(action: string) {
-  return (await db.collection("auditLog").where("action", "==", action).get()).docs.map((d) => d.data());
-}
+const deps = (over: Partial<AdminHttpDeps> = {}): AdminHttpDeps =>
+  // No SDK retries, so an injected failure is seen as is.
+  adminDeps(db, stripeEventsClient({ secretKey: STRIPE_KEY, host: stripe.host, port: stripe.port, protocol: "http", maxNetworkRetries: 0 }), over);
+const call = (operation: string, body: unknown, role: Role, over: Partial<AdminHttpDeps> = {}): Promise<AdminHttpResponse> => callAdmin(deps(over), operation, body, role);
+const dump = () => dumpExceptRateLimits(db);
+const auditEntries = (action: string) => auditEntriesOf(db, action);
 
 const PRO = price({ id: "price_pro", lookupKey: "pro", entitlements: "reports" });
 
@@ -363,7 +311,10 @@ describe("resolveFailedPayment", () => {
       wouldNoteTicket: true,
     });
     const invoice = (support.body?.failure as { invoice: Record<string, unknown> }).invoice;
-    for (const key of ["amountDue", "amountPaid", "currency", "hostedInvoiceUrl"]) expect(invoice).not.toHaveProperty(key);
+    for (const key of ["amountDue", "amountPaid", "currency"]) expect(invoice).not.toHaveProperty(key);
+    // The hosted invoice page is what support sends the customer: shown to every role.
+    expect(invoice.hostedInvoiceUrl).toBe("https://invoice.stripe.com/i/in_failed9");
+    expect(support.body?.hostedInvoiceUrl).toBe("https://invoice.stripe.com/i/in_failed9");
     expect(JSON.stringify(support.body)).not.toContain("4900");
 
     const finance = await call("resolveFailedPayment", { uid: UID }, "finance");

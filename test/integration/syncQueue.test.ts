@@ -157,7 +157,8 @@ describe("sync queue", () => {
     const [job] = await jobs(db, { kind: "crm.contact.upsert" });
     expect(job).toMatchObject({ status: "dead", attempts: 1, deadReason: "permanent", lastError: { httpStatus: 400 } });
     expect(job?.lastError.vendorRequestId).toBeTruthy();
-    expect(await data(db, `alerts/${job?.jobId}`)).toMatchObject({ type: "sync_job_dead", status: "open", sink: "crm" });
+    // The job joined the incident of its cause (one per sink + error kind + customer), not an alert of its own.
+    expect(await data(db, `alerts/incident.crm.http_400.customer:${uid}`)).toMatchObject({ type: "incident", status: "open", sink: "crm", jobIds: [job?.jobId] });
     expect((await data(db, `customers/${uid}`))?.sync).toMatchObject({ crm: { status: "failed" } });
     expect(slack.messages()).toHaveLength(1);
     const audit = await db.collection("auditLog").where("action", "==", "syncJob.dead").get();
@@ -247,12 +248,15 @@ describe("sync queue", () => {
     await deliver(db, stripeEvent("customer.created", customer({ id: uniq("cus"), uid })));
     await h.runPending();
     expect(hubspot.requests.filter((r) => r.path.includes("/objects/"))).toHaveLength(0);
-    expect((await jobs(db)).map((j) => j.status)).toEqual(["paused"]);
+    expect((await jobs(db, { kind: "crm.contact.upsert" })).map((j) => j.status)).toEqual(["paused"]);
+    // The switch itself is announced, even while paused (or nobody would hear of it).
+    expect(slack.messages().map((m) => m.text)).toEqual([expect.stringContaining("Automation paused by admin_1: HubSpot migration")]);
     await setAutomationPaused(db, false, { by: "admin_1", reason: null }, new Date());
     // What onAutomationWritten does, the one place that re-queues paused jobs.
     expect(await requeuePausedJobs(db, new Date())).toBe(1);
     await h.runPending();
     expect(hubspot.contacts()).toHaveLength(1);
-    expect((await jobs(db)).map((j) => j.status)).toEqual(["succeeded"]);
+    expect((await jobs(db, { kind: "crm.contact.upsert" })).map((j) => j.status)).toEqual(["succeeded"]);
+    expect(slack.messages().map((m) => m.text)).toEqual([expect.stringContaining("Automation paused"), expect.stringContaining("Automation resumed by admin_1")]);
   });
 });

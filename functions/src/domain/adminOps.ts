@@ -10,6 +10,7 @@ import { OpsyncError, ValidationError } from "./errors.js";
 import { idSchema, isUsableId, stripeIdSchema, type IdKind } from "./ids.js";
 import { SINK_NAMES } from "./model.js";
 import { MAINTENANCE_OPERATIONS, maintenanceInputSchemas } from "./adminMaintenance.js";
+import { INCIDENT_OPERATIONS, incidentInputSchemas } from "./incidentOps.js";
 import { STAFF_ROLES, hasAnyRole, type StaffRole } from "./roles.js";
 
 // ---- Errors ------------------------------------------------------------------------------------------------
@@ -125,8 +126,14 @@ export const adminInputSchemas = {
         message: `exactly one of ${REFUND_TARGET_FIELDS.join(", ")} is required${given.length > 1 ? ` (got ${given.join(", ")})` : ""}`,
       });
     }),
-  resolveFailedPayment: z.strictObject({ uid: idSchema("uid", "app"), confirm }),
+  resolveFailedPayment: z.strictObject({
+    uid: idSchema("uid", "app"),
+    note: z.string({ error: "note must be a string" }).trim().min(1, "note must not be empty").max(1000, "note must be at most 1000 characters").optional(),
+    confirm,
+  }),
   ...maintenanceInputSchemas,
+  // Incidents and follow-ups (domain/incidentOps.ts).
+  ...incidentInputSchemas,
   // The console's reads (domain/consoleOps.ts).
   ...consoleInputSchemas,
 };
@@ -174,9 +181,10 @@ export const ADMIN_OPERATIONS: Record<AdminOperation, OperationSpec> = {
   resolveFailedPayment: {
     roles: ["admin", "support", "finance"],
     destructive: true,
-    summary: "Show a customer's failed invoice, retry their dead sync jobs, resync the CRM contact and note the ticket.",
+    summary: "Show a customer's failed invoice (with its hosted link), retry their dead sync jobs, resync the CRM contact and note the ticket (with your note).",
   },
   ...MAINTENANCE_OPERATIONS,
+  ...INCIDENT_OPERATIONS,
   opsStatus: { roles: ["admin", "support", "finance"], destructive: false, summary: "Health: kill switch, sinks, backlog, oldest job, alerts, 15-minute failures, last reconcile." },
   listQueue: { roles: ["admin", "support", "finance"], destructive: false, summary: "The caller's role queues (support, finance, admin), paginated; amounts for finance and admin only." },
   findCustomer: { roles: ["admin", "support", "finance"], destructive: false, summary: "A customer card by email, uid, Stripe customer id or HubSpot contact id (lookup, never merge)." },
@@ -267,6 +275,15 @@ export function auditTarget(operation: AdminOperation, raw: unknown): string | n
       const id = get("eventId", "stripe");
       const uid = get("uid", "app");
       return id ? `stripeEvents/${id}` : uid ? `customers/${uid}` : "stripeEvents";
+    }
+    case "ackIncident":
+    case "resolveIncident": {
+      const id = get("incidentId", "document");
+      return id ? `alerts/${id}` : null;
+    }
+    case "resolveRefundRequest": {
+      const id = get("requestId", "document");
+      return id ? `reviewQueue/${id}` : null;
     }
     case "opsStatus":
     case "listQueue":
@@ -384,7 +401,8 @@ export const AMOUNT_READER_ROLES: readonly StaffRole[] = ["admin", "finance"];
 
 /**
  * The failed payment of `customers/{uid}/private/billing`: `lastPaymentFailure` plus that invoice's summary.
- * Amounts (and the hosted invoice page, which shows them) only for AMOUNT_READER_ROLES. null when nothing failed.
+ * Amounts only for AMOUNT_READER_ROLES; the hosted invoice link for every role (support sends it to the customer).
+ * null when nothing failed.
  */
 export function shapeFailedPayment(billing: Doc | null, roles: readonly StaffRole[]): Record<string, unknown> | null {
   const failure = billing?.lastPaymentFailure;
@@ -402,8 +420,10 @@ export function shapeFailedPayment(billing: Doc | null, roles: readonly StaffRol
     invoice: invoice
       ? {
           invoiceId,
-          ...pick(invoice, ["status", "attemptCount", "nextPaymentAttempt"]),
-          ...(seesAmounts ? pick(invoice, ["amountDue", "amountPaid", "currency", "number", "hostedInvoiceUrl"]) : {}),
+          // The hosted invoice page is where the customer pays: support sends it on (it shows the amount to the
+          // customer, but the amount fields themselves stay finance's).
+          ...pick(invoice, ["status", "attemptCount", "nextPaymentAttempt", "hostedInvoiceUrl"]),
+          ...(seesAmounts ? pick(invoice, ["amountDue", "amountPaid", "currency", "number"]) : {}),
         }
       : null,
   };

@@ -164,6 +164,8 @@ export interface JobTarget {
   invoiceId?: string;
   disputeId?: string;
   alertId?: string;
+  /** Notifications: what kind of notice it is (`automation` notices run even while automation is paused). */
+  notice?: string;
   ticketRequestId?: string;
   supportRequestId?: string;
   /** Revalidation: the Stripe object to fetch and its kind (`subscription`, `invoice`, …). */

@@ -82,3 +82,84 @@ export function alertNoticeText(input: AlertNoticeInput, settings: NoticeSetting
   const message = scrubPersonalData(input.errorMessage, settings);
   return `:rotating_light: opsync gave up on ${input.kind} (${input.reason.replace(/_/g, " ")}) after ${input.attempts} attempt(s): ${message}. See ${documentLink(`alerts/${input.jobId}`, settings)}.`;
 }
+
+// ---- Incidents and operations notices ------------------------------------------------------------------------
+
+export interface IncidentNoticeInput {
+  incidentId: string;
+  title: string;
+  owner: string;
+  /** Customers named on the incident (uids) and how many are affected in all. */
+  customers: string[];
+  affectedCount: number;
+  nextStep: string;
+  fix: string;
+  errorMessage: string | null;
+}
+
+const SHOWN_CUSTOMERS = 5;
+
+/** One message when an incident opens: what, who is affected (uids and links only), what happens next, who owns it. */
+export function incidentOpenedText(input: IncidentNoticeInput, settings: NoticeSettings): string {
+  const shown = input.customers.slice(0, SHOWN_CUSTOMERS).map((uid) => customerReference({ uid }, settings));
+  const more = input.affectedCount > shown.length ? ` and ${input.affectedCount - shown.length} more` : "";
+  const who = shown.length ? ` Affected: ${shown.join(", ")}${more}.` : "";
+  const error = input.errorMessage ? ` Error: ${scrubPersonalData(input.errorMessage, settings)}.` : "";
+  return `:rotating_light: Incident: ${input.title}.${who}${error} Next: ${input.nextStep} Owner: ${input.owner}. Fix: ${input.fix} See ${documentLink(`alerts/${input.incidentId}`, settings)}.`;
+}
+
+export function incidentResolvedText(input: { incidentId: string; title: string; how: string; note: string | null }, settings: NoticeSettings): string {
+  const note = input.note ? ` Note: ${scrubPersonalData(slackEscape(input.note), settings)}` : "";
+  return `:white_check_mark: Resolved: ${input.title} (${input.how}).${note} ${documentLink(`alerts/${input.incidentId}`, settings)}`;
+}
+
+/** The auth pause has its own text: nothing gave up, the sink waits for a credential. */
+export function authPausedText(input: { sink: string; reason: string; fix: string }, settings: NoticeSettings): string {
+  return `:lock: opsync paused the ${input.sink} sink: the vendor refused its credentials (${scrubPersonalData(input.reason, settings)}). Its jobs wait without spending attempts; other sinks keep running. Owner: admin. Fix: ${input.fix} See ${documentLink(`alerts/auth_${input.sink}`, settings)}.`;
+}
+
+export function automationNoticeText(input: { paused: boolean; by: string; reason: string | null }, settings: NoticeSettings): string {
+  const why = input.reason ? `: ${scrubPersonalData(slackEscape(input.reason), settings)}` : "";
+  return input.paused
+    ? `:double_vertical_bar: Automation paused by ${input.by}${why}. No sink is called; jobs wait as paused until it is resumed.`
+    : `:arrow_forward: Automation resumed by ${input.by}${why}. Paused jobs are re-queued.`;
+}
+
+/** A payment opsync could not tie to a user: held for review (support maps it with resolveReview). */
+export function heldForReviewText(input: { reviewId: string; stripeCustomerId: string | null; eventType: string | null }, settings: NoticeSettings): string {
+  const who = input.stripeCustomerId ? `Stripe customer ${input.stripeCustomerId}` : "a Stripe customer";
+  return `:warning: A paying customer is held for review: ${who} (${input.eventType ?? "payment"}) is not mapped to a user, so nothing was granted. Owner: support (resolveReview). ${documentLink(`reviewQueue/${input.reviewId}`, settings)}`;
+}
+
+/** A refund request for finance. The reason is staff text but may quote a customer: scrubbed like an error. */
+export function refundFlaggedText(input: { reviewId: string; target: string; by: string }, settings: NoticeSettings): string {
+  return `:money_with_wings: Refund flagged for ${input.target} by ${input.by}. Owner: finance (resolveRefundRequest). ${documentLink(`reviewQueue/${input.reviewId}`, settings)}`;
+}
+
+/** Stripe events that mean money came in (or a paid plan started): a customer held for them is a paying one. */
+const PAYING_EVENT_TYPES = new Set([
+  "checkout.session.completed",
+  "checkout.session.async_payment_succeeded",
+  "invoice.paid",
+  "invoice.payment_succeeded",
+  "payment_intent.succeeded",
+  "charge.succeeded",
+  "customer.subscription.created",
+  "customer.subscription.updated",
+]);
+
+/**
+ * The Slack notice a new review item deserves, or null: a paying customer held (unmapped) for support, a refund
+ * flagged for finance. Other review reasons (id conflicts, illegal transitions) are in the queues, not in Slack.
+ */
+export function reviewNoticeText(reviewId: string, item: Record<string, unknown>, settings: NoticeSettings): string | null {
+  const str = (v: unknown): string | null => (typeof v === "string" && v ? v : null);
+  if (item.reason === "unmapped_customer" && PAYING_EVENT_TYPES.has(String(item.eventType))) {
+    return heldForReviewText({ reviewId, stripeCustomerId: str(item.stripeCustomerId), eventType: str(item.eventType) }, settings);
+  }
+  if (item.reason === "refund_requested") {
+    const target = str(item.orderId) ? `order ${String(item.orderId)}` : (str(item.chargeId) ?? str(item.paymentIntentId) ?? reviewId);
+    return refundFlaggedText({ reviewId, target, by: str(item.requestedBy) ?? "staff" }, settings);
+  }
+  return null;
+}

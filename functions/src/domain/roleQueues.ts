@@ -50,22 +50,8 @@ export function stillOpen(kind: QueueKind, source: QueueSource): boolean {
 export function shapeQueueItem(kind: QueueKind, source: QueueSource, seesAmounts: boolean): Doc {
   const d = source.data;
   switch (kind) {
-    case "alert": {
-      const error = d.error && typeof d.error === "object" ? (d.error as Doc) : {};
-      return {
-        kind,
-        id: source.id,
-        jobId: d.jobId ?? null,
-        jobKind: d.kind ?? null,
-        sink: d.sink ?? null,
-        target: d.target ?? null,
-        reason: d.reason ?? null,
-        error: { message: error.message ?? null, httpStatus: error.httpStatus ?? null },
-        attempts: d.attempts ?? null,
-        createdAt: iso(d.createdAt),
-        action: "retryJob",
-      };
-    }
+    case "alert":
+      return shapeAlert(source);
     case "unmapped_customer":
       return {
         kind,
@@ -136,4 +122,50 @@ export function shapeQueueItem(kind: QueueKind, source: QueueSource, seesAmounts
       };
     }
   }
+}
+
+const strings = (v: unknown, max: number): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === "string").slice(0, max) : []);
+
+/**
+ * An open alert as Needs action shows it: an incident (one per root cause: what, who is affected, what opsync does
+ * next and when, the owner, the fix, the jobs to retry), the auth pause, a signal alert, a reconcile drift, or a
+ * per-job alert written before incidents existed (its one job is its whole incident).
+ */
+function shapeAlert(source: QueueSource): Doc {
+  const d = source.data;
+  const error = d.error && typeof d.error === "object" ? (d.error as Doc) : {};
+  const affected = d.affected && typeof d.affected === "object" ? (d.affected as Doc) : {};
+  const legacyJob = typeof d.jobId === "string" ? d.jobId : null;
+  const target = d.target && typeof d.target === "object" ? (d.target as Doc) : null;
+  const customers = strings(affected.customers, 100);
+  if (!customers.length && typeof target?.uid === "string") customers.push(target.uid);
+  const nextStep = d.nextStep && typeof d.nextStep === "object" ? (d.nextStep as Doc) : null;
+  const ack = d.acknowledged && typeof d.acknowledged === "object" ? (d.acknowledged as Doc) : null;
+  const deadJobIds = legacyJob ? [legacyJob] : strings(d.deadJobIds, 50);
+  return {
+    kind: "alert",
+    id: source.id,
+    type: d.type ?? null,
+    title: d.title ?? (legacyJob ? `${String(d.kind ?? "job")} gave up (${String(d.reason ?? "failed").replace(/_/g, " ")})` : source.id),
+    owner: d.owner ?? (d.type === "sink_auth_failed" || d.type === "reconcile_drift" ? "admin" : "support"),
+    sink: d.sink ?? null,
+    scope: d.scope ?? null,
+    fix: d.fix ?? (legacyJob ? "Fix the cause in the error, then retry the job." : null),
+    nextStep: nextStep ? { action: nextStep.action ?? null, at: iso(nextStep.at), text: nextStep.text ?? null } : null,
+    affected: { customers, orders: strings(affected.orders, 100) },
+    affectedCount: typeof d.affectedCount === "number" ? d.affectedCount : customers.length,
+    jobCount: typeof d.jobCount === "number" ? d.jobCount : legacyJob ? 1 : 0,
+    deadJobIds,
+    acknowledged: ack ? { by: ack.by ?? null, at: iso(ack.at), note: ack.note ?? null } : null,
+    error: { message: error.message ?? null, httpStatus: error.httpStatus ?? null },
+    // Per-job alerts from before incidents: the fields they always had.
+    jobId: legacyJob,
+    jobKind: d.kind ?? null,
+    target,
+    reason: d.reason ?? null,
+    attempts: d.attempts ?? null,
+    createdAt: iso(d.createdAt),
+    updatedAt: iso(d.updatedAt),
+    action: legacyJob ? "retryJob" : "ackIncident",
+  };
 }

@@ -5,10 +5,10 @@
  * how they authenticated. Destructive operations answer a dry run unless the input says `confirm: true`.
  */
 import { getAuth } from "firebase-admin/auth";
-import { FieldPath, FieldValue, type DocumentData, type QueryDocumentSnapshot } from "firebase-admin/firestore";
+import type { DocumentData, QueryDocumentSnapshot } from "firebase-admin/firestore";
 import { HttpsError } from "firebase-functions/v2/https";
 import { z } from "zod";
-import { adminConfig, stripeApiConfig } from "../config.js";
+import { adminConfig, noticeSettings, stripeApiConfig } from "../config.js";
 import {
   ADMIN_OPERATIONS,
   ADMIN_OPERATION_NAMES,
@@ -19,7 +19,6 @@ import {
   REFUND_TARGET_FIELDS,
   STAFF_NOTES_READER_ROLES,
   auditTarget,
-  failedRenewalTicketKey,
   isAdminOperation,
   isDryRun,
   jsonSafe,
@@ -28,14 +27,11 @@ import {
   rateLimitDecision,
   refundReviewId,
   shapeCustomerSummary,
-  shapeFailedPayment,
   type AdminInput,
   type AdminOperation,
 } from "../domain/adminOps.js";
 import { TransientError, ValidationError } from "../domain/errors.js";
-import { liveJobId } from "../domain/coalesce.js";
-import { jobId as jobIdFor } from "../domain/jobs.js";
-import type { JobSpec, LedgerStatus } from "../domain/model.js";
+import type { LedgerStatus } from "../domain/model.js";
 import { hasAnyRole, staffRolesFromClaims } from "../domain/roles.js";
 import { sessionProblem } from "../domain/sessions.js";
 import { log } from "../log.js";
@@ -46,7 +42,6 @@ import { lazyStripeEvents, type StripeReadPort } from "../sinks/stripeApi.js";
 import { releaseHeldEventsForCustomer } from "../store/heldEvents.js";
 import { REPLAYABLE_STATUSES, ingestReplay } from "../store/ingest.js";
 import { clearSinkAuthPause, requeuePausedJobs, retryDeadJob, setAutomationPaused } from "../store/jobQueue.js";
-import { planJobs } from "../store/liveJobs.js";
 import { AUTOMATION_DOC, COL, SYNC_COL, billingPath, staffNotesPath } from "../store/paths.js";
 import { RATE_LIMITS_COL } from "../store/rateLimits.js";
 import { instanceAuthFailureGuard, type AuthFailureGuard } from "./adminAuthGuard.js";
@@ -57,6 +52,10 @@ import { backfillOp } from "./adminOps/backfill.js";
 import { reconcileOp } from "./adminOps/reconcile.js";
 import { replayOp } from "./adminOps/replay.js";
 import { sweepEventsOp } from "./adminOps/sweepEvents.js";
+import { ackIncidentOp } from "./adminOps/ackIncident.js";
+import { resolveFailedPaymentOp } from "./adminOps/resolveFailedPayment.js";
+import { resolveIncidentOp } from "./adminOps/resolveIncident.js";
+import { resolveRefundRequestOp } from "./adminOps/resolveRefundRequest.js";
 import { findCustomer } from "./adminOps/findCustomer.js";
 import { listQueue } from "./adminOps/listQueue.js";
 import { opsStatus } from "./adminOps/opsStatus.js";
@@ -283,7 +282,7 @@ const setAutomation: Handler<"setAutomation"> = async ({ deps, caller, now }, in
   }
   // Resuming only writes the switch: onAutomationWritten is the one place that re-queues paused jobs (a console
   // edit of ops/automation takes the same path), each job once, never a finished one.
-  await setAutomationPaused(db, input.paused, { by: caller.uid, reason: input.reason ?? null }, now);
+  await setAutomationPaused(db, input.paused, { by: caller.uid, reason: input.reason ?? null }, now, deps.notices);
   const pausedJobs = input.paused ? 0 : (await db.collection(COL.syncJobs).where("status", "==", "paused").count().get()).data().count;
   await db.collection(COL.auditLog).add(
     auditEntry(caller, "setAutomation", {
@@ -313,7 +312,7 @@ const resumeSink: Handler<"resumeSink"> = async ({ deps, caller, now }, input) =
       }) as AdminResult,
     };
   }
-  const cleared = await clearSinkAuthPause(db, input.sink, actorOf(caller), now);
+  const cleared = await clearSinkAuthPause(db, input.sink, actorOf(caller), now, deps.notices);
   // Re-queue even when it was not paused (a credential change lifted it meanwhile): preconditions make this idempotent.
   const requeued = await requeuePausedJobs(db, now, { sink: input.sink });
   const after = { pausedForAuth: null, requeued };
@@ -538,109 +537,6 @@ const flagRefund: Handler<"flagRefund"> = async ({ deps, caller, now }, input) =
   };
 };
 
-const resolveFailedPayment: Handler<"resolveFailedPayment"> = async ({ deps, caller, now }, input) => {
-  const { db } = deps;
-  const customerRef = db.collection(COL.customers).doc(input.uid);
-  const [customerSnap, billingSnap, deadSnap] = await Promise.all([
-    customerRef.get(),
-    db.doc(billingPath(input.uid)).get(),
-    db.collection(COL.syncJobs).where("target.uid", "==", input.uid).where("status", "==", "dead").limit(100).get(),
-  ]);
-  if (!customerSnap.exists) throw notFound(`no customer record ${COL.customers}/${input.uid}`);
-  const billing = billingSnap.exists ? fromFirestore<Record<string, unknown>>(billingSnap.data()) : null;
-  const failure = shapeFailedPayment(billing, caller.roles);
-  if (!failure) throw conflict(`customer ${input.uid} has no failed payment on record (billing.lastPaymentFailure is empty)`);
-  const invoiceId = typeof failure.invoiceId === "string" ? failure.invoiceId : null;
-  const ticketKey = invoiceId ? failedRenewalTicketKey(invoiceId) : null;
-  const ticketOf = (tickets: unknown): Record<string, unknown> | null => {
-    if (!ticketKey || !tickets || typeof tickets !== "object") return null;
-    const t = (tickets as Record<string, unknown>)[ticketKey];
-    return t && typeof t === "object" ? (t as Record<string, unknown>) : null;
-  };
-  const ticket = ticketOf(customerSnap.get("tickets"));
-  const ticketInfo = ticket && ticketKey
-    ? { requestId: ticketKey, ticketId: ticket.ticketId ?? null, helpdesk: ticket.helpdesk ?? null, subject: ticket.subject ?? null }
-    : null;
-  const deadJobs = [...deadSnap.docs]
-    .sort((a, b) => a.id.localeCompare(b.id))
-    .map((d) => ({ jobId: d.id, kind: d.get("kind") ?? null, deadReason: d.get("deadReason") ?? null, attempts: d.get("attempts") ?? null }));
-  const spec: JobSpec = {
-    kind: "crm.contact.upsert",
-    target: { uid: input.uid },
-    idempotencyKey: `contact:${input.uid}`,
-    reason: `failed payment follow-up${invoiceId ? ` (${invoiceId})` : ""}`,
-  };
-
-  if (isDryRun("resolveFailedPayment", input)) {
-    return {
-      outcome: "dry_run",
-      result: {
-        operation: "resolveFailedPayment",
-        dryRun: true,
-        uid: input.uid,
-        failure,
-        deadJobs,
-        wouldRetry: deadJobs.map((j) => j.jobId),
-        wouldPlan: [{ kind: spec.kind, target: spec.target }],
-        ticket: ticketInfo,
-        wouldNoteTicket: ticketInfo !== null,
-      },
-    };
-  }
-
-  const retried: string[] = [];
-  for (const job of deadJobs) {
-    // Each is its own transaction (with its syncJob.retry audit entry); one retried meanwhile is skipped.
-    if (await retryDeadJob(db, job.jobId, actorOf(caller), now)) retried.push(job.jobId);
-  }
-  const auditRef = db.collection(COL.auditLog).doc();
-  // The customer's one live contact job (a retried dead one included): no second contact job beside it.
-  const plannedJobId = liveJobId(spec) ?? jobIdFor(`admin_${auditRef.id}`, spec);
-  const note = `Payment follow-up by ${caller.uid} (admin API): ${retried.length} dead sync job(s) retried; CRM contact resync planned.`;
-  const noted = await db.runTransaction(async (tx) => {
-    const current = await tx.get(customerRef);
-    const hasTicket = ticketOf(current.get("tickets")) !== null && ticketKey !== null;
-    const planned = await planJobs(db, tx, [spec], `admin_${auditRef.id}`, { type: "admin", auditId: auditRef.id }, now);
-    planned.write();
-    const sync = { status: "pending", jobId: plannedJobId, at: now };
-    tx.update(customerRef, new FieldPath("sync", "crm"), sync);
-    if (hasTicket && ticketKey) {
-      // Staff-only (it names the staff member): the customer reads customers/{uid}, never staff/notes.
-      // `updatedAt` moves, so onStaffNotesWritten does not take this server write for a staff edit.
-      tx.set(
-        db.doc(staffNotesPath(input.uid)),
-        { uid: input.uid, tickets: { [ticketKey]: { notes: FieldValue.arrayUnion({ note, by: caller.uid, at: now }) } }, updatedAt: now },
-        { merge: true },
-      );
-    }
-    tx.set(
-      auditRef,
-      auditEntry(caller, "resolveFailedPayment", {
-        outcome: "applied",
-        target: `${COL.customers}/${input.uid}`,
-        before: { invoiceId, deadJobs: deadJobs.map((j) => j.jobId) },
-        after: { retried, plannedJobId, ticketNoted: hasTicket ? ticketKey : null },
-        at: now,
-      }),
-    );
-    return hasTicket;
-  });
-  return {
-    outcome: "applied",
-    result: jsonSafe({
-      operation: "resolveFailedPayment",
-      dryRun: false,
-      uid: input.uid,
-      failure,
-      retried,
-      planned: [{ jobId: plannedJobId, kind: spec.kind }],
-      ticket: ticketInfo,
-      ticketNoted: noted,
-      note: noted ? note : null,
-    }) as AdminResult,
-  };
-};
-
 const HANDLERS: { [O in AdminOperation]: Handler<O> } = {
   setRole,
   customerSummary,
@@ -650,7 +546,7 @@ const HANDLERS: { [O in AdminOperation]: Handler<O> } = {
   resolveReview,
   replayEvent,
   flagRefund,
-  resolveFailedPayment,
+  resolveFailedPayment: resolveFailedPaymentOp,
   backfill: backfillOp,
   reconcile: reconcileOp,
   sweepEvents: sweepEventsOp,
@@ -658,6 +554,9 @@ const HANDLERS: { [O in AdminOperation]: Handler<O> } = {
   opsStatus,
   listQueue,
   findCustomer,
+  ackIncident: ackIncidentOp,
+  resolveIncident: resolveIncidentOp,
+  resolveRefundRequest: resolveRefundRequestOp,
 };
 
 // ---- Callable ----------------------------------------------------------------------------------------------
@@ -766,6 +665,7 @@ export function deployedAdminDeps(): AdminDeps & { corsOrigins: string[]; authFa
     rateLimitPerMinute: cfg.rateLimitPerMinute,
     graceDays: cfg.graceDays,
     acceptLivemode: cfg.acceptLivemode,
+    notices: noticeSettings(),
     // Built (and STRIPE_SECRET_KEY read) only when an operation calls Stripe.
     stripe: deployedStripe,
     // reconcile: HubSpot and Auth claims read sides, built on first use (HUBSPOT_TOKEN is bound to adminApi).

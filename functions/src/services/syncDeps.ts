@@ -1,6 +1,6 @@
 /** Composition root for the sync queue in deployed functions: config → adapters → runner dependencies. */
 import { createHash } from "node:crypto";
-import { graceDaysConfig, noticeSettings, stripeApiConfig, stripeSecretKeyAsSet, syncConfig, vendorBudgetLimits, type SyncConfig } from "../config.js";
+import { graceDaysConfig, incidentConfig, noticeSettings, stripeApiConfig, stripeSecretKeyAsSet, syncConfig, vendorBudgetLimits, type SyncConfig } from "../config.js";
 import { RateSignals, accountOf } from "../domain/budget.js";
 import type { SinkName } from "../domain/model.js";
 import { lazyStripeEvents } from "../sinks/stripeApi.js";
@@ -47,6 +47,7 @@ export function deployedSyncDeps(): SyncDeps {
     dispatcher: cloudTasksDispatcher(),
     graceDays: graceDaysConfig(),
     notices: noticeSettings(),
+    incidents: (({ joinAfterAttempts, probeDelayMs }) => ({ joinAfterAttempts, probeDelayMs }))(incidentConfig()),
     credentialOf: credentialFingerprints(cfg, stripeSecretKeyAsSet),
   };
 }

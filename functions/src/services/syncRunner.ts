@@ -6,17 +6,44 @@
  */
 import { randomUUID } from "node:crypto";
 import { TransientError } from "../domain/errors.js";
-import { SINK_OF_JOB } from "../domain/model.js";
+import { causeOf, incidentId } from "../domain/incidents.js";
+import { SINK_OF_JOB, type SinkName } from "../domain/model.js";
+import { DEFAULT_NOTICE_SETTINGS } from "../domain/notices.js";
 import { leaseMsFor } from "../domain/queuePolicy.js";
 import { decideFailure, describeError } from "../domain/retry.js";
 import { log } from "../log.js";
 import type { Sinks } from "../sinks/ports.js";
-import { completeJob, failJob, markSending, type Completion } from "../store/jobFinish.js";
-import { requeuePausedJobs, resolveAuthAlert } from "../store/jobQueue.js";
+import { joinIncidentNow, recoveryWanted, settleIncidentsFor } from "../store/incidents.js";
+import { DEFAULT_PROBE_DELAY_MS, completeJob, failJob, markSending, type Completion } from "../store/jobFinish.js";
+import { requeuePausedJobs, resolveAuthAlert, retryDeadJob } from "../store/jobQueue.js";
 import { claimJob, type ClaimResult, type JobDoc } from "../store/jobs.js";
 import { execute, LeaseLostError } from "./syncExecute.js";
 import { budgetPlanner, recordVendorAnswers } from "./syncBudget.js";
-import type { SyncDeps } from "./syncTypes.js";
+import type { IncidentSettings, SyncDeps } from "./syncTypes.js";
+
+const DEFAULT_INCIDENTS: IncidentSettings = { joinAfterAttempts: 3, probeDelayMs: DEFAULT_PROBE_DELAY_MS };
+
+/**
+ * Whether a vendor-wide incident of a sink waits for news of recovery, remembered per instance for a few seconds so
+ * a busy queue does not add a query to every job (a job that joined an incident settles it by its own `incidentId`).
+ * A join in this instance forgets it at once; another instance's join is seen within RECOVERY_CACHE_MS.
+ */
+const RECOVERY_CACHE_MS = 5_000;
+const recovery = {
+  // The promise is kept, so jobs finishing at once share one query.
+  seen: new Map<SinkName, { wanted: Promise<boolean>; at: number }>(),
+  wanted(db: SyncDeps["db"], sink: SinkName): Promise<boolean> {
+    const hit = this.seen.get(sink);
+    if (hit && Date.now() - hit.at < RECOVERY_CACHE_MS) return hit.wanted;
+    const wanted = recoveryWanted(db, sink);
+    this.seen.set(sink, { wanted, at: Date.now() });
+    wanted.catch(() => this.seen.delete(sink));
+    return wanted;
+  },
+  forget(): void {
+    this.seen.clear();
+  },
+};
 
 export type { Dispatcher, RunStep, SyncBudgets, SyncDeps } from "./syncTypes.js";
 export type { Sinks };
@@ -59,9 +86,10 @@ export async function runSyncJob(deps: SyncDeps, jobId: string): Promise<RunOutc
   }
   const job: JobDoc = { ...claim.job, workerId };
   const sink = SINK_OF_JOB[job.kind];
+  const incidents = deps.incidents ?? DEFAULT_INCIDENTS;
   if (claim.credentialChanged) {
     // The refused credential was replaced: the sink runs again, with the jobs it paused.
-    await resolveAuthAlert(deps.db, sink, now());
+    await resolveAuthAlert(deps.db, sink, now(), deps.notices ?? DEFAULT_NOTICE_SETTINGS);
     await requeuePausedJobs(deps.db, now(), { sink });
   }
   deps.step?.("after_claim", jobId);
@@ -76,9 +104,23 @@ export async function runSyncJob(deps: SyncDeps, jobId: string): Promise<RunOutc
       notices: deps.notices,
       notSent: job.kind === "notify.slack" && surelyNotSent(error),
       credential: deps.credentialOf?.(sink) ?? null,
+      probeDelayMs: incidents.probeDelayMs,
     });
     if (!recorded.recorded) return discarded(jobId);
+    if (decision.kind === "dead") recovery.forget();
     if (decision.kind === "retry") {
+      if (decision.countsAttempt && job.attempts >= incidents.joinAfterAttempts) {
+        // Still retrying, but failing again and again: it joins its cause's incident now, so an outage shows (once)
+        // before anything gives up. A 429 never joins (the vendor only asked us to wait).
+        const failure = { message: decision.error.message, httpStatus: decision.error.httpStatus, dead: false, permanent: false };
+        const cause = causeOf(job, sink, failure);
+        const nextAttemptAt = new Date(now().getTime() + decision.delayMs);
+        await joinIncidentNow(deps.db, incidentId(cause), cause, { jobId, kind: job.kind, target: job.target, nextAttemptAt }, failure, now(), {
+          notices: deps.notices ?? DEFAULT_NOTICE_SETTINGS,
+          probeDelayMs: incidents.probeDelayMs,
+        });
+        recovery.forget();
+      }
       await deps.dispatcher.dispatch(jobId, decision.delayMs);
       return { outcome: "retrying", jobId, delayMs: decision.delayMs };
     }
@@ -89,6 +131,13 @@ export async function runSyncJob(deps: SyncDeps, jobId: string): Promise<RunOutc
   const step = deps.step;
   const recorded = await completeJob(deps.db, job, completion, now(), step ? () => step("before_complete", jobId) : undefined);
   if (!recorded.recorded) return discarded(jobId);
+  // Incidents that tracked this job (or wait for any success of its sink) settle; a vendor back after an outage gets
+  // the dead jobs of its incident retried. After the job's own record: a crash here leaves the incident open until
+  // the next success it tracks, or a person's resolveIncident (docs/data-model.md).
+  if (job.incidentId || (await recovery.wanted(deps.db, sink))) {
+    const retry = await settleIncidentsFor(deps.db, job, sink, now(), deps.notices ?? DEFAULT_NOTICE_SETTINGS);
+    for (const id of retry) await retryDeadJob(deps.db, id, { type: "system", id: "incident" }, now());
+  }
   return recorded.rerun ? { outcome: "rerun", jobId } : { outcome: "succeeded", jobId };
 }
 

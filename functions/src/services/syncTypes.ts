@@ -6,6 +6,13 @@ import type { NoticeSettings } from "../domain/notices.js";
 import type { RetryPolicy } from "../domain/retry.js";
 import type { Sinks } from "../sinks/ports.js";
 
+export interface IncidentSettings {
+  /** A job still retrying joins its cause's incident once this many attempts failed (dead jobs always join). */
+  joinAfterAttempts: number;
+  /** A vendor-wide incident retries one of its dead jobs this long after they died (then again each period). */
+  probeDelayMs: number;
+}
+
 export interface Dispatcher {
   dispatch(jobId: string, delayMs: number): Promise<void>;
 }
@@ -39,6 +46,8 @@ export interface SyncDeps {
   credentialOf?: (sink: SinkName) => string | null;
   /** Shared vendor budgets; absent: jobs are not metered (only 429s slow a sink). */
   budgets?: SyncBudgets;
+  /** Incidents (INCIDENT_JOIN_AFTER_ATTEMPTS, INCIDENT_PROBE_MINUTES); defaults: join on the 3rd failed attempt, probe after 5 min. */
+  incidents?: IncidentSettings;
   /** Test seam: called at each step; throwing there is a crash of the worker. */
   step?: (step: RunStep, jobId: string) => void;
 }

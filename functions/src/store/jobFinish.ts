@@ -5,12 +5,14 @@
  */
 import type { DocumentReference, Firestore, Transaction } from "firebase-admin/firestore";
 import { rerunAt } from "../domain/coalesce.js";
-import { DEFAULT_NOTICE_SETTINGS, alertNoticeText, type NoticeSettings } from "../domain/notices.js";
+import { causeOf, incidentId, type FailureInfo } from "../domain/incidents.js";
+import { DEFAULT_NOTICE_SETTINGS, authPausedText, type NoticeSettings } from "../domain/notices.js";
 import { holdsLease, sinkStatusAfter } from "../domain/queuePolicy.js";
 import { SINK_OF_JOB, type JobSpec, type JobStatus, type SinkName } from "../domain/model.js";
 import type { FailureDecision } from "../domain/retry.js";
 import { fromFirestore } from "./db.js";
 import { jobRef, newJobDoc, notifyJobId, sinkStateRef, type JobDoc, type SinkStateDoc } from "./jobs.js";
+import { prepareJoin, writeJoin } from "./incidents.js";
 import { COL, SYNC_COL } from "./paths.js";
 
 export interface Completion {
@@ -79,7 +81,8 @@ export async function completeJob(db: Firestore, job: JobDoc, completion: Comple
       // The state changed while this run read it: one more run, as a fresh job (attempts start again).
       tx.update(ref, { ...end, status: "pending", attempts: 0, rerunRequested: false, nextAttemptAt: rerunAt(job.kind, now) });
     } else {
-      tx.update(ref, { ...end, status: "succeeded", nextAttemptAt: null });
+      // incidentId is cleared: the runner settles that incident with this success (syncRunner).
+      tx.update(ref, { ...end, status: "succeeded", nextAttemptAt: null, incidentId: null });
     }
     setSinkStatus(tx, customer, job, sinkStatusAfter(rerun ? "retrying" : "succeeded", others), now);
     completion.write?.(tx);
@@ -99,7 +102,12 @@ export interface FailOptions {
   notSent?: boolean;
   /** Fingerprint of the credential that was refused (pause_sink), so a replaced one resumes the sink. */
   credential?: string | null;
+  /** How long a vendor-wide incident waits before opsync retries one of its dead jobs (INCIDENT_PROBE_MINUTES). */
+  probeDelayMs?: number;
 }
+
+/** Default INCIDENT_PROBE_MINUTES (config.ts) for callers that do not say. */
+export const DEFAULT_PROBE_DELAY_MS = 5 * 60_000;
 
 export async function failJob(db: Firestore, job: JobDoc, decision: FailureDecision, now: Date, opts: FailOptions = {}): Promise<Recorded> {
   const customer = await customerRefFor(db, job);
@@ -132,28 +140,21 @@ export async function failJob(db: Firestore, job: JobDoc, decision: FailureDecis
       setSinkStatus(tx, customer, job, sinkStatusAfter("paused", others), now);
       return { recorded: true };
     }
-    const notifyId = notifyJobId(`alert:${job.jobId}`);
-    const notifySnap = job.kind === "notify.slack" ? null : await tx.get(jobRef(db, notifyId));
-    tx.update(ref, { ...base, status: "dead", deadReason: decision.reason, nextAttemptAt: null, completedAt: now });
+    // The job joins the incident of its cause (sink + error kind + scope): one alert and one Slack message per
+    // cause, however many jobs fail the same way (domain/incidents.ts). Read before any write.
+    const failure: FailureInfo = { message: decision.error.message, httpStatus: decision.error.httpStatus, dead: true, permanent: decision.reason === "permanent" };
+    const cause = causeOf(job, sink, failure);
+    const incident = await prepareJoin(db, tx, incidentId(cause));
+    tx.update(ref, { ...base, status: "dead", deadReason: decision.reason, nextAttemptAt: null, completedAt: now, incidentId: incident.ref.id });
     setSinkStatus(tx, customer, job, sinkStatusAfter("dead", others), now);
-    tx.set(db.collection(SYNC_COL.alerts).doc(job.jobId), {
-      alertId: job.jobId, type: "sync_job_dead", status: "open", jobId: job.jobId, kind: job.kind, sink, target: job.target,
-      reason: decision.reason, error: lastError, attempts: current.attempts, createdAt: now,
+    writeJoin(db, tx, incident, cause, { jobId: job.jobId, kind: job.kind, target: job.target, nextAttemptAt: null }, failure, now, {
+      notices: opts.notices ?? DEFAULT_NOTICE_SETTINGS,
+      probeDelayMs: opts.probeDelayMs ?? DEFAULT_PROBE_DELAY_MS,
     });
     tx.set(db.collection(COL.auditLog).doc(), {
       actor: { type: "system", id: "syncQueue" }, action: "syncJob.dead", target: `${COL.syncJobs}/${job.jobId}`, before: { status: job.status },
-      after: { status: "dead", reason: decision.reason, error: decision.error.message }, cause: job.cause, at: now,
+      after: { status: "dead", reason: decision.reason, error: decision.error.message, incidentId: incident.ref.id }, cause: job.cause, at: now,
     });
-    // Tell the founder — unless the failing sink is the notifier itself. Created only if absent: a notification
-    // already delivered for this alert is never reset to pending (that would post a second time).
-    if (notifySnap && !notifySnap.exists) {
-      const text = alertNoticeText(
-        { jobId: job.jobId, kind: job.kind, reason: decision.reason, attempts: current.attempts, errorMessage: decision.error.message },
-        opts.notices ?? DEFAULT_NOTICE_SETTINGS,
-      );
-      const spec: JobSpec = { kind: "notify.slack", target: { alertId: job.jobId }, idempotencyKey: `alert:${job.jobId}`, reason: "alert", text };
-      tx.set(jobRef(db, notifyId), newJobDoc(notifyId, spec, { type: "alert", jobId: job.jobId }, now));
-    }
     return { recorded: true };
   });
 }
@@ -178,13 +179,17 @@ async function pauseForAuth(
   tx.set(db.collection(SYNC_COL.alerts).doc(alertId), {
     alertId, type: "sink_auth_failed", status: "open", sink: a.sink, reason: "auth", error: { ...a.decision.error, at: a.now }, firstJobId: a.job.jobId,
     fix: FIX[a.sink], updatedAt: a.now, ...reopen,
+    // The incident fields every alert carries (domain/incidents.ts), so Needs action shows it like any other.
+    title: `${a.sink} sink paused: credentials refused (HTTP ${a.decision.error.httpStatus ?? "?"})`, owner: "admin", scope: "sink",
+    nextStep: { action: "waiting_for_person", at: null, text: `The ${a.sink} sink's jobs wait as paused, spending no attempts. It resumes by itself on the first job run with a replaced credential, or with resumeSink.` },
+    ...(alertSnap?.exists && alertSnap.get("status") === "open" ? {} : { acknowledged: null, resolvedAt: null, resolvedBy: null }),
   }, { merge: true });
   tx.set(db.collection(COL.auditLog).doc(), {
     actor: { type: "system", id: "syncQueue" }, action: "sink.pause_auth", target: `${SYNC_COL.sinkState}/${a.sink}`, before: { pausedForAuth: null },
     after: { pausedForAuth: true, reason }, cause: a.job.cause, at: a.now,
   });
   if (a.sink === "notify") return;
-  const text = alertNoticeText({ jobId: alertId, kind: `${a.sink} sink`, reason: "credentials_refused", attempts: 1, errorMessage: `${reason}. ${FIX[a.sink]}` }, a.notices);
+  const text = authPausedText({ sink: a.sink, reason, fix: FIX[a.sink] }, a.notices);
   const spec: JobSpec = { kind: "notify.slack", target: { alertId }, idempotencyKey: `alert:${alertId}:${a.now.getTime()}`, reason: "alert", text };
   tx.set(jobRef(db, notifyId), newJobDoc(notifyId, spec, { type: "alert", jobId: a.job.jobId }, a.now));
 }

@@ -5,9 +5,11 @@
  */
 import type { DocumentSnapshot, Firestore, QueryDocumentSnapshot } from "firebase-admin/firestore";
 import { SWEEP_GRACE_MS } from "../domain/queuePolicy.js";
-import { SINK_OF_JOB, type JobKind, type SinkName } from "../domain/model.js";
+import { SINK_OF_JOB, type JobKind, type JobSpec, type SinkName } from "../domain/model.js";
+import { DEFAULT_NOTICE_SETTINGS, automationNoticeText, type NoticeSettings } from "../domain/notices.js";
 import { fromFirestore } from "./db.js";
-import { jobRef, sinkStateRef, type SinkStateDoc } from "./jobs.js";
+import { writeResolvedNotice } from "./incidents.js";
+import { jobRef, newJobDoc, notifyJobId, sinkStateRef, type SinkStateDoc } from "./jobs.js";
 import { AUTOMATION_DOC, COL, SYNC_COL } from "./paths.js";
 
 /** Manual retry of a dead job (admin API): back to `pending`, attempts reset, history kept in lastError. */
@@ -28,11 +30,17 @@ export async function retryDeadJob(db: Firestore, id: string, actor: { type: str
  * Kill switch: writes `ops/automation` and its audit entry. It does not re-queue anything: turning it off fires
  * `onAutomationWritten`, the one place that re-queues paused jobs (a console edit takes the same path).
  */
-export async function setAutomationPaused(db: Firestore, paused: boolean, who: { by: string; reason: string | null }, now: Date): Promise<void> {
+export async function setAutomationPaused(db: Firestore, paused: boolean, who: { by: string; reason: string | null }, now: Date, notices: NoticeSettings = DEFAULT_NOTICE_SETTINGS): Promise<void> {
   const ref = db.doc(AUTOMATION_DOC);
   await db.runTransaction(async (tx) => {
     const before = await tx.get(ref);
     tx.set(ref, { paused, reason: who.reason, by: who.by, at: now });
+    if ((before.get("paused") === true) !== paused) {
+      // Announced once per switch (the id carries the time); this notice runs even while automation is paused.
+      const key = `automation:${paused ? "paused" : "resumed"}:${now.getTime()}`;
+      const spec: JobSpec = { kind: "notify.slack", target: { alertId: "automation", notice: "automation" }, idempotencyKey: key, reason: "automation", text: automationNoticeText({ paused, by: who.by, reason: who.reason }, notices) };
+      tx.set(jobRef(db, notifyJobId(key)), newJobDoc(notifyJobId(key), spec, { type: "manual" }, now));
+    }
     tx.set(db.collection(COL.auditLog).doc(), {
       actor: { type: "user", id: who.by }, action: paused ? "automation.pause" : "automation.resume", target: AUTOMATION_DOC,
       before: before.exists ? { paused: before.get("paused") ?? false } : null, after: { paused, reason: who.reason }, cause: { type: "manual" }, at: now,
@@ -76,14 +84,18 @@ export async function requeuePausedJobs(db: Firestore, now: Date, only: { sink?:
 }
 
 /** Lifts a sink's auth pause (a person fixed the credential). True when it was paused. Audited. */
-export async function clearSinkAuthPause(db: Firestore, sink: SinkName, actor: { type: string; id: string }, now: Date): Promise<{ wasPaused: boolean; since: Date | null }> {
+export async function clearSinkAuthPause(db: Firestore, sink: SinkName, actor: { type: string; id: string }, now: Date, notices: NoticeSettings = DEFAULT_NOTICE_SETTINGS): Promise<{ wasPaused: boolean; since: Date | null }> {
   return db.runTransaction(async (tx) => {
     const [stateSnap, alertSnap] = await tx.getAll(sinkStateRef(db, sink), db.collection(SYNC_COL.alerts).doc(`auth_${sink}`));
     const state: SinkStateDoc = stateSnap?.exists ? fromFirestore<SinkStateDoc>(stateSnap.data()) : {};
     const pause = state.pausedForAuth ?? null;
     if (!pause) return { wasPaused: false, since: null };
     tx.set(sinkStateRef(db, sink), { pausedForAuth: null, resumedAt: now, resumedBy: `${actor.type}:${actor.id}`, updatedAt: now }, { merge: true });
-    if (alertSnap?.exists && alertSnap.get("status") === "open") tx.update(alertSnap.ref, { status: "resolved", resolvedAt: now, updatedAt: now });
+    if (alertSnap?.exists && alertSnap.get("status") === "open") {
+      const by = `${actor.type}:${actor.id}`;
+      tx.update(alertSnap.ref, { status: "resolved", resolvedAt: now, resolvedBy: by, updatedAt: now });
+      writeResolvedNotice(db, tx, alertSnap.id, fromFirestore<Record<string, unknown>>(alertSnap.data()), by, null, now, notices);
+    }
     tx.set(db.collection(COL.auditLog).doc(), {
       actor, action: "sink.resume", target: `${SYNC_COL.sinkState}/${sink}`, before: { pausedForAuth: true, since: pause.since }, after: { pausedForAuth: false }, cause: { type: "manual" }, at: now,
     });
@@ -92,11 +104,13 @@ export async function clearSinkAuthPause(db: Firestore, sink: SinkName, actor: {
 }
 
 /** A sink's auth pause lifted because its credential changed (found by a claim): resolve the alert. */
-export async function resolveAuthAlert(db: Firestore, sink: SinkName, now: Date): Promise<void> {
+export async function resolveAuthAlert(db: Firestore, sink: SinkName, now: Date, notices: NoticeSettings = DEFAULT_NOTICE_SETTINGS): Promise<void> {
   const ref = db.collection(SYNC_COL.alerts).doc(`auth_${sink}`);
   await db.runTransaction(async (tx) => {
     const snap: DocumentSnapshot = await tx.get(ref);
-    if (snap.exists && snap.get("status") === "open") tx.update(ref, { status: "resolved", resolvedAt: now, resolvedBy: "credential_change", updatedAt: now });
+    if (!snap.exists || snap.get("status") !== "open") return;
+    tx.update(ref, { status: "resolved", resolvedAt: now, resolvedBy: "credential_change", updatedAt: now });
+    writeResolvedNotice(db, tx, ref.id, fromFirestore<Record<string, unknown>>(snap.data()), "credential_change", null, now, notices);
   });
 }
 

@@ -36,6 +36,8 @@ export interface JobDoc {
   rerunRequested?: boolean;
   /** Notifications: when a worker was about to post (record-before-send; see docs/architecture.md). */
   sendStartedAt?: Date | null;
+  /** The incident this job joined (`alerts/{incidentId}`) while it failed; its success settles that incident. */
+  incidentId?: string | null;
   /** Why the job is `paused`: the kill switch (`automation`) or its sink's credentials (`auth`). */
   pausedBy?: "automation" | "auth" | null;
   /** The vendor budget slot this job reserved while it waited (domain/budget.ts): at its time it runs without taking again. */
@@ -106,7 +108,8 @@ export async function claimJob(db: Firestore, id: string, opts: ClaimOptions): P
     if (job.status === "succeeded" || job.status === "dead") return { claimed: false, reason: "done" } as const;
     // A leased job is not re-dispatched from here: if its worker died, the sweeper finds the expired lease.
     if (job.status === "running" && job.leaseExpiresAt && job.leaseExpiresAt > now) return { claimed: false, reason: "leased" } as const;
-    if (automation?.get("paused") === true) {
+    // The notice that automation was paused is itself sent while it is paused (or nobody would hear of it).
+    if (automation?.get("paused") === true && job.target.notice !== "automation") {
       if (job.status !== "paused" || job.pausedBy !== "automation") tx.update(snap.ref, { status: "paused", pausedBy: "automation", leaseExpiresAt: null, updatedAt: now });
       return { claimed: false, reason: "paused" } as const;
     }

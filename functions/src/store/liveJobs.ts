@@ -35,7 +35,9 @@ export async function planJobs(db: Firestore, tx: Transaction, specs: JobSpec[],
       const existing = snap.exists ? { status: snap.get("status") as JobStatus } : null;
       const decision = planLiveWrite(existing, spec.kind, at);
       if (decision.action === "start") {
-        tx.set(jobRef(db, id), { ...newJobDoc(id, spec, cause, at, decision.nextAttemptAt), coalesced: 0, rerunRequested: false });
+        // A dead job revived keeps its incident: its success is what resolves it.
+        const incidentId: unknown = snap.exists ? snap.get("incidentId") : null;
+        tx.set(jobRef(db, id), { ...newJobDoc(id, spec, cause, at, decision.nextAttemptAt), coalesced: 0, rerunRequested: false, ...(typeof incidentId === "string" ? { incidentId } : {}) });
         return;
       }
       const folded = { cause, reason: spec.reason, coalesced: FieldValue.increment(1), updatedAt: at };

@@ -1,6 +1,7 @@
 /** The shapes every admin operation shares: its dependencies, the caller, and the handler signature. */
 import type { Firestore } from "firebase-admin/firestore";
 import type { AdminInput, AdminOperation } from "../../domain/adminOps.js";
+import type { NoticeSettings } from "../../domain/notices.js";
 import type { StaffRole } from "../../domain/roles.js";
 import type { ClaimsReadPort, CrmReadPort } from "../../sinks/ports.js";
 import type { StripeReadPort } from "../../sinks/stripeApi.js";
@@ -37,6 +38,8 @@ export interface AdminDeps {
   claims?: ClaimsReadPort;
   /** The value of `event.livemode` this project accepts (STRIPE_MODE), checked on a replay as on a delivery. */
   acceptLivemode: boolean;
+  /** NOTICE_PERSONAL_DATA for the Slack notices admin operations plan (incident resolved, automation switched). */
+  notices?: NoticeSettings;
   now?: () => Date;
 }
 
