@@ -4,7 +4,8 @@
  * Whoever runs the CLI already holds the project's credentials, so it acts as admin.
  */
 import { AdminError } from "../../functions/src/domain/adminOps";
-import { firebaseAdminAuth, runAdminOperation, type AdminDeps, type AdminResult, type Caller } from "../../functions/src/services/admin";
+import { runAdminOperation, type AdminDeps, type AdminResult, type Caller } from "../../functions/src/services/admin";
+import { firebaseAdminAuth } from "../../functions/src/services/adminDeps";
 import type { StripeReadPort } from "../../functions/src/sinks/stripeApi";
 import { CliError, type CliContext } from "./context";
 

@@ -12,7 +12,8 @@ import { ValidationError } from "../domain/errors.js";
 import { STAFF_ROLES, type StaffRole } from "../domain/roles.js";
 import { log } from "../log.js";
 import { COL } from "../store/paths.js";
-import { ADMIN_COL, runAdminOperation, sessionCaller, type AdminDeps, type Caller } from "./admin.js";
+import { ADMIN_COL, runAdminOperation, type AdminDeps, type Caller } from "./admin.js";
+import { sessionCaller } from "./adminSession.js";
 import type { AuthFailureGuard } from "./adminAuthGuard.js";
 
 export interface AdminHttpRequest {

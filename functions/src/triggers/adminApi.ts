@@ -2,7 +2,7 @@
 import { getAuth } from "firebase-admin/auth";
 import { onRequest } from "firebase-functions/v2/https";
 import { hubspotToken, stripeSecretKey } from "../config.js";
-import { deployedAdminDeps } from "../services/admin.js";
+import { deployedAdminDeps } from "../services/adminDeps.js";
 import { handleAdminRequest } from "../services/adminHttp.js";
 import { ensureDefaultApp } from "../services/runtime.js";
 

@@ -1,7 +1,8 @@
 /** Deployed entry point: the admin operations as a callable (`data = {operation, input}`, docs/admin-api.md). */
 import { onCall } from "firebase-functions/v2/https";
 import { adminCorsOriginList, hubspotToken, stripeSecretKey } from "../config.js";
-import { deployedAdminDeps, handleAdminCall } from "../services/admin.js";
+import { handleAdminCall } from "../services/adminCallable.js";
+import { deployedAdminDeps } from "../services/adminDeps.js";
 
 // STRIPE_SECRET_KEY: replayEvent, backfill, sweepEvents and reconcile read the Stripe API; HUBSPOT_TOKEN: reconcile reads HubSpot.
 export const adminCall = onCall({ cors: adminCorsOriginList, concurrency: 40, timeoutSeconds: 540, memory: "256MiB", secrets: [stripeSecretKey, hubspotToken] }, (request) =>

@@ -4,7 +4,7 @@
  * contact resync and notes the failed-renewal ticket (with the caller's note) in the staff-only notes. Audited.
  */
 import { FieldPath, FieldValue } from "firebase-admin/firestore";
-import { AdminError, failedRenewalTicketKey, isDryRun, jsonSafe, shapeFailedPayment } from "../../domain/adminOps.js";
+import { failedRenewalTicketKey, isDryRun, jsonSafe, shapeFailedPayment } from "../../domain/adminOps.js";
 import { liveJobId } from "../../domain/coalesce.js";
 import { jobId as jobIdFor } from "../../domain/jobs.js";
 import type { JobSpec } from "../../domain/model.js";
@@ -13,10 +13,9 @@ import { retryDeadJob } from "../../store/jobQueue.js";
 import { planJobs } from "../../store/liveJobs.js";
 import { COL, billingPath, staffNotesPath } from "../../store/paths.js";
 import { actorOf, auditEntry } from "./audit.js";
+import { conflict, notFound } from "./errors.js";
 import type { AdminResult, Handler } from "./types.js";
 
-const notFound = (message: string) => new AdminError("not-found", message);
-const conflict = (message: string) => new AdminError("failed-precondition", message);
 
 export const resolveFailedPaymentOp: Handler<"resolveFailedPayment"> = async ({ deps, caller, now }, input) => {
   const { db } = deps;

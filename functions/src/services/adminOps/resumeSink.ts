@@ -1,0 +1,36 @@
+/** Admin operation `resumeSink`: lift a sink's auth pause and re-queue its jobs (auth, validation, dry run, rate limit and audit: services/admin.ts). */
+import { isDryRun, jsonSafe } from "../../domain/adminOps.js";
+import { fromFirestore } from "../../store/db.js";
+import { clearSinkAuthPause, requeuePausedJobs } from "../../store/jobQueue.js";
+import { COL, SYNC_COL } from "../../store/paths.js";
+import { actorOf, auditEntry } from "./audit.js";
+import type { AdminResult, Handler } from "./types.js";
+
+export const resumeSink: Handler<"resumeSink"> = async ({ deps, caller, now }, input) => {
+  const { db } = deps;
+  const state = await db.collection(SYNC_COL.sinkState).doc(input.sink).get();
+  const pause = state.exists ? (fromFirestore<{ pausedForAuth?: Record<string, unknown> | null }>(state.data()).pausedForAuth ?? null) : null;
+  if (isDryRun("resumeSink", input)) {
+    return {
+      outcome: "dry_run",
+      result: jsonSafe({
+        operation: "resumeSink",
+        dryRun: true,
+        sink: input.sink,
+        pausedForAuth: pause,
+        effect: pause ? `the ${input.sink} sink would run again; its paused jobs would be re-queued` : `the ${input.sink} sink is not paused; nothing would change`,
+      }) as AdminResult,
+    };
+  }
+  const cleared = await clearSinkAuthPause(db, input.sink, actorOf(caller), now, deps.notices);
+  // Re-queue even when it was not paused (a credential change lifted it meanwhile): preconditions make this idempotent.
+  const requeued = await requeuePausedJobs(db, now, { sink: input.sink });
+  const after = { pausedForAuth: null, requeued };
+  await db.collection(COL.auditLog).add(
+    auditEntry(caller, "resumeSink", { outcome: "applied", target: `${SYNC_COL.sinkState}/${input.sink}`, before: { pausedForAuth: pause }, after, at: now }),
+  );
+  return {
+    outcome: cleared.wasPaused || requeued > 0 ? "applied" : "unchanged",
+    result: jsonSafe({ operation: "resumeSink", dryRun: false, sink: input.sink, wasPaused: cleared.wasPaused, requeued }) as AdminResult,
+  };
+};
