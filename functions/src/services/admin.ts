@@ -19,7 +19,6 @@ import {
 } from "../domain/adminOps.js";
 import { ValidationError } from "../domain/errors.js";
 import { log } from "../log.js";
-import { COL } from "../store/paths.js";
 import { RATE_LIMITS_COL } from "../store/rateLimits.js";
 import { ackIncidentOp } from "./adminOps/ackIncident.js";
 import { auditEntry } from "./adminOps/audit.js";
@@ -42,6 +41,7 @@ import { retryJob } from "./adminOps/retryJob.js";
 import { setAutomation } from "./adminOps/setAutomation.js";
 import { setRole } from "./adminOps/setRole.js";
 import type { AdminDeps, AdminResult, Caller, Ctx, Handler } from "./adminOps/types.js";
+import { audit } from "../store/audit.js";
 
 /** Collections the admin API owns (docs/admin-api.md). */
 export const ADMIN_COL = {
@@ -66,7 +66,7 @@ export async function runAdminOperation(deps: AdminDeps, caller: Caller, operati
     }
     const allowedRoles = ADMIN_OPERATIONS[operation].roles;
     if (!mayRun(operation, caller.roles)) {
-      await deps.db.collection(COL.auditLog).add(
+      await audit(deps.db, 
         auditEntry(caller, operation, {
           outcome: "denied",
           target: auditTarget(operation, rawInput),

@@ -11,10 +11,10 @@ import { apiKeyIdOf, authFailureBuckets, clientAddress } from "../domain/authFai
 import { ValidationError } from "../domain/errors.js";
 import { STAFF_ROLES, type StaffRole } from "../domain/roles.js";
 import { log } from "../log.js";
-import { COL } from "../store/paths.js";
 import { ADMIN_COL, runAdminOperation, type AdminDeps, type Caller } from "./admin.js";
 import { sessionCaller } from "./adminSession.js";
 import type { AuthFailureGuard } from "./adminAuthGuard.js";
+import { auditIn } from "../store/audit.js";
 
 export interface AdminHttpRequest {
   method: string;
@@ -243,7 +243,7 @@ export async function createApiKey(
     createdAt: now,
     revoked: false,
   });
-  batch.set(db.collection(COL.auditLog).doc(), {
+  auditIn(db, batch, {
     actor: { type: spec.actorType ?? "user", id: spec.createdBy },
     action: "apiKey.create",
     target: `${ADMIN_COL.apiKeys}/${keyId}`,

@@ -8,8 +8,8 @@ import { z } from "zod";
 import { ValidationError } from "../domain/errors.js";
 import { STAFF_ROLES, type StaffRole } from "../domain/roles.js";
 import { fromFirestore } from "../store/db.js";
-import { COL } from "../store/paths.js";
 import { ADMIN_COL } from "./admin.js";
+import { auditIn } from "../store/audit.js";
 
 /** The id part of `opk_<keyId>_<secret>`. */
 export const apiKeyIdSchema = z.string().regex(/^[0-9a-f]{16}$/, "key id must be 16 hex characters (the part after opk_)");
@@ -56,7 +56,7 @@ export async function revokeApiKey(db: Firestore, keyId: string, by: { type: "us
     if (!snap.exists) return "not_found";
     if (snap.get("revoked") === true) return "already_revoked";
     tx.update(ref, { revoked: true, revokedAt: now, revokedBy: by.id });
-    tx.set(db.collection(COL.auditLog).doc(), {
+    auditIn(db, tx, {
       actor: { type: by.type, id: by.id },
       action: "apiKey.revoke",
       target: `${ADMIN_COL.apiKeys}/${parsed.data}`,

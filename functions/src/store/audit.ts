@@ -8,8 +8,8 @@ import type { DocumentReference, Firestore, Transaction, WriteBatch } from "fire
 import { COL } from "./paths.js";
 
 export interface AuditActor {
-  /** `user` (a signed-in person), `apiKey`, `stripe` (an event), `auth` (a new Auth user), `system` (a job, a sweep, a schedule). */
-  type: "user" | "apiKey" | "stripe" | "auth" | "system";
+  /** `user` (a signed-in person), `apiKey`, `cli` (the opsync CLI), `stripe` (an event), `auth` (a new Auth user), `system` (a job, a sweep, a schedule). */
+  type: "user" | "apiKey" | "cli" | "stripe" | "auth" | "system";
   id: string;
   roles?: string[];
   via?: string;

@@ -22,7 +22,8 @@ import type { JobKind, JobSpec, JobTarget, SinkName } from "../domain/model.js";
 import { incidentOpenedText, incidentResolvedText, type NoticeSettings } from "../domain/notices.js";
 import { fromFirestore } from "./db.js";
 import { jobRef, newJobDoc, notifyJobId } from "./jobs.js";
-import { COL, SYNC_COL } from "./paths.js";
+import { SYNC_COL } from "./paths.js";
+import { auditIn, type AuditEntry } from "./audit.js";
 
 type Doc = Record<string, unknown>;
 
@@ -129,20 +130,20 @@ export function writeResolvedNotice(db: Firestore, tx: Transaction, id: string, 
 export type IncidentChange = { ok: true; before: Doc; after: Doc } | { ok: false; reason: "missing" | "resolved" };
 
 /** Runs `change` on an open incident in a transaction (with its audit entry); missing or resolved: nothing. */
-async function changeOpenIncident(db: Firestore, id: string, change: (tx: Transaction, current: Doc) => { before: Doc; after: Doc }, audit: (before: Doc, after: Doc) => Doc): Promise<IncidentChange> {
+async function changeOpenIncident(db: Firestore, id: string, change: (tx: Transaction, current: Doc) => { before: Doc; after: Doc }, audit: (before: Doc, after: Doc) => AuditEntry): Promise<IncidentChange> {
   return db.runTransaction(async (tx): Promise<IncidentChange> => {
     const snap = await tx.get(incidentRef(db, id));
     if (!snap.exists) return { ok: false, reason: "missing" };
     const current = fromFirestore<Doc>(snap.data());
     if (current.status !== "open") return { ok: false, reason: "resolved" };
     const { before, after } = change(tx, current);
-    tx.set(db.collection(COL.auditLog).doc(), audit(before, after));
+    auditIn(db, tx, audit(before, after));
     return { ok: true, before, after };
   });
 }
 
 /** Acknowledge: a person owns it now (with an optional note). The incident stays open; nothing is posted. */
-export async function acknowledgeIncident(db: Firestore, id: string, ack: { by: string; note: string | null }, now: Date, audit: (before: Doc, after: Doc) => Doc): Promise<IncidentChange> {
+export async function acknowledgeIncident(db: Firestore, id: string, ack: { by: string; note: string | null }, now: Date, audit: (before: Doc, after: Doc) => AuditEntry): Promise<IncidentChange> {
   return changeOpenIncident(
     db,
     id,
@@ -156,7 +157,7 @@ export async function acknowledgeIncident(db: Firestore, id: string, ack: { by: 
 }
 
 /** Resolve by hand (with a note): closed now, one Slack notice; the jobs it tracked are left as they are. */
-export async function resolveIncidentByHand(db: Firestore, id: string, r: { by: string; note: string }, now: Date, notices: NoticeSettings, audit: (before: Doc, after: Doc) => Doc): Promise<IncidentChange> {
+export async function resolveIncidentByHand(db: Firestore, id: string, r: { by: string; note: string }, now: Date, notices: NoticeSettings, audit: (before: Doc, after: Doc) => AuditEntry): Promise<IncidentChange> {
   return changeOpenIncident(
     db,
     id,

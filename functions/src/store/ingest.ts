@@ -13,6 +13,7 @@ import type { SnapshotSet } from "../domain/snapshots.js";
 import { fromFirestore } from "./db.js";
 import { planJobs } from "./liveJobs.js";
 import { COL, billingPath, customerSnapshotsPath, orderSnapshotsPath } from "./paths.js";
+import { auditIn, type AuditActor } from "./audit.js";
 
 export interface IngestOptions {
   now?: () => Date;
@@ -281,7 +282,7 @@ export async function writePlan(
 ): Promise<string[]> {
   const jobCause = event ? { type: "stripeEvent", eventId: event.meta.id, eventType: event.meta.type } : { type: "system", jobId: plan.cause };
   const jobs = await planJobs(db, tx, plan.jobs, plan.cause, jobCause, at);
-  const actor = event ? { type: "stripe", id: event.meta.id } : { type: "system", id: systemActor ?? plan.cause };
+  const actor: AuditActor = event ? { type: "stripe", id: event.meta.id } : { type: "system", id: systemActor ?? plan.cause };
   const cause = event ? { type: "stripeEvent", eventId: event.meta.id, eventType: event.meta.type } : { type: "system", id: plan.cause };
   // merge keeps fields other writers own (crmContactId from the CRM sink, admin notes).
   if (plan.customer) tx.set(db.collection(COL.customers).doc(plan.customer.after.uid), plan.customer.after, { merge: true });
@@ -304,7 +305,7 @@ export async function writePlan(
   }
   jobs.write();
   for (const audit of plan.audits) {
-    tx.set(db.collection(COL.auditLog).doc(), { actor, action: audit.action, target: audit.target, before: audit.before, after: audit.after, cause, at });
+    auditIn(db, tx, { actor, action: audit.action, target: audit.target, before: audit.before, after: audit.after, cause, at });
   }
   return jobs.ids;
 }

@@ -14,6 +14,7 @@ import { fromFirestore } from "./db.js";
 import { jobRef, newJobDoc, notifyJobId, sinkStateRef, type JobDoc, type SinkStateDoc } from "./jobs.js";
 import { prepareJoin, writeJoin } from "./incidents.js";
 import { COL, SYNC_COL } from "./paths.js";
+import { auditIn } from "./audit.js";
 
 export interface Completion {
   /** Extra writes in the same transaction (ids stored back on the source documents). Must not read. */
@@ -151,7 +152,7 @@ export async function failJob(db: Firestore, job: JobDoc, decision: FailureDecis
       notices: opts.notices ?? DEFAULT_NOTICE_SETTINGS,
       probeDelayMs: opts.probeDelayMs ?? DEFAULT_PROBE_DELAY_MS,
     });
-    tx.set(db.collection(COL.auditLog).doc(), {
+    auditIn(db, tx, {
       actor: { type: "system", id: "syncQueue" }, action: "syncJob.dead", target: `${COL.syncJobs}/${job.jobId}`, before: { status: job.status },
       after: { status: "dead", reason: decision.reason, error: decision.error.message, incidentId: incident.ref.id }, cause: job.cause, at: now,
     });
@@ -184,7 +185,7 @@ async function pauseForAuth(
     nextStep: { action: "waiting_for_person", at: null, text: `The ${a.sink} sink's jobs wait as paused, spending no attempts. It resumes by itself on the first job run with a replaced credential, or with resumeSink.` },
     ...(alertSnap?.exists && alertSnap.get("status") === "open" ? {} : { acknowledged: null, resolvedAt: null, resolvedBy: null }),
   }, { merge: true });
-  tx.set(db.collection(COL.auditLog).doc(), {
+  auditIn(db, tx, {
     actor: { type: "system", id: "syncQueue" }, action: "sink.pause_auth", target: `${SYNC_COL.sinkState}/${a.sink}`, before: { pausedForAuth: null },
     after: { pausedForAuth: true, reason }, cause: a.job.cause, at: a.now,
   });

@@ -11,15 +11,16 @@ import { fromFirestore } from "./db.js";
 import { writeResolvedNotice } from "./incidents.js";
 import { jobRef, newJobDoc, notifyJobId, sinkStateRef, type SinkStateDoc } from "./jobs.js";
 import { AUTOMATION_DOC, COL, SYNC_COL } from "./paths.js";
+import { auditIn, type AuditActor } from "./audit.js";
 
 /** Manual retry of a dead job (admin API): back to `pending`, attempts reset, history kept in lastError. */
-export async function retryDeadJob(db: Firestore, id: string, actor: { type: string; id: string }, now: Date): Promise<boolean> {
+export async function retryDeadJob(db: Firestore, id: string, actor: AuditActor, now: Date): Promise<boolean> {
   return db.runTransaction(async (tx) => {
     const ref = jobRef(db, id);
     const snap = await tx.get(ref);
     if (!snap.exists || snap.get("status") !== "dead") return false;
     tx.update(ref, { status: "pending", attempts: 0, nextAttemptAt: now, deadReason: null, completedAt: null, sendStartedAt: null, updatedAt: now });
-    tx.set(db.collection(COL.auditLog).doc(), {
+    auditIn(db, tx, {
       actor, action: "syncJob.retry", target: `${COL.syncJobs}/${id}`, before: { status: "dead" }, after: { status: "pending" }, cause: { type: "manual" }, at: now,
     });
     return true;
@@ -41,7 +42,7 @@ export async function setAutomationPaused(db: Firestore, paused: boolean, who: {
       const spec: JobSpec = { kind: "notify.slack", target: { alertId: "automation", notice: "automation" }, idempotencyKey: key, reason: "automation", text: automationNoticeText({ paused, by: who.by, reason: who.reason }, notices) };
       tx.set(jobRef(db, notifyJobId(key)), newJobDoc(notifyJobId(key), spec, { type: "manual" }, now));
     }
-    tx.set(db.collection(COL.auditLog).doc(), {
+    auditIn(db, tx, {
       actor: { type: "user", id: who.by }, action: paused ? "automation.pause" : "automation.resume", target: AUTOMATION_DOC,
       before: before.exists ? { paused: before.get("paused") ?? false } : null, after: { paused, reason: who.reason }, cause: { type: "manual" }, at: now,
     });
@@ -84,7 +85,7 @@ export async function requeuePausedJobs(db: Firestore, now: Date, only: { sink?:
 }
 
 /** Lifts a sink's auth pause (a person fixed the credential). True when it was paused. Audited. */
-export async function clearSinkAuthPause(db: Firestore, sink: SinkName, actor: { type: string; id: string }, now: Date, notices: NoticeSettings = DEFAULT_NOTICE_SETTINGS): Promise<{ wasPaused: boolean; since: Date | null }> {
+export async function clearSinkAuthPause(db: Firestore, sink: SinkName, actor: AuditActor, now: Date, notices: NoticeSettings = DEFAULT_NOTICE_SETTINGS): Promise<{ wasPaused: boolean; since: Date | null }> {
   return db.runTransaction(async (tx) => {
     const [stateSnap, alertSnap] = await tx.getAll(sinkStateRef(db, sink), db.collection(SYNC_COL.alerts).doc(`auth_${sink}`));
     const state: SinkStateDoc = stateSnap?.exists ? fromFirestore<SinkStateDoc>(stateSnap.data()) : {};
@@ -96,7 +97,7 @@ export async function clearSinkAuthPause(db: Firestore, sink: SinkName, actor: {
       tx.update(alertSnap.ref, { status: "resolved", resolvedAt: now, resolvedBy: by, updatedAt: now });
       writeResolvedNotice(db, tx, alertSnap.id, fromFirestore<Record<string, unknown>>(alertSnap.data()), by, null, now, notices);
     }
-    tx.set(db.collection(COL.auditLog).doc(), {
+    auditIn(db, tx, {
       actor, action: "sink.resume", target: `${SYNC_COL.sinkState}/${sink}`, before: { pausedForAuth: true, since: pause.since }, after: { pausedForAuth: false }, cause: { type: "manual" }, at: now,
     });
     return { wasPaused: true, since: pause.since };

@@ -1,6 +1,7 @@
-/** The one shape of an admin API audit entry: the caller (roles, how they authenticated), the operation, what changed. */
+/** An admin API audit entry (store/audit.ts's one shape): the caller (roles, how they authenticated), the operation, what changed. */
 import type { AdminOperation } from "../../domain/adminOps.js";
 import type { StaffRole } from "../../domain/roles.js";
+import type { AuditEntry } from "../../store/audit.js";
 import type { Caller, CallerVia } from "./types.js";
 
 export interface AuditActor {
@@ -25,7 +26,7 @@ export function auditEntry(
   caller: Caller,
   operation: AdminOperation,
   e: { outcome: "applied" | "denied"; target: string | null; before: unknown; after: unknown; detail?: Record<string, unknown>; at: Date },
-): Record<string, unknown> {
+): AuditEntry {
   return {
     actor: actorOf(caller),
     action: `admin.${operation}`,

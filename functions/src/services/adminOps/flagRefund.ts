@@ -3,6 +3,7 @@ import { AdminError, REFUND_TARGET_FIELDS, refundReviewId } from "../../domain/a
 import { COL } from "../../store/paths.js";
 import { auditEntry } from "./audit.js";
 import type { Handler } from "./types.js";
+import { auditIn } from "../../store/audit.js";
 
 export const flagRefund: Handler<"flagRefund"> = async ({ deps, caller, now }, input) => {
   const { db } = deps;
@@ -39,7 +40,7 @@ export const flagRefund: Handler<"flagRefund"> = async ({ deps, caller, now }, i
       // One item per target: a second flag updates it (and reopens it if finance had closed it).
       tx.update(ref, { detail: input.reason, amount: input.amount ?? null, status: "open", updatedBy: caller.uid, updatedAt: now });
     }
-    tx.set(db.collection(COL.auditLog).doc(), auditEntry(caller, "flagRefund", { outcome: "applied", target, before, after: { ...after, [field]: targetId }, at: now }));
+    auditIn(db, tx, auditEntry(caller, "flagRefund", { outcome: "applied", target, before, after: { ...after, [field]: targetId }, at: now }));
     return { changed: true, created: !before, before };
   });
   return {

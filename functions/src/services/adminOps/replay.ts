@@ -3,6 +3,7 @@ import { AdminError, jsonSafe } from "../../domain/adminOps.js";
 import { replay, ReplayNotFound, type ReplayTarget } from "../replay.js";
 import type { Handler } from "./types.js";
 import { auditEntry } from "./audit.js";
+import { audit } from "../../store/audit.js";
 
 export const replayOp: Handler<"replay"> = async ({ deps, caller, now }, input) => {
   const target: ReplayTarget = input.eventId
@@ -22,6 +23,6 @@ export const replayOp: Handler<"replay"> = async ({ deps, caller, now }, input) 
   if (dryRun) return { outcome: "dry_run", result };
   const targetPath = input.eventId ? `stripeEvents/${input.eventId}` : input.uid ? `customers/${input.uid}` : "stripeEvents";
   const after = { customers: report.customers.length, rerun: report.rerun.length, skipped: report.skipped.length };
-  await deps.db.collection("auditLog").add(auditEntry(caller, "replay", { outcome: "applied", target: targetPath, before: null, after, detail: { since: input.since ?? null, until: input.until ?? null }, at: now }));
+  await audit(deps.db, auditEntry(caller, "replay", { outcome: "applied", target: targetPath, before: null, after, detail: { since: input.since ?? null, until: input.until ?? null }, at: now }));
   return { outcome: "applied", result };
 };

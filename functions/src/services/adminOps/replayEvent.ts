@@ -9,6 +9,7 @@ import { checkStripeEvent } from "../stripeWebhook.js";
 import { auditEntry } from "./audit.js";
 import { conflict, notFound } from "./errors.js";
 import type { AdminDeps, Handler } from "./types.js";
+import { audit } from "../../store/audit.js";
 
 const alreadyRecorded = (eventId: string, status: string) =>
   conflict(`event ${eventId} is already ${status}; replaying cannot change it`);
@@ -76,7 +77,7 @@ export const replayEvent: Handler<"replayEvent"> = async ({ deps, caller, now },
   log.eventRecorded({ eventId: input.eventId, type: checked.event.type, status: result.status, duplicate: false, attempts: result.attempts, reason: result.reason });
   const before = { status: result.previous, reason: result.previous ? (ledger?.reason ?? null) : null };
   const after = { status: result.status, reason: result.reason };
-  await db.collection(COL.auditLog).add(
+  await audit(db, 
     auditEntry(caller, "replayEvent", { outcome: "applied", target: `${COL.stripeEvents}/${input.eventId}`, before, after, at: now }),
   );
   return { outcome: "applied", result: { operation: "replayEvent", dryRun: false, event, before, after } };

@@ -15,6 +15,7 @@ import { COL, billingPath, staffNotesPath } from "../../store/paths.js";
 import { actorOf, auditEntry } from "./audit.js";
 import { conflict, notFound } from "./errors.js";
 import type { AdminResult, Handler } from "./types.js";
+import { newAuditRef } from "../../store/audit.js";
 
 
 export const resolveFailedPaymentOp: Handler<"resolveFailedPayment"> = async ({ deps, caller, now }, input) => {
@@ -77,7 +78,7 @@ export const resolveFailedPaymentOp: Handler<"resolveFailedPayment"> = async ({ 
     // Each is its own transaction (with its syncJob.retry audit entry); one retried meanwhile is skipped.
     if (await retryDeadJob(db, job.jobId, actorOf(caller), now)) retried.push(job.jobId);
   }
-  const auditRef = db.collection(COL.auditLog).doc();
+  const auditRef = newAuditRef(db);
   // The customer's one live contact job (a retried dead one included): no second contact job beside it.
   const plannedJobId = liveJobId(spec) ?? jobIdFor(`admin_${auditRef.id}`, spec);
   const note = `Payment follow-up by ${caller.uid} (admin API): ${retried.length} dead sync job(s) retried; CRM contact resync planned.${input.note ? ` Note: ${input.note}` : ""}`;

@@ -8,6 +8,7 @@ import { fromFirestore } from "../../store/db.js";
 import { COL } from "../../store/paths.js";
 import { auditEntry } from "./audit.js";
 import type { Handler } from "./types.js";
+import { newAuditRef } from "../../store/audit.js";
 
 type Doc = Record<string, unknown>;
 
@@ -40,7 +41,7 @@ export const resolveRefundRequestOp: Handler<"resolveRefundRequest"> = async ({ 
     if (again) throw again;
     tx.update(ref, { status: "resolved", decision: input.decision, resolution, resolvedBy: caller.uid, resolvedAt: now, updatedAt: now });
     tx.set(
-      db.collection(COL.auditLog).doc(),
+      newAuditRef(db),
       auditEntry(caller, "resolveRefundRequest", { outcome: "applied", target, before: { status: "open" }, after: { status: "resolved", decision: input.decision, note: input.note }, at: now }),
     );
   });

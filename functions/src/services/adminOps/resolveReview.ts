@@ -8,6 +8,7 @@ import { COL } from "../../store/paths.js";
 import { auditEntry } from "./audit.js";
 import { conflict, notFound } from "./errors.js";
 import type { AdminResult, Handler } from "./types.js";
+import { newAuditRef } from "../../store/audit.js";
 
 export const resolveReview: Handler<"resolveReview"> = async ({ deps, caller, now }, input) => {
   const { db } = deps;
@@ -47,7 +48,7 @@ export const resolveReview: Handler<"resolveReview"> = async ({ deps, caller, no
     };
   }
 
-  const auditRef = db.collection(COL.auditLog).doc();
+  const auditRef = newAuditRef(db);
   const source = `admin:${caller.uid}`;
   // The mapping (written once, never moved) and its audit entry commit together; the open items are read in
   // the same transaction so the answer covers them even if the onStripeCustomerMapped trigger applies them first.

@@ -2,9 +2,10 @@
 import { isDryRun, jsonSafe } from "../../domain/adminOps.js";
 import { fromFirestore } from "../../store/db.js";
 import { clearSinkAuthPause, requeuePausedJobs } from "../../store/jobQueue.js";
-import { COL, SYNC_COL } from "../../store/paths.js";
+import { SYNC_COL } from "../../store/paths.js";
 import { actorOf, auditEntry } from "./audit.js";
 import type { AdminResult, Handler } from "./types.js";
+import { audit } from "../../store/audit.js";
 
 export const resumeSink: Handler<"resumeSink"> = async ({ deps, caller, now }, input) => {
   const { db } = deps;
@@ -26,7 +27,7 @@ export const resumeSink: Handler<"resumeSink"> = async ({ deps, caller, now }, i
   // Re-queue even when it was not paused (a credential change lifted it meanwhile): preconditions make this idempotent.
   const requeued = await requeuePausedJobs(db, now, { sink: input.sink });
   const after = { pausedForAuth: null, requeued };
-  await db.collection(COL.auditLog).add(
+  await audit(db, 
     auditEntry(caller, "resumeSink", { outcome: "applied", target: `${SYNC_COL.sinkState}/${input.sink}`, before: { pausedForAuth: pause }, after, at: now }),
   );
   return {

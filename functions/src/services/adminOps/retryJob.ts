@@ -4,6 +4,7 @@ import { COL } from "../../store/paths.js";
 import { actorOf, auditEntry } from "./audit.js";
 import { conflict, notFound } from "./errors.js";
 import type { Handler } from "./types.js";
+import { audit } from "../../store/audit.js";
 
 export const retryJob: Handler<"retryJob"> = async ({ deps, caller, now }, input) => {
   const snap = await deps.db.collection(COL.syncJobs).doc(input.jobId).get();
@@ -14,8 +15,6 @@ export const retryJob: Handler<"retryJob"> = async ({ deps, caller, now }, input
   const retried = await retryDeadJob(deps.db, input.jobId, actorOf(caller), now);
   if (!retried) throw conflict(`job ${input.jobId} changed while retrying; read it again`);
   const after = { status: "pending", attempts: 0 };
-  await deps.db
-    .collection(COL.auditLog)
-    .add(auditEntry(caller, "retryJob", { outcome: "applied", target: `${COL.syncJobs}/${input.jobId}`, before, after, at: now }));
+  await audit(deps.db, auditEntry(caller, "retryJob", { outcome: "applied", target: `${COL.syncJobs}/${input.jobId}`, before, after, at: now }));
   return { outcome: "applied", result: { operation: "retryJob", jobId: input.jobId, retried: true, before, after } };
 };

@@ -5,6 +5,7 @@ import { setAutomationPaused } from "../../store/jobQueue.js";
 import { AUTOMATION_DOC, COL } from "../../store/paths.js";
 import { auditEntry } from "./audit.js";
 import type { AdminResult, Handler } from "./types.js";
+import { audit } from "../../store/audit.js";
 
 export const setAutomation: Handler<"setAutomation"> = async ({ deps, caller, now }, input) => {
   const { db } = deps;
@@ -36,7 +37,7 @@ export const setAutomation: Handler<"setAutomation"> = async ({ deps, caller, no
   // edit of ops/automation takes the same path), each job once, never a finished one.
   await setAutomationPaused(db, input.paused, { by: caller.uid, reason: input.reason ?? null }, now, deps.notices);
   const pausedJobs = input.paused ? 0 : (await db.collection(COL.syncJobs).where("status", "==", "paused").count().get()).data().count;
-  await db.collection(COL.auditLog).add(
+  await audit(db, 
     auditEntry(caller, "setAutomation", {
       outcome: "applied",
       target: AUTOMATION_DOC,

@@ -1,10 +1,10 @@
 /** Admin operation `setRole`: grant or remove a staff role in the user's custom claims (auth, validation, dry run, rate limit and audit: services/admin.ts). */
 import { isDryRun } from "../../domain/adminOps.js";
 import { staffRolesFromClaims } from "../../domain/roles.js";
-import { COL } from "../../store/paths.js";
 import { auditEntry } from "./audit.js";
 import { conflict, notFound } from "./errors.js";
 import type { Handler } from "./types.js";
+import { audit } from "../../store/audit.js";
 
 /** Firebase Auth custom claims must stay under 1000 bytes of JSON. */
 const MAX_CLAIMS_BYTES = 1000;
@@ -35,7 +35,7 @@ export const setRole: Handler<"setRole"> = async ({ deps, caller, now }, input) 
   await deps.auth.setClaims(input.uid, claims);
   // A removed role must stop working now, not when the user's ID token next refreshes (up to an hour).
   if (revoke) await deps.auth.revokeSessions(input.uid);
-  await deps.db.collection(COL.auditLog).add(
+  await audit(deps.db, 
     auditEntry(caller, "setRole", {
       outcome: "applied",
       target: `users/${input.uid}`,

@@ -3,6 +3,7 @@ import { jsonSafe } from "../../domain/adminOps.js";
 import { sweepEvents } from "../eventSweep.js";
 import type { Handler } from "./types.js";
 import { auditEntry } from "./audit.js";
+import { audit } from "../../store/audit.js";
 
 export const sweepEventsOp: Handler<"sweepEvents"> = async ({ deps, caller, now }, input) => {
   const dryRun = input.confirm !== true;
@@ -12,6 +13,6 @@ export const sweepEventsOp: Handler<"sweepEvents"> = async ({ deps, caller, now 
   );
   if (dryRun) return { outcome: "dry_run", result: { operation: "sweepEvents", ...report } };
   const after = { from: report.from, until: report.until, listed: report.listed, applied: report.applied, recorded: report.recorded };
-  await deps.db.collection("auditLog").add(auditEntry(caller, "sweepEvents", { outcome: "applied", target: "ops/eventSweep", before: null, after, at: now }));
+  await audit(deps.db, auditEntry(caller, "sweepEvents", { outcome: "applied", target: "ops/eventSweep", before: null, after, at: now }));
   return { outcome: "applied", result: jsonSafe({ operation: "sweepEvents", ...report }) as Record<string, unknown> };
 };
