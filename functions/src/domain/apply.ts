@@ -13,6 +13,7 @@ import type { AuditSpec, BillingDoc, CustomerDoc, JobSpec } from "./model.js";
 import type { NormalizedEvent, Subject } from "./normalize.js";
 import { applyToOrder, type OrderCtx } from "./applyOrder.js";
 import { emptyPlan, objectLinks, type ApplyInput, type ApplyPlan } from "./applyPlan.js";
+import { subscriptionDeal } from "./syncPlan.js";
 import { API_EVENT_TYPE, emptySet, learnFact, learnPastDue, nextSnapshot, orderAgainst, putSnapshot, type Snapshot, type SnapshotMark, type SnapshotSet } from "./snapshots.js";
 
 export type { ApplyInput, ApplyPlan, DocChange, ObjectLinkWrite } from "./applyPlan.js";
@@ -141,6 +142,11 @@ export function recomputeCustomer(input: Pick<ApplyInput, "now" | "graceDays" | 
   return applyToCustomer(ctx, input.uid, null, input.cause);
 }
 
+function dealChanged(before: CustomerDoc | null, billingBefore: BillingDoc | null, after: CustomerDoc, billingAfter: BillingDoc, subscriptionId: string): boolean {
+  if (!before || !billingBefore?.subscriptions?.[subscriptionId]) return true;
+  return !deepEqual(subscriptionDeal(before, billingBefore, subscriptionId), subscriptionDeal(after, billingAfter, subscriptionId));
+}
+
 function applyToCustomer(
   input: CustomerCtx,
   uid: string,
@@ -165,7 +171,9 @@ function applyToCustomer(
   const jobs: JobSpec[] = [];
   const customerDiff = diffFields(before, c, CUSTOMER_BOOKKEEPING);
   if (customerDiff || !before) jobs.push({ kind: "crm.contact.upsert", target: { uid }, idempotencyKey: `contact:${uid}`, reason: eventType || "recompute" });
-  if (s?.kind === "subscription") {
+  // A subscription's deal is synced when what the deal shows (stage, amount, currency, name, contact) changed, or
+  // when opsync has not recorded the subscription before: a renewal moves the contact's last payment, not the deal.
+  if (s?.kind === "subscription" && dealChanged(before, billingBefore, c, billingAfter, s.objectId)) {
     jobs.push({ kind: "crm.deal.upsert", target: { uid, subscriptionId: s.objectId }, idempotencyKey: `subscription:${s.objectId}`, reason: eventType });
   }
   if (s?.kind === "invoice" && eventType === "invoice.payment_failed" && s.billingReason === "subscription_cycle") {
