@@ -26,17 +26,6 @@ export const ADMIN_ERROR_CODES = [
 ] as const;
 export type AdminErrorCode = (typeof ADMIN_ERROR_CODES)[number];
 
-/** HTTP status of each code (the callable uses the code itself as its `HttpsError` code). */
-export const ADMIN_HTTP_STATUS: Record<AdminErrorCode, number> = {
-  unauthenticated: 401,
-  "permission-denied": 403,
-  "invalid-argument": 400,
-  "not-found": 404,
-  "resource-exhausted": 429,
-  "failed-precondition": 409,
-  unavailable: 503,
-};
-
 export interface AdminErrorDetail {
   /** The input field at fault (invalid-argument). */
   field?: string | null;
@@ -54,10 +43,6 @@ export class AdminError extends OpsyncError {
     readonly detail: AdminErrorDetail = {},
   ) {
     super(message);
-  }
-
-  get httpStatus(): number {
-    return ADMIN_HTTP_STATUS[this.code];
   }
 }
 

@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Firestore } from "firebase-admin/firestore";
-import { AdminError, ADMIN_HTTP_STATUS } from "../domain/adminOps.js";
+import { AdminError, type AdminErrorCode } from "../domain/adminOps.js";
 import { apiKeyIdOf, authFailureBuckets, clientAddress } from "../domain/authFailures.js";
 import { ValidationError } from "../domain/errors.js";
 import { STAFF_ROLES, type StaffRole } from "../domain/roles.js";
@@ -15,6 +15,17 @@ import { ADMIN_COL, runAdminOperation, type AdminDeps, type Caller } from "./adm
 import { sessionCaller } from "./adminSession.js";
 import type { AuthFailureGuard } from "./adminAuthGuard.js";
 import { auditIn } from "../store/audit.js";
+
+/** HTTP status of each admin error code (the transport's concern; the callable uses the code as its `HttpsError` code). */
+const ADMIN_HTTP_STATUS: Record<AdminErrorCode, number> = {
+  unauthenticated: 401,
+  "permission-denied": 403,
+  "invalid-argument": 400,
+  "not-found": 404,
+  "resource-exhausted": 429,
+  "failed-precondition": 409,
+  unavailable: 503,
+};
 
 export interface AdminHttpRequest {
   method: string;
@@ -116,7 +127,7 @@ export async function handleAdminRequest(req: AdminHttpRequest, deps: AdminHttpD
         // Counting is protection, not the answer: the caller still learns their credentials failed.
         log.adminFailed("countAuthFailure", countError);
       }
-      return over !== null ? tooMany(over) : fail(error.httpStatus, error.message);
+      return over !== null ? tooMany(over) : fail(ADMIN_HTTP_STATUS[error.code], error.message);
     }
     log.adminFailed("authenticate", error);
     return fail(500, "could not verify the credentials; retry");
