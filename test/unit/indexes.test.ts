@@ -3,7 +3,7 @@
  *
  * A small static analyser reads functions/src/**\/*.ts, finds Firestore query chains
  * (`.collection(X)` / `.collectionGroup(X)` followed by `.where(...)` / `.orderBy(...)` / `.limit(...)` …), resolves
- * X from string literals and `const NAME = { key: "value" }` maps (functions/src/store/paths.ts' COL, SYNC_COL…), and
+ * X from string literals and `const NAME = { key: "value" }` maps (functions/src/store/paths.ts' COL…), and
  * derives the composite index each query needs under Firestore's rules:
  *   - Firestore keeps a single-field index (ascending, descending, array-contains) on every field, so a query on one
  *     field (equality, range, `!=`, `in`, orderBy, or a range plus an orderBy on that same field) needs nothing.
@@ -355,7 +355,7 @@ const KEPT_INDEXES: { index: string; reason: string }[] = [];
 
 function scanRepo() {
   // Collection-name maps: functions/src/store/paths.ts first (it wins a clash), then every other module's
-  // (e.g. ADMIN_COL in services/admin.ts).
+  // (any other module's constant maps, for queries that name a collection that way).
   const files = tsFiles(SRC);
   const pathsFile = join(SRC, "store", "paths.ts");
   const constants = new Map<string, string>();

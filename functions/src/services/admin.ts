@@ -4,22 +4,11 @@
  * operation that changes something writes an `admin.<operation>` audit entry naming the caller, their roles and
  * how they authenticated. Destructive operations answer a dry run unless the input says `confirm: true`.
  */
-import {
-  ADMIN_OPERATION_NAMES,
-  ADMIN_OPERATIONS,
-  AdminError,
-  auditTarget,
-  isAdminOperation,
-  mayRun,
-  parseAdminInput,
-  RATE_WINDOW_MS,
-  rateLimitDecision,
-  type AdminInput,
-  type AdminOperation,
-} from "../domain/adminOps.js";
+import { ADMIN_OPERATION_NAMES, ADMIN_OPERATIONS, AdminError, auditTarget, isAdminOperation, mayRun, parseAdminInput, RATE_WINDOW_MS, rateLimitDecision, type AdminInput, type AdminOperation } from "../domain/adminOps.js";
 import { ValidationError } from "../domain/errors.js";
 import { log } from "../log.js";
-import { RATE_LIMITS_COL } from "../store/rateLimits.js";
+import { COL } from "../store/paths.js";
+
 import { ackIncidentOp } from "./adminOps/ackIncident.js";
 import { auditEntry } from "./adminOps/audit.js";
 import { backfillOp } from "./adminOps/backfill.js";
@@ -42,12 +31,6 @@ import { setAutomation } from "./adminOps/setAutomation.js";
 import { setRole } from "./adminOps/setRole.js";
 import type { AdminDeps, AdminResult, Caller, Ctx, Handler } from "./adminOps/types.js";
 import { audit } from "../store/audit.js";
-
-/** Collections the admin API owns (docs/admin-api.md). */
-export const ADMIN_COL = {
-  rateLimits: RATE_LIMITS_COL,
-  apiKeys: "apiKeys",
-} as const;
 
 export type { AdminAuthPort, AdminDeps, AdminResult, AdminUser, Caller, CallerVia, Ctx, Handler, Outcome } from "./adminOps/types.js";
 
@@ -116,7 +99,7 @@ export function callerKey(caller: Caller): string {
 /** Fixed one-minute window per caller, counted in a transaction on `rateLimits/{callerKey}`. */
 async function enforceRateLimit(deps: AdminDeps, caller: Caller, now: Date): Promise<void> {
   const key = callerKey(caller);
-  const ref = deps.db.collection(ADMIN_COL.rateLimits).doc(key);
+  const ref = deps.db.collection(COL.rateLimits).doc(key);
   const decision = await deps.db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);
     const current = snap.exists ? { windowStartMs: Number(snap.get("windowStartMs")), count: Number(snap.get("count")) } : null;

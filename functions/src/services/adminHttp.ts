@@ -11,7 +11,8 @@ import { apiKeyIdOf, authFailureBuckets, clientAddress } from "../domain/authFai
 import { ValidationError } from "../domain/errors.js";
 import { STAFF_ROLES, type StaffRole } from "../domain/roles.js";
 import { log } from "../log.js";
-import { ADMIN_COL, runAdminOperation, type AdminDeps, type Caller } from "./admin.js";
+import { COL } from "../store/paths.js";
+import { runAdminOperation, type AdminDeps, type Caller } from "./admin.js";
 import { sessionCaller } from "./adminSession.js";
 import type { AuthFailureGuard } from "./adminAuthGuard.js";
 import { auditIn } from "../store/audit.js";
@@ -212,7 +213,7 @@ async function apiKeyCaller(db: Firestore, presented: string): Promise<Caller> {
   const match = API_KEY_PATTERN.exec(presented.trim());
   if (!match?.[1] || !match[2]) throw unauthenticated("malformed API key (expected opk_<keyId>_<secret>)");
   const [, keyId, secret] = match;
-  const snap = await db.collection(ADMIN_COL.apiKeys).doc(keyId).get();
+  const snap = await db.collection(COL.apiKeys).doc(keyId).get();
   if (!snap.exists) throw unauthenticated("invalid API key");
   const stored = Buffer.from(String(snap.get("hash") ?? ""), "hex");
   const computed = Buffer.from(hashSecret(String(snap.get("salt") ?? ""), secret), "hex");
@@ -244,7 +245,7 @@ export async function createApiKey(
   const secret = randomBytes(32).toString("base64url");
   const salt = randomBytes(16).toString("hex");
   const batch = db.batch();
-  batch.create(db.collection(ADMIN_COL.apiKeys).doc(keyId), {
+  batch.create(db.collection(COL.apiKeys).doc(keyId), {
     keyId,
     hash: hashSecret(salt, secret),
     salt,
@@ -257,7 +258,7 @@ export async function createApiKey(
   auditIn(db, batch, {
     actor: { type: spec.actorType ?? "user", id: spec.createdBy },
     action: "apiKey.create",
-    target: `${ADMIN_COL.apiKeys}/${keyId}`,
+    target: `${COL.apiKeys}/${keyId}`,
     before: null,
     after: { role: spec.role, label },
     cause: { type: "manual" },

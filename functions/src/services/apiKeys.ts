@@ -8,7 +8,7 @@ import { z } from "zod";
 import { ValidationError } from "../domain/errors.js";
 import { STAFF_ROLES, type StaffRole } from "../domain/roles.js";
 import { fromFirestore } from "../store/db.js";
-import { ADMIN_COL } from "./admin.js";
+import { COL } from "../store/paths.js";
 import { auditIn } from "../store/audit.js";
 
 /** The id part of `opk_<keyId>_<secret>`. */
@@ -26,7 +26,7 @@ export interface ApiKeyInfo {
 
 /** Every key, newest first: never the hash or salt. Small collection (a handful of keys per project). */
 export async function listApiKeys(db: Firestore): Promise<ApiKeyInfo[]> {
-  const snap = await db.collection(ADMIN_COL.apiKeys).get();
+  const snap = await db.collection(COL.apiKeys).get();
   return snap.docs
     .map((d) => {
       const k = fromFirestore<Record<string, unknown>>(d.data());
@@ -50,7 +50,7 @@ export type RevokeOutcome = "revoked" | "already_revoked" | "not_found";
 export async function revokeApiKey(db: Firestore, keyId: string, by: { type: "user" | "cli"; id: string }, now: Date = new Date()): Promise<RevokeOutcome> {
   const parsed = apiKeyIdSchema.safeParse(keyId);
   if (!parsed.success) throw new ValidationError(parsed.error.issues[0]?.message ?? "invalid key id", "keyId");
-  const ref = db.collection(ADMIN_COL.apiKeys).doc(parsed.data);
+  const ref = db.collection(COL.apiKeys).doc(parsed.data);
   return db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);
     if (!snap.exists) return "not_found";
@@ -59,7 +59,7 @@ export async function revokeApiKey(db: Firestore, keyId: string, by: { type: "us
     auditIn(db, tx, {
       actor: { type: by.type, id: by.id },
       action: "apiKey.revoke",
-      target: `${ADMIN_COL.apiKeys}/${parsed.data}`,
+      target: `${COL.apiKeys}/${parsed.data}`,
       before: { revoked: false, role: snap.get("role") ?? null, label: snap.get("label") ?? null },
       after: { revoked: true },
       cause: { type: "manual" },

@@ -8,8 +8,7 @@ import type { DocumentReference, Firestore } from "firebase-admin/firestore";
 import { extendBlock } from "../domain/queuePolicy.js";
 import type { BucketShape, VendorAccount } from "../domain/budget.js";
 import { fromFirestore } from "./db.js";
-
-export const VENDOR_BUDGETS_COL = "vendorBudgets";
+import { COL } from "./paths.js";
 
 /** What the claim needs to take from an account's budget (built by the composition root from config.ts). */
 export interface BudgetPlan {
@@ -24,7 +23,7 @@ export interface AccountHoldDoc {
   reason?: string | null;
 }
 
-export const accountRef = (db: Firestore, account: VendorAccount): DocumentReference => db.collection(VENDOR_BUDGETS_COL).doc(account);
+export const accountRef = (db: Firestore, account: VendorAccount): DocumentReference => db.collection(COL.vendorBudgets).doc(account);
 
 export function shardRef(db: Firestore, account: VendorAccount, shard: number): DocumentReference {
   return accountRef(db, account).collection("shards").doc(String(shard));

@@ -6,28 +6,17 @@
  */
 import type { DocumentReference, Firestore, Transaction } from "firebase-admin/firestore";
 import type { SignalIncident } from "../domain/alertSignals.js";
-import {
-  describeResolution,
-  joinIncident,
-  jobKey,
-  recoveryKey,
-  resolvedFields,
-  settleIncident,
-  type FailureInfo,
-  type IncidentCause,
-  type JoiningJob,
-  type JoinResult,
-} from "../domain/incidents.js";
+import { describeResolution, joinIncident, jobKey, recoveryKey, resolvedFields, settleIncident, type FailureInfo, type IncidentCause, type JoiningJob, type JoinResult } from "../domain/incidents.js";
 import type { JobKind, JobSpec, JobTarget, SinkName } from "../domain/model.js";
 import { incidentOpenedText, incidentResolvedText, type NoticeSettings } from "../domain/notices.js";
 import { fromFirestore } from "./db.js";
 import { jobRef, newJobDoc, notifyJobId } from "./jobs.js";
-import { SYNC_COL } from "./paths.js";
+import { COL } from "./paths.js";
 import { auditIn, type AuditEntry } from "./audit.js";
 
 type Doc = Record<string, unknown>;
 
-export const incidentRef = (db: Firestore, id: string): DocumentReference => db.collection(SYNC_COL.alerts).doc(id);
+export const incidentRef = (db: Firestore, id: string): DocumentReference => db.collection(COL.alerts).doc(id);
 
 /** Creates the notification job of an incident transition (`opened` / `resolved`) in the caller's transaction. */
 export function writeIncidentNotice(db: Firestore, tx: Transaction, a: { incidentId: string; occurrence: number; transition: string; text: string; now: Date; causeJobId?: string }): void {
@@ -92,7 +81,7 @@ export async function joinIncidentNow(db: Firestore, id: string, cause: Incident
 
 /** Whether any open vendor-wide incident of `sink` waits for a success of that sink (one `limit(1)` query). */
 export async function recoveryWanted(db: Firestore, sink: SinkName): Promise<boolean> {
-  return !(await db.collection(SYNC_COL.alerts).where("openKeys", "array-contains", recoveryKey(sink)).limit(1).get()).empty;
+  return !(await db.collection(COL.alerts).where("openKeys", "array-contains", recoveryKey(sink)).limit(1).get()).empty;
 }
 
 /**
@@ -102,7 +91,7 @@ export async function recoveryWanted(db: Firestore, sink: SinkName): Promise<boo
  */
 export async function settleIncidentsFor(db: Firestore, job: { jobId: string; kind: JobKind; target: JobTarget }, sink: SinkName, now: Date, notices: NoticeSettings): Promise<string[]> {
   const key = jobKey(job.kind, job.target);
-  const found = await db.collection(SYNC_COL.alerts).where("openKeys", "array-contains-any", [key, recoveryKey(sink)]).limit(20).get();
+  const found = await db.collection(COL.alerts).where("openKeys", "array-contains-any", [key, recoveryKey(sink)]).limit(20).get();
   const retry: string[] = [];
   for (const doc of found.docs) {
     const ids = await db.runTransaction(async (tx) => {
@@ -213,7 +202,7 @@ export async function clearSignal(db: Firestore, id: string, signal: Doc, now: D
 
 /** Vendor-wide incidents whose dead jobs are due a probe (one retry to see whether the vendor is back). */
 export async function dueProbes(db: Firestore, now: Date, limit: number): Promise<Array<{ id: string; deadJobIds: string[] }>> {
-  const snap = await db.collection(SYNC_COL.alerts).where("probeAt", "<=", now).limit(limit).get();
+  const snap = await db.collection(COL.alerts).where("probeAt", "<=", now).limit(limit).get();
   return snap.docs
     .filter((d) => d.get("status") === "open")
     .map((d) => ({ id: d.id, deadJobIds: Array.isArray(d.get("deadJobIds")) ? (d.get("deadJobIds") as string[]) : [] }));

@@ -13,7 +13,7 @@ import type { FailureDecision } from "../domain/retry.js";
 import { fromFirestore } from "./db.js";
 import { jobRef, newJobDoc, notifyJobId, sinkStateRef, type JobDoc, type SinkStateDoc } from "./jobs.js";
 import { prepareJoin, writeJoin } from "./incidents.js";
-import { COL, SYNC_COL } from "./paths.js";
+import { COL } from "./paths.js";
 import { auditIn } from "./audit.js";
 
 export interface Completion {
@@ -170,14 +170,14 @@ async function pauseForAuth(
   a: { job: JobDoc; sink: SinkName; decision: Extract<FailureDecision, { kind: "pause_sink" }>; now: Date; credential: string | null; notices: NoticeSettings },
 ): Promise<void> {
   const alertId = `auth_${a.sink}`;
-  const [stateSnap, alertSnap] = await tx.getAll(sinkStateRef(db, a.sink), db.collection(SYNC_COL.alerts).doc(alertId));
+  const [stateSnap, alertSnap] = await tx.getAll(sinkStateRef(db, a.sink), db.collection(COL.alerts).doc(alertId));
   const state = stateSnap?.exists ? fromFirestore<SinkStateDoc>(stateSnap.data()) : {};
   if (state.pausedForAuth) return;
   const notifyId = notifyJobId(`alert:${alertId}:${a.now.getTime()}`);
   const reason = `${a.decision.error.message} (HTTP ${a.decision.error.httpStatus ?? "?"})`;
   tx.set(sinkStateRef(db, a.sink), { pausedForAuth: { since: a.now, reason, credential: a.credential, httpStatus: a.decision.error.httpStatus }, updatedAt: a.now }, { merge: true });
   const reopen = alertSnap?.exists && alertSnap.get("status") === "open" ? {} : { createdAt: a.now, occurrences: (Number(alertSnap?.get("occurrences")) || 0) + 1 };
-  tx.set(db.collection(SYNC_COL.alerts).doc(alertId), {
+  tx.set(db.collection(COL.alerts).doc(alertId), {
     alertId, type: "sink_auth_failed", status: "open", sink: a.sink, reason: "auth", error: { ...a.decision.error, at: a.now }, firstJobId: a.job.jobId,
     fix: FIX[a.sink], updatedAt: a.now, ...reopen,
     // The incident fields every alert carries (domain/incidents.ts), so Needs action shows it like any other.
@@ -186,7 +186,7 @@ async function pauseForAuth(
     ...(alertSnap?.exists && alertSnap.get("status") === "open" ? {} : { acknowledged: null, resolvedAt: null, resolvedBy: null }),
   }, { merge: true });
   auditIn(db, tx, {
-    actor: { type: "system", id: "syncQueue" }, action: "sink.pause_auth", target: `${SYNC_COL.sinkState}/${a.sink}`, before: { pausedForAuth: null },
+    actor: { type: "system", id: "syncQueue" }, action: "sink.pause_auth", target: `${COL.sinkState}/${a.sink}`, before: { pausedForAuth: null },
     after: { pausedForAuth: true, reason }, cause: a.job.cause, at: a.now,
   });
   if (a.sink === "notify") return;

@@ -10,7 +10,7 @@ import { DEFAULT_NOTICE_SETTINGS, automationNoticeText, type NoticeSettings } fr
 import { fromFirestore } from "./db.js";
 import { writeResolvedNotice } from "./incidents.js";
 import { jobRef, newJobDoc, notifyJobId, sinkStateRef, type SinkStateDoc } from "./jobs.js";
-import { AUTOMATION_DOC, COL, SYNC_COL } from "./paths.js";
+import { AUTOMATION_DOC, COL } from "./paths.js";
 import { auditIn, type AuditActor } from "./audit.js";
 
 /** Manual retry of a dead job (admin API): back to `pending`, attempts reset, history kept in lastError. */
@@ -87,7 +87,7 @@ export async function requeuePausedJobs(db: Firestore, now: Date, only: { sink?:
 /** Lifts a sink's auth pause (a person fixed the credential). True when it was paused. Audited. */
 export async function clearSinkAuthPause(db: Firestore, sink: SinkName, actor: AuditActor, now: Date, notices: NoticeSettings = DEFAULT_NOTICE_SETTINGS): Promise<{ wasPaused: boolean; since: Date | null }> {
   return db.runTransaction(async (tx) => {
-    const [stateSnap, alertSnap] = await tx.getAll(sinkStateRef(db, sink), db.collection(SYNC_COL.alerts).doc(`auth_${sink}`));
+    const [stateSnap, alertSnap] = await tx.getAll(sinkStateRef(db, sink), db.collection(COL.alerts).doc(`auth_${sink}`));
     const state: SinkStateDoc = stateSnap?.exists ? fromFirestore<SinkStateDoc>(stateSnap.data()) : {};
     const pause = state.pausedForAuth ?? null;
     if (!pause) return { wasPaused: false, since: null };
@@ -98,7 +98,7 @@ export async function clearSinkAuthPause(db: Firestore, sink: SinkName, actor: A
       writeResolvedNotice(db, tx, alertSnap.id, fromFirestore<Record<string, unknown>>(alertSnap.data()), by, null, now, notices);
     }
     auditIn(db, tx, {
-      actor, action: "sink.resume", target: `${SYNC_COL.sinkState}/${sink}`, before: { pausedForAuth: true, since: pause.since }, after: { pausedForAuth: false }, cause: { type: "manual" }, at: now,
+      actor, action: "sink.resume", target: `${COL.sinkState}/${sink}`, before: { pausedForAuth: true, since: pause.since }, after: { pausedForAuth: false }, cause: { type: "manual" }, at: now,
     });
     return { wasPaused: true, since: pause.since };
   });
@@ -106,7 +106,7 @@ export async function clearSinkAuthPause(db: Firestore, sink: SinkName, actor: A
 
 /** A sink's auth pause lifted because its credential changed (found by a claim): resolve the alert. */
 export async function resolveAuthAlert(db: Firestore, sink: SinkName, now: Date, notices: NoticeSettings = DEFAULT_NOTICE_SETTINGS): Promise<void> {
-  const ref = db.collection(SYNC_COL.alerts).doc(`auth_${sink}`);
+  const ref = db.collection(COL.alerts).doc(`auth_${sink}`);
   await db.runTransaction(async (tx) => {
     const snap: DocumentSnapshot = await tx.get(ref);
     if (!snap.exists || snap.get("status") !== "open") return;

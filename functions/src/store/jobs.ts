@@ -9,7 +9,7 @@ import { wakeAt } from "../domain/queuePolicy.js";
 import { SINK_OF_JOB, type JobKind, type JobSpec, type JobStatus, type JobTarget, type SinkName } from "../domain/model.js";
 import { accountRef, pickShard, shardRef, type AccountHoldDoc, type BudgetPlan } from "./budgets.js";
 import { fromFirestore } from "./db.js";
-import { AUTOMATION_DOC, COL, SYNC_COL } from "./paths.js";
+import { AUTOMATION_DOC, COL } from "./paths.js";
 
 export interface JobDoc {
   jobId: string;
@@ -55,7 +55,7 @@ export type ClaimResult =
   | { claimed: false; reason: "missing" | "done" | "leased" | "paused" | "paused_for_auth" | "not_due" | "throttled" | "budget"; dueAt?: Date };
 
 export const jobRef = (db: Firestore, id: string) => db.collection(COL.syncJobs).doc(id);
-export const sinkStateRef = (db: Firestore, id: string) => db.collection(SYNC_COL.sinkState).doc(id);
+export const sinkStateRef = (db: Firestore, id: string) => db.collection(COL.sinkState).doc(id);
 
 export function newJobDoc(id: string, spec: JobSpec, cause: JobDoc["cause"], at: Date, nextAttemptAt: Date = at): JobDoc {
   return {

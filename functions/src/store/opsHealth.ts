@@ -7,7 +7,7 @@ import type { Firestore } from "firebase-admin/firestore";
 import { JOB_KINDS, type JobKind } from "../domain/model.js";
 import { SINK_NAMES, WAITING_JOB_STATUSES, type HealthFacts } from "../domain/opsHealth.js";
 import { fromFirestore } from "./db.js";
-import { AUTOMATION_DOC, COL, SYNC_COL } from "./paths.js";
+import { AUTOMATION_DOC, COL } from "./paths.js";
 
 type Doc = Record<string, unknown>;
 
@@ -30,11 +30,11 @@ export async function readHealthFacts(db: Firestore, now: Date, windowMs: number
   const [automation, sinkSnaps, waitingByKind, deadByKind, oldest, openAlerts, ledgerTotal, ledgerFailed, jobsSucceeded, jobsDead, runs] =
     await Promise.all([
       db.doc(AUTOMATION_DOC).get(),
-      db.getAll(...SINK_NAMES.map((s) => db.collection(SYNC_COL.sinkState).doc(s))),
+      db.getAll(...SINK_NAMES.map((s) => db.collection(COL.sinkState).doc(s))),
       perKind("waiting"),
       perKind("dead"),
       db.collection(COL.syncJobs).where("status", "in", [...WAITING_JOB_STATUSES]).orderBy("createdAt", "asc").limit(1).get(),
-      count(db.collection(SYNC_COL.alerts).where("status", "==", "open")),
+      count(db.collection(COL.alerts).where("status", "==", "open")),
       count(db.collection(COL.stripeEvents).where("receivedAt", ">=", since)),
       count(db.collection(COL.stripeEvents).where("status", "==", "failed").where("receivedAt", ">=", since)),
       count(db.collection(COL.syncJobs).where("status", "==", "succeeded").where("completedAt", ">=", since)),

@@ -1,4 +1,4 @@
-/** Collection names: part of opsync's contract (docs/data-model.md). */
+/** Collection names, all of them in one table: part of opsync's contract (docs/data-model.md). */
 export const COL = {
   customers: "customers",
   stripeCustomers: "stripeCustomers",
@@ -10,6 +10,14 @@ export const COL = {
   reviewQueue: "reviewQueue",
   ops: "ops",
   supportRequests: "supportRequests",
+  // The sync queue's state: one incident or signal alert per cause, each sink's 429 block / auth pause, each vendor
+  // account's shared budget.
+  alerts: "alerts",
+  sinkState: "sinkState",
+  vendorBudgets: "vendorBudgets",
+  // The admin API's own: per-caller rate-limit windows (and failed-auth counters), hashed API keys.
+  rateLimits: "rateLimits",
+  apiKeys: "apiKeys",
 } as const;
 
 export const billingPath = (uid: string) => `${COL.customers}/${uid}/private/billing`;
@@ -20,10 +28,5 @@ export const orderSnapshotsPath = (orderId: string) => `${COL.orders}/${orderId}
 /** Staff-only notes about a customer (internalNotes, ticket follow-up notes): support and admin read it, the customer never. */
 export const STAFF_NOTES = { collection: "staff", doc: "notes" } as const;
 export const staffNotesPath = (uid: string) => `${COL.customers}/${uid}/${STAFF_NOTES.collection}/${STAFF_NOTES.doc}`;
-
-export const SYNC_COL = {
-  alerts: "alerts",
-  sinkState: "sinkState",
-} as const;
 
 export const AUTOMATION_DOC = `${COL.ops}/automation`;

@@ -10,7 +10,7 @@ import { auditIn } from "./audit.js";
 import { fromFirestore } from "./db.js";
 import { newJobDoc, notifyJobId } from "./jobs.js";
 import { planJobs } from "./liveJobs.js";
-import { COL, SYNC_COL, billingPath, customerSnapshotsPath } from "./paths.js";
+import { COL, billingPath, customerSnapshotsPath } from "./paths.js";
 
 export interface StoredCustomer {
   customer: CustomerDoc;
@@ -96,7 +96,7 @@ export async function openDriftAlert(
   const spec: JobSpec = { kind: "notify.slack", target: { alertId }, idempotencyKey: `alert:${alertId}`, reason: "alert", text: input.text };
   const notifyId = notifyJobId(spec.idempotencyKey);
   const batch = db.batch();
-  batch.set(db.collection(SYNC_COL.alerts).doc(alertId), {
+  batch.set(db.collection(COL.alerts).doc(alertId), {
     alertId,
     type: "reconcile_drift",
     status: "open",

@@ -7,7 +7,7 @@ import { FieldPath, Timestamp, type DocumentSnapshot, type Firestore, type Query
 import type { QueueCursor, QueueKind } from "../domain/consoleOps.js";
 import type { QueueSource } from "../domain/roleQueues.js";
 import { fromFirestore } from "./db.js";
-import { COL, SYNC_COL, billingPath } from "./paths.js";
+import { COL, billingPath } from "./paths.js";
 
 type Doc = Record<string, unknown>;
 
@@ -20,7 +20,7 @@ function queryOf(db: Firestore, kind: QueueKind): { query: Query; sortField: str
     case "alert":
       return {
         sortField: "createdAt",
-        query: db.collection(SYNC_COL.alerts).where("status", "==", "open").orderBy("createdAt", "asc").orderBy(FieldPath.documentId(), "asc"),
+        query: db.collection(COL.alerts).where("status", "==", "open").orderBy("createdAt", "asc").orderBy(FieldPath.documentId(), "asc"),
       };
     case "unmapped_customer":
       return {

@@ -7,14 +7,14 @@ import { AdminError, jsonSafe } from "../../domain/adminOps.js";
 import { isAuthAlert } from "../../domain/incidentOps.js";
 import { DEFAULT_NOTICE_SETTINGS } from "../../domain/notices.js";
 import { readIncident, resolveIncidentByHand } from "../../store/incidents.js";
-import { SYNC_COL } from "../../store/paths.js";
+import { COL } from "../../store/paths.js";
 import { auditEntry } from "./audit.js";
 import type { Handler } from "./types.js";
 
 const count = (v: unknown): number => (Array.isArray(v) ? v.length : 0);
 
 export const resolveIncidentOp: Handler<"resolveIncident"> = async ({ deps, caller, now }, input) => {
-  const target = `${SYNC_COL.alerts}/${input.incidentId}`;
+  const target = `${COL.alerts}/${input.incidentId}`;
   const current = await readIncident(deps.db, input.incidentId);
   if (!current) throw new AdminError("not-found", `no incident ${target}`);
   if (current.status !== "open") throw new AdminError("failed-precondition", `incident ${input.incidentId} is already ${String(current.status)}`);

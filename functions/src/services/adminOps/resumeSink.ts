@@ -2,14 +2,14 @@
 import { isDryRun, jsonSafe } from "../../domain/adminOps.js";
 import { fromFirestore } from "../../store/db.js";
 import { clearSinkAuthPause, requeuePausedJobs } from "../../store/jobQueue.js";
-import { SYNC_COL } from "../../store/paths.js";
+import { COL } from "../../store/paths.js";
 import { actorOf, auditEntry } from "./audit.js";
 import type { AdminResult, Handler } from "./types.js";
 import { audit } from "../../store/audit.js";
 
 export const resumeSink: Handler<"resumeSink"> = async ({ deps, caller, now }, input) => {
   const { db } = deps;
-  const state = await db.collection(SYNC_COL.sinkState).doc(input.sink).get();
+  const state = await db.collection(COL.sinkState).doc(input.sink).get();
   const pause = state.exists ? (fromFirestore<{ pausedForAuth?: Record<string, unknown> | null }>(state.data()).pausedForAuth ?? null) : null;
   if (isDryRun("resumeSink", input)) {
     return {
@@ -28,7 +28,7 @@ export const resumeSink: Handler<"resumeSink"> = async ({ deps, caller, now }, i
   const requeued = await requeuePausedJobs(db, now, { sink: input.sink });
   const after = { pausedForAuth: null, requeued };
   await audit(db, 
-    auditEntry(caller, "resumeSink", { outcome: "applied", target: `${SYNC_COL.sinkState}/${input.sink}`, before: { pausedForAuth: pause }, after, at: now }),
+    auditEntry(caller, "resumeSink", { outcome: "applied", target: `${COL.sinkState}/${input.sink}`, before: { pausedForAuth: pause }, after, at: now }),
   );
   return {
     outcome: cleared.wasPaused || requeued > 0 ? "applied" : "unchanged",
