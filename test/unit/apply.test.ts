@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { applyEvent, newCustomer, type ApplyInput } from "../../functions/src/domain/apply";
 import { resolveOwner } from "../../functions/src/domain/identity";
-import { jobId } from "../../functions/src/domain/jobs";
+import { jobId } from "../../functions/src/domain/jobIds";
 import { normalizeEvent, stripeEventEnvelopeSchema, type NormalizedEvent } from "../../functions/src/domain/normalize";
 import { STRIPE_API_VERSION } from "../../functions/src/domain/stripeVersion";
 import { checkoutSession, customer, invoice, paymentIntent, price, stripeEvent, subscription } from "../support/stripeFixtures";

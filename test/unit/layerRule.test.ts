@@ -37,7 +37,7 @@ const ALLOWED: Array<[string, string, string]> = [
   ["functions/src/triggers/x.ts", 'import { COL } from "../store/paths.js";', "triggers → store/paths (document names)"],
   ["functions/src/services/x.ts", 'import { newJobDoc } from "../store/jobs.js";', "services → store"],
   ["functions/src/services/x.ts", 'import { HubspotCrm } from "../sinks/hubspot.js";', "services → sinks"],
-  ["functions/src/store/x.ts", 'import { jobId } from "../domain/jobs.js";', "store → domain"],
+  ["functions/src/store/x.ts", 'import { jobId } from "../domain/jobIds.js";', "store → domain"],
   ["functions/src/sinks/x.ts", 'import type { SyncConfig } from "../config.js";', "sinks → config (type only)"],
 ];
 

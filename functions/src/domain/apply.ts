@@ -7,7 +7,7 @@ import { deepEqual, diffFields } from "./diff.js";
 import { deriveBilling, deriveCustomer, type CustomerKeep } from "./deriveCustomer.js";
 import { sameSet } from "./entitlements.js";
 import type { Owner } from "./identity.js";
-import { jobId } from "./jobs.js";
+import { jobId } from "./jobIds.js";
 import { SINK_OF_JOB } from "./model.js";
 import type { AuditSpec, BillingDoc, CustomerDoc, JobSpec } from "./model.js";
 import type { NormalizedEvent, Subject } from "./normalize.js";

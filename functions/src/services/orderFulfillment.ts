@@ -1,6 +1,6 @@
 /** Order changes made by people (seller fulfilment, admin) go through the same state machine as Stripe's. */
 import type { Firestore } from "firebase-admin/firestore";
-import { jobId } from "../domain/jobs.js";
+import { jobId } from "../domain/jobIds.js";
 import type { JobSpec, OrderDoc, OrderStatus } from "../domain/model.js";
 import { transition } from "../domain/orders.js";
 import type { StaffRole } from "../domain/roles.js";

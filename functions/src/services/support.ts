@@ -6,7 +6,7 @@ import { FieldValue, type Firestore, type Transaction } from "firebase-admin/fir
 import { newCustomer } from "../domain/apply.js";
 import { idProblem } from "../domain/ids.js";
 import { log } from "../log.js";
-import { jobId } from "../domain/jobs.js";
+import { jobId } from "../domain/jobIds.js";
 import type { CustomerDoc, JobSpec } from "../domain/model.js";
 import {
   describeSupportRequestProblem,

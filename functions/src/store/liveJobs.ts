@@ -6,7 +6,7 @@
  */
 import { FieldValue, type DocumentSnapshot, type Firestore, type Transaction } from "firebase-admin/firestore";
 import { liveJobId, planLiveWrite } from "../domain/coalesce.js";
-import { jobId } from "../domain/jobs.js";
+import { jobId } from "../domain/jobIds.js";
 import type { JobSpec, JobStatus } from "../domain/model.js";
 import { jobRef, newJobDoc, type JobDoc } from "./jobs.js";
 

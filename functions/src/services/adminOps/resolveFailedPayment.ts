@@ -6,7 +6,7 @@
 import { FieldPath, FieldValue } from "firebase-admin/firestore";
 import { failedRenewalTicketKey, isDryRun, jsonSafe, shapeFailedPayment } from "../../domain/adminOps.js";
 import { liveJobId } from "../../domain/coalesce.js";
-import { jobId as jobIdFor } from "../../domain/jobs.js";
+import { jobId as jobIdFor } from "../../domain/jobIds.js";
 import type { JobSpec } from "../../domain/model.js";
 import { fromFirestore } from "../../store/db.js";
 import { retryDeadJob } from "../../store/jobQueue.js";
