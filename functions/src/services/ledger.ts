@@ -1,11 +1,12 @@
 /**
  * The ledger's deployed use cases: record a webhook delivery (the ack's one write), apply a recorded entry, and
- * apply the entries held for a Stripe customer once it is mapped to a uid. Each reads its settings from config.ts
+ * apply the entries held for a Stripe customer once it is mapped to a uid, or for a payment once it has an owner. Each reads its settings from config.ts
  * and its Firestore handle from runtime.ts, so the entry points stay one line.
  */
 import { graceDaysConfig } from "../config.js";
 import type { NormalizeResult, StripeEventEnvelope } from "../domain/normalize.js";
 import { releaseHeldEventsForCustomer } from "../store/heldEvents.js";
+import { releaseHeldEventsForObject } from "./heldEvents.js";
 import { applyRecordedEvent, recordEvent, type IngestResult } from "../store/ingest.js";
 import { getDb } from "./runtime.js";
 
@@ -19,4 +20,8 @@ export function applyLedgerEntry(eventId: string): Promise<IngestResult> {
 
 export function releaseEventsHeldFor(stripeCustomerId: string): Promise<IngestResult[]> {
   return releaseHeldEventsForCustomer(getDb(), stripeCustomerId, { graceDays: graceDaysConfig() });
+}
+
+export function releaseEventsHeldForObject(stripeObjectId: string): Promise<IngestResult[]> {
+  return releaseHeldEventsForObject(getDb(), stripeObjectId, { graceDays: graceDaysConfig() });
 }

@@ -1,9 +1,7 @@
 /** Deployed entry point: a payment intent / charge got its owner; apply the events held until it had one. */
 import { onDocumentWritten } from "firebase-functions/v2/firestore";
-import { graceDaysConfig } from "../config.js";
 import { log } from "../log.js";
-import { releaseHeldEventsForObject } from "../services/heldEvents.js";
-import { getDb } from "../services/runtime.js";
+import { releaseEventsHeldForObject } from "../services/ledger.js";
 import { COL } from "../store/paths.js";
 
 const owned = (data: FirebaseFirestore.DocumentData | undefined): boolean => Boolean(data?.uid || data?.orderId);
@@ -12,6 +10,6 @@ export const onStripeObjectLinked = onDocumentWritten({ document: `${COL.stripeO
   // Only the write that gave the object its owner; later writes of the same link have nothing new to release.
   if (!owned(event.data?.after.data()) || owned(event.data?.before.data())) return;
   const stripeObjectId = event.params.stripeObjectId;
-  const results = await releaseHeldEventsForObject(getDb(), stripeObjectId, { graceDays: graceDaysConfig() });
+  const results = await releaseEventsHeldForObject(stripeObjectId);
   if (results.length) log.heldEventsReleasedForObject(stripeObjectId, results.map((r) => r.status));
 });
