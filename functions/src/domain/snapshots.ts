@@ -96,9 +96,18 @@ export function orderAgainst(incoming: { subject: Subject; mark: SnapshotMark },
   return "uncertain";
 }
 
-/** How many ended objects of one kind a set keeps (newest first); live subscriptions and the customer always stay. */
+/**
+ * Which ended objects of one kind a set keeps (live subscriptions and the customer always stay): every one touched
+ * within KEEP_RECENT_S of the kind's newest mark, so reconciliation (which compares the last 30 days of invoices and
+ * payment intents) never reports a kept-then-dropped object as missing; at least KEEP_PER_KIND; never more than
+ * MAX_PER_KIND, so the document stays far below Firestore's 1 MiB.
+ */
 const KEEP_PER_KIND = 25;
+const KEEP_RECENT_S = 35 * 24 * 3600;
+export const MAX_PER_KIND = 100;
 const LIVE_SUBSCRIPTION = ["active", "trialing", "past_due", "unpaid", "paused", "incomplete"];
+
+const pinned = (kind: string, s: Snapshot) => kind === "customer" || (s.subject.kind === "subscription" && LIVE_SUBSCRIPTION.includes(s.subject.status));
 
 export function emptySet(): SnapshotSet {
   return { objects: {} };
@@ -114,12 +123,24 @@ export function putSnapshot(set: SnapshotSet, snapshot: Snapshot): SnapshotSet {
   }
   const kept: Record<string, Snapshot> = {};
   for (const [kind, entries] of byKind) {
-    const pinned = (s: Snapshot) => kind === "customer" || (s.subject.kind === "subscription" && LIVE_SUBSCRIPTION.includes(s.subject.status));
-    const rest = entries.filter(([, s]) => !pinned(s)).sort(([ia, a], [ib, b]) => b.mark.created - a.mark.created || (ia < ib ? 1 : -1));
-    for (const [id, s] of entries) if (pinned(s)) kept[id] = s;
-    for (const [id, s] of rest.slice(0, KEEP_PER_KIND)) kept[id] = s;
+    const rest = entries.filter(([, s]) => !pinned(kind, s)).sort(([ia, a], [ib, b]) => b.mark.created - a.mark.created || (ia < ib ? 1 : -1));
+    for (const [id, s] of entries) if (pinned(kind, s)) kept[id] = s;
+    const newest = rest[0]?.[1].mark.created ?? 0;
+    rest.forEach(([id, s], i) => {
+      if (i < KEEP_PER_KIND || (i < MAX_PER_KIND && s.mark.created >= newest - KEEP_RECENT_S)) kept[id] = s;
+    });
   }
   return { objects: kept };
+}
+
+/**
+ * Whether the set may have dropped objects of this kind that are still recent (it holds MAX_PER_KIND of them): an
+ * object Stripe lists but the set lacks is then not evidence of a missed event.
+ */
+export function mayHaveDroppedRecent(set: SnapshotSet, kind: Subject["kind"]): boolean {
+  let n = 0;
+  for (const s of Object.values(set.objects)) if (s.subject.kind === kind && !pinned(kind, s)) n += 1;
+  return n >= MAX_PER_KIND;
 }
 
 /** `pastDueSince` for a subscription snapshot that replaces `previous`. */
