@@ -1,5 +1,5 @@
 import { readFileSync, readdirSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve, sep } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const SRC = resolve(__dirname, "../../functions/src");
@@ -38,12 +38,21 @@ describe("architecture", () => {
     expect(cycles).toEqual([]);
   });
 
-  it("reads params, secrets and process.env only in config.ts", () => {
-    const offenders = files
-      .filter((f) => !f.endsWith("config.ts"))
-      .filter((f) => /process\.env|firebase-functions\/params/.test(readFileSync(f, "utf8")))
-      .map((f) => relative(SRC, f));
-    expect(offenders).toEqual([]);
+  it("reads params, secrets and process.env only under config/", () => {
+    // Every param is defined by a define* call, every secret by defineSecret, the environment through process.env.
+    const readsSettings = /process\.env|firebase-functions\/params|\bdefine(?:String|Int|Secret|Boolean|Float|List)\(/;
+    const outside = files.filter((f) => !relative(SRC, f).startsWith(`config${sep}`));
+    const insideConfig = files.filter((f) => relative(SRC, f).startsWith(`config${sep}`));
+    expect(insideConfig.length).toBeGreaterThan(3);
+    expect(outside.filter((f) => readsSettings.test(readFileSync(f, "utf8"))).map((f) => relative(SRC, f))).toEqual([]);
+  });
+
+  it("keeps each config/ module small and one concern (params defined once, files under 200 lines)", () => {
+    const configFiles = files.filter((f) => relative(SRC, f).startsWith(`config${sep}`));
+    const names = configFiles.flatMap((f) => [...readFileSync(f, "utf8").matchAll(/define(?:String|Int|Secret|Boolean)\("([A-Z_]+)"/g)].map((m) => m[1]));
+    expect(names.length).toBeGreaterThan(15);
+    expect(names.filter((n, i) => names.indexOf(n) !== i)).toEqual([]);
+    for (const file of configFiles) expect(readFileSync(file, "utf8").split("\n").length, relative(SRC, file)).toBeLessThan(200);
   });
 
   it("keeps each trigger file thin (one deployed entry point, no Firestore calls of its own)", () => {
@@ -59,7 +68,9 @@ describe("architecture", () => {
 
 describe("local configuration", () => {
   it("gives every param a value for the demo project, so the emulators never stop at a prompt", () => {
-    const config = readFileSync(join(SRC, "config.ts"), "utf8");
+    const config = sourceFiles(join(SRC, "config"))
+      .map((f) => readFileSync(f, "utf8"))
+      .join("\n");
     const params = [...config.matchAll(/define(?:String|Int)\("([A-Z_]+)"/g)].map((m) => m[1]);
     const env = readFileSync(join(SRC, "..", ".env.demo-opsync"), "utf8");
     const set = new Set([...env.matchAll(/^([A-Z_]+)=\S/gm)].map((m) => m[1]));
