@@ -4,7 +4,7 @@
  * caller's decision, passed in.
  */
 import type { Firestore } from "firebase-admin/firestore";
-import { auditIn, newAuditRef, type AuditEntry } from "./audit.js";
+import { auditIn, type AuditEntry } from "./audit.js";
 import { fromFirestore, readDoc } from "./db.js";
 import { COL } from "./paths.js";
 
@@ -82,6 +82,6 @@ export async function closeRefundRequest(
     const again = close.refuse(fresh.exists ? fromFirestore<Doc>(fresh.data()) : null);
     if (again) throw again;
     tx.update(ref, close.update);
-    auditIn(db, tx, close.audit, newAuditRef(db));
+    auditIn(db, tx, close.audit);
   });
 }
