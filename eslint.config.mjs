@@ -2,12 +2,13 @@
 import eslint from "@eslint/js";
 import tseslint from "typescript-eslint";
 
-// The layer rule (docs/architecture.md): triggers → services → domain + store + sinks; config.ts is read by triggers
+// The layer rule (docs/architecture.md): triggers → services → domain + store + sinks; config/ is read by triggers
 // and services only; production code never imports tests, fakes or scripts. Each layer lists what it must not
 // import, and a wrong arrow fails `npm run lint` (test/unit/architecture.test.ts proves it does).
 const NO_TESTS = { regex: "(^|/)(test|scripts)/", message: "functions/src never imports tests, fakes or scripts." };
 const forbid = (...patterns) => ["error", { patterns: [...patterns, NO_TESTS] }];
-const CONFIG = /** @type {const} */ ("(^|/)config(\\.js)?$");
+// Any module of config/ (config/index.js, config/sync.js, …) and the old single-file spelling config.js.
+const CONFIG = /** @type {const} */ ("(^|/)config(\\.js|/[^/]*)?$");
 
 export default tseslint.config(
   { ignores: ["**/node_modules/**", "functions/lib/**", "scripts/bench/functions/lib/**", ".emulator/**", "coverage/**", "console/dist/**", "test-results/**"] },
@@ -46,7 +47,7 @@ export default tseslint.config(
       "no-restricted-imports": forbid(
         { group: ["firebase-functions*", "stripe", "@hubspot/*"], message: "store/ talks to Firestore only." },
         { regex: "(^|/)(sinks|services|triggers)/", message: "store/ may import domain/ and store/ only (layer rule)." },
-        { regex: CONFIG, message: "config.ts is read by triggers/ and services/ only; pass values in (layer rule)." },
+        { regex: CONFIG, message: "config/ is read by triggers/ and services/ only; pass values in (layer rule)." },
       ),
     },
   },
@@ -57,7 +58,7 @@ export default tseslint.config(
       "no-restricted-imports": forbid(
         { group: ["firebase-functions*", "firebase-admin/firestore"], message: "sinks/ never touch Firestore or the Functions runtime." },
         { regex: "(^|/)(store|services|triggers)/", message: "sinks/ may import domain/ and sinks/ only (layer rule)." },
-        { regex: CONFIG, message: "config.ts is read by triggers/ and services/ only (layer rule).", allowTypeImports: true },
+        { regex: CONFIG, message: "config/ is read by triggers/ and services/ only (layer rule).", allowTypeImports: true },
       ),
     },
   },
@@ -75,6 +76,16 @@ export default tseslint.config(
       "no-restricted-imports": forbid(
         { regex: "(^|/)sinks/", message: "triggers/ reach adapters through services/ (layer rule)." },
         { regex: "(^|/)store/(?!paths(\\.js)?$)", message: "triggers/ call services/, not store/ (layer rule); store/paths.ts is the one exception." },
+      ),
+    },
+  },
+  {
+    // Params, secrets and the environment, validated into plain values; built on the domain's types only.
+    files: ["functions/src/config/**/*.ts"],
+    rules: {
+      "no-restricted-imports": forbid(
+        { group: ["firebase-admin*", "stripe", "@hubspot/*"], message: "config/ reads settings; it calls no SDK." },
+        { regex: "(^|/)(store|sinks|services|triggers)/", message: "config/ may import domain/ and config/ only (layer rule)." },
       ),
     },
   },

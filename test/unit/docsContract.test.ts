@@ -58,8 +58,12 @@ describe("docs match the code", () => {
     expect(tableOperations(read("docs/security.md"), "## The admin API (server)").sort()).toEqual(expected);
   });
 
-  it("docs/deploy.md names every param and secret functions/src/config.ts defines", () => {
-    const config = read("functions/src/config.ts");
+  it("docs/deploy.md names every param and secret functions/src/config/ defines", () => {
+    const configDir = resolve(ROOT, "functions/src/config");
+    const config = readdirSync(configDir)
+      .filter((f) => f.endsWith(".ts"))
+      .map((f) => read(`functions/src/config/${f}`))
+      .join("\n");
     const params = [...config.matchAll(/define(?:String|Int|Secret|Boolean|List)\("([A-Z_]+)"/g)].map((m) => m[1]);
     expect(params.length).toBeGreaterThan(15);
     const deploy = read("docs/deploy.md");

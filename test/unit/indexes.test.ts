@@ -521,7 +521,7 @@ describe("firestore.indexes.json", () => {
         "store/heldEvents.ts reviewQueue",
         "store/jobQueue.ts syncJobs",
         "store/jobFinish.ts syncJobs",
-        "services/syncExecute.ts orders",
+        "store/syncRecords.ts orders",
       ]),
     );
     expect(queries.length).toBeGreaterThanOrEqual(6);

@@ -24,6 +24,12 @@ const WRONG: Array<[string, string, string]> = [
   ["functions/src/sinks/x.ts", 'import { runSyncJob } from "../services/syncRunner.js";', "sinks → services"],
   ["functions/src/sinks/x.ts", 'import { newJobDoc } from "../store/jobs.js";', "sinks → store"],
   ["functions/src/sinks/x.ts", 'import { syncConfig } from "../config.js";', "sinks → config (value)"],
+  ["functions/src/domain/x.ts", 'import { webhookConfig } from "../config/webhook.js";', "domain → config/<concern>"],
+  ["functions/src/store/x.ts", 'import { adminAppOptions } from "../config/env.js";', "store → config/<concern>"],
+  ["functions/src/store/x.ts", 'import { vendorBudgetLimits } from "../config/index.js";', "store → config/index"],
+  ["functions/src/sinks/x.ts", 'import { syncConfig } from "../config/sync.js";', "sinks → config/<concern> (value)"],
+  ["functions/src/config/x.ts", 'import { getDb } from "../services/runtime.js";', "config → services"],
+  ["functions/src/config/x.ts", 'import { COL } from "../store/paths.js";', "config → store"],
   ["functions/src/services/x.ts", 'import { stripeWebhook } from "../triggers/stripeWebhook.js";', "services → triggers"],
   ["functions/src/services/adminOps/x.ts", 'import { adminApi } from "../../triggers/adminApi.js";', "services (nested) → triggers"],
   ["functions/src/triggers/x.ts", 'import { recordEvent } from "../store/ingest.js";', "triggers → store"],
@@ -39,6 +45,10 @@ const ALLOWED: Array<[string, string, string]> = [
   ["functions/src/services/x.ts", 'import { HubspotCrm } from "../sinks/hubspot.js";', "services → sinks"],
   ["functions/src/store/x.ts", 'import { jobId } from "../domain/jobIds.js";', "store → domain"],
   ["functions/src/sinks/x.ts", 'import type { SyncConfig } from "../config.js";', "sinks → config (type only)"],
+  ["functions/src/sinks/x.ts", 'import type { SyncConfig } from "../config/sync.js";', "sinks → config/<concern> (type only)"],
+  ["functions/src/services/x.ts", 'import { syncConfig } from "../config/sync.js";', "services → config/<concern>"],
+  ["functions/src/triggers/x.ts", 'import { hubspotToken } from "../config/sync.js";', "triggers → config/<concern> (secret binding)"],
+  ["functions/src/config/x.ts", 'import { ValidationError } from "../domain/errors.js";', "config → domain"],
 ];
 
 describe("the layer rule (eslint.config.mjs)", () => {

@@ -1,7 +1,7 @@
 /**
  * The texts opsync posts to Slack (ticket notices, alerts), and what personal data they may carry. Slack is read
  * by more people, and kept longer, than the records themselves, so by default a notice names a customer by uid
- * and links to the record in the Firebase console: nothing else about them. NOTICE_PERSONAL_DATA (config.ts)
+ * and links to the record in the Firebase console: nothing else about them. NOTICE_PERSONAL_DATA (config/alerts.ts)
  * widens that to the name, or the name and email. Text a customer typed (a support request's subject) is never
  * posted: it stays in the helpdesk. Pure: no I/O.
  */

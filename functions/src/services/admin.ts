@@ -7,7 +7,6 @@
 import { ADMIN_OPERATION_NAMES, ADMIN_OPERATIONS, AdminError, auditTarget, isAdminOperation, mayRun, parseAdminInput, RATE_WINDOW_MS, rateLimitDecision, type AdminInput, type AdminOperation } from "../domain/adminOps.js";
 import { ValidationError } from "../domain/errors.js";
 import { log } from "../log.js";
-import { COL } from "../store/paths.js";
 
 import { ackIncidentOp } from "./adminOps/ackIncident.js";
 import { auditEntry } from "./adminOps/audit.js";
@@ -31,6 +30,7 @@ import { setAutomation } from "./adminOps/setAutomation.js";
 import { setRole } from "./adminOps/setRole.js";
 import type { AdminDeps, AdminResult, Caller, Ctx, Handler } from "./adminOps/types.js";
 import { audit } from "../store/audit.js";
+import { takeFromWindow } from "../store/rateLimits.js";
 
 export type { AdminAuthPort, AdminDeps, AdminResult, AdminUser, Caller, CallerVia, Ctx, Handler, Outcome } from "./adminOps/types.js";
 
@@ -99,22 +99,7 @@ export function callerKey(caller: Caller): string {
 /** Fixed one-minute window per caller, counted in a transaction on `rateLimits/{callerKey}`. */
 async function enforceRateLimit(deps: AdminDeps, caller: Caller, now: Date): Promise<void> {
   const key = callerKey(caller);
-  const ref = deps.db.collection(COL.rateLimits).doc(key);
-  const decision = await deps.db.runTransaction(async (tx) => {
-    const snap = await tx.get(ref);
-    const current = snap.exists ? { windowStartMs: Number(snap.get("windowStartMs")), count: Number(snap.get("count")) } : null;
-    const d = rateLimitDecision(current, deps.rateLimitPerMinute, now.getTime());
-    if (d.allowed) {
-      tx.set(ref, {
-        callerKey: key,
-        windowStartMs: d.next.windowStartMs,
-        count: d.next.count,
-        // For a Firestore TTL policy on rateLimits.expireAt (optional; stale windows are harmless).
-        expireAt: new Date(d.next.windowStartMs + 2 * RATE_WINDOW_MS),
-      });
-    }
-    return d;
-  });
+  const decision = await takeFromWindow(deps.db, key, RATE_WINDOW_MS, (current) => rateLimitDecision(current, deps.rateLimitPerMinute, now.getTime()));
   if (!decision.allowed) {
     throw new AdminError(
       "resource-exhausted",

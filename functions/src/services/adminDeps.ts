@@ -1,6 +1,8 @@
 /** What the deployed admin API runs with: Firebase Auth as the admin auth port, Firestore, the read ports, config. */
 import { getAuth } from "firebase-admin/auth";
-import { adminConfig, noticeSettings, stripeApiConfig } from "../config.js";
+import { adminConfig } from "../config/admin.js";
+import { noticeSettings } from "../config/alerts.js";
+import { stripeApiConfig } from "../config/stripeApi.js";
 import type { ClaimsReadPort, CrmReadPort } from "../sinks/ports.js";
 import { lazyStripeEvents, type StripeReadPort } from "../sinks/stripeApi.js";
 import { instanceAuthFailureGuard, type AuthFailureGuard } from "./adminAuthGuard.js";

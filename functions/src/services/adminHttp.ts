@@ -15,7 +15,7 @@ import { COL } from "../store/paths.js";
 import { runAdminOperation, type AdminDeps, type Caller } from "./admin.js";
 import { sessionCaller } from "./adminSession.js";
 import type { AuthFailureGuard } from "./adminAuthGuard.js";
-import { auditIn } from "../store/audit.js";
+import { createApiKeyDoc, readApiKey } from "../store/apiKeys.js";
 
 /** HTTP status of each admin error code (the transport's concern; the callable uses the code as its `HttpsError` code). */
 const ADMIN_HTTP_STATUS: Record<AdminErrorCode, number> = {
@@ -213,16 +213,16 @@ async function apiKeyCaller(db: Firestore, presented: string): Promise<Caller> {
   const match = API_KEY_PATTERN.exec(presented.trim());
   if (!match?.[1] || !match[2]) throw unauthenticated("malformed API key (expected opk_<keyId>_<secret>)");
   const [, keyId, secret] = match;
-  const snap = await db.collection(COL.apiKeys).doc(keyId).get();
-  if (!snap.exists) throw unauthenticated("invalid API key");
-  const stored = Buffer.from(String(snap.get("hash") ?? ""), "hex");
-  const computed = Buffer.from(hashSecret(String(snap.get("salt") ?? ""), secret), "hex");
+  const key = await readApiKey(db, keyId);
+  if (!key) throw unauthenticated("invalid API key");
+  const stored = Buffer.from(String(key.hash ?? ""), "hex");
+  const computed = Buffer.from(hashSecret(String(key.salt ?? ""), secret), "hex");
   if (stored.length !== computed.length || !timingSafeEqual(stored, computed)) throw unauthenticated("invalid API key");
   // Said only to a holder of the secret, so revocation status does not leak.
-  if (snap.get("revoked") === true) throw unauthenticated("API key revoked");
-  const role = snap.get("role");
-  if (!STAFF_ROLES.includes(role)) throw unauthenticated("API key has no valid role");
-  return { uid: `apiKey:${keyId}`, roles: [role as StaffRole], via: "apiKey", keyId };
+  if (key.revoked === true) throw unauthenticated("API key revoked");
+  const role = STAFF_ROLES.find((r) => r === key.role);
+  if (!role) throw unauthenticated("API key has no valid role");
+  return { uid: `apiKey:${keyId}`, roles: [role], via: "apiKey", keyId };
 }
 
 export interface CreatedApiKey {
@@ -244,8 +244,10 @@ export async function createApiKey(
   const keyId = randomBytes(8).toString("hex");
   const secret = randomBytes(32).toString("base64url");
   const salt = randomBytes(16).toString("hex");
-  const batch = db.batch();
-  batch.create(db.collection(COL.apiKeys).doc(keyId), {
+  await createApiKeyDoc(
+    db,
+    keyId,
+    {
     keyId,
     hash: hashSecret(salt, secret),
     salt,
@@ -254,16 +256,16 @@ export async function createApiKey(
     createdBy: spec.createdBy,
     createdAt: now,
     revoked: false,
-  });
-  auditIn(db, batch, {
-    actor: { type: spec.actorType ?? "user", id: spec.createdBy },
-    action: "apiKey.create",
-    target: `${COL.apiKeys}/${keyId}`,
-    before: null,
-    after: { role: spec.role, label },
-    cause: { type: "manual" },
-    at: now,
-  });
-  await batch.commit();
+    },
+    {
+      actor: { type: spec.actorType ?? "user", id: spec.createdBy },
+      action: "apiKey.create",
+      target: `${COL.apiKeys}/${keyId}`,
+      before: null,
+      after: { role: spec.role, label },
+      cause: { type: "manual" },
+      at: now,
+    },
+  );
   return { keyId, apiKey: `opk_${keyId}_${secret}` };
 }

@@ -7,9 +7,8 @@ import type { Firestore } from "firebase-admin/firestore";
 import { z } from "zod";
 import { ValidationError } from "../domain/errors.js";
 import { STAFF_ROLES, type StaffRole } from "../domain/roles.js";
-import { fromFirestore } from "../store/db.js";
+import { listApiKeyDocs, revokeApiKeyDoc, type RevokeOutcome } from "../store/apiKeys.js";
 import { COL } from "../store/paths.js";
-import { auditIn } from "../store/audit.js";
 
 /** The id part of `opk_<keyId>_<secret>`. */
 export const apiKeyIdSchema = z.string().regex(/^[0-9a-f]{16}$/, "key id must be 16 hex characters (the part after opk_)");
@@ -26,13 +25,11 @@ export interface ApiKeyInfo {
 
 /** Every key, newest first: never the hash or salt. Small collection (a handful of keys per project). */
 export async function listApiKeys(db: Firestore): Promise<ApiKeyInfo[]> {
-  const snap = await db.collection(COL.apiKeys).get();
-  return snap.docs
-    .map((d) => {
-      const k = fromFirestore<Record<string, unknown>>(d.data());
+  return (await listApiKeyDocs(db))
+    .map(({ keyId, doc: k }) => {
       const role = STAFF_ROLES.find((r) => r === k.role) ?? null;
       return {
-        keyId: d.id,
+        keyId,
         role,
         label: typeof k.label === "string" ? k.label : null,
         createdBy: typeof k.createdBy === "string" ? k.createdBy : null,
@@ -44,27 +41,21 @@ export async function listApiKeys(db: Firestore): Promise<ApiKeyInfo[]> {
     .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0));
 }
 
-export type RevokeOutcome = "revoked" | "already_revoked" | "not_found";
-
 /** Marks `apiKeys/{keyId}` revoked with an `apiKey.revoke` audit entry, in one transaction. Revoking twice changes nothing. */
 export async function revokeApiKey(db: Firestore, keyId: string, by: { type: "user" | "cli"; id: string }, now: Date = new Date()): Promise<RevokeOutcome> {
   const parsed = apiKeyIdSchema.safeParse(keyId);
   if (!parsed.success) throw new ValidationError(parsed.error.issues[0]?.message ?? "invalid key id", "keyId");
-  const ref = db.collection(COL.apiKeys).doc(parsed.data);
-  return db.runTransaction(async (tx) => {
-    const snap = await tx.get(ref);
-    if (!snap.exists) return "not_found";
-    if (snap.get("revoked") === true) return "already_revoked";
-    tx.update(ref, { revoked: true, revokedAt: now, revokedBy: by.id });
-    auditIn(db, tx, {
+  return revokeApiKeyDoc(db, parsed.data, {
+    by: by.id,
+    now,
+    audit: (stored) => ({
       actor: { type: by.type, id: by.id },
       action: "apiKey.revoke",
       target: `${COL.apiKeys}/${parsed.data}`,
-      before: { revoked: false, role: snap.get("role") ?? null, label: snap.get("label") ?? null },
+      before: { revoked: false, role: stored.role ?? null, label: stored.label ?? null },
       after: { revoked: true },
       cause: { type: "manual" },
       at: now,
-    });
-    return "revoked";
+    }),
   });
 }

@@ -4,7 +4,7 @@
  * them retried (a probe) when their time comes: its success retries the rest (syncRunner settles incidents).
  */
 import type { Firestore } from "firebase-admin/firestore";
-import { incidentConfig, noticeSettings } from "../config.js";
+import { incidentConfig, noticeSettings } from "../config/alerts.js";
 import {
   BACKLOG_AGE_ID,
   FAILURE_RATE_IDS,
@@ -77,7 +77,7 @@ export async function sweepIncidents(db: Firestore, opts: IncidentSweepOptions):
   return { opened, closed, probed, rolledUpMinutes: rolledUp };
 }
 
-/** The deployed sweep: thresholds and notice settings from config.ts, the project's Firestore. */
+/** The deployed sweep: thresholds and notice settings from config/alerts.ts, the project's Firestore. */
 export function sweepIncidentsNow(now: Date): Promise<IncidentSweepResult> {
   const cfg = incidentConfig();
   return sweepIncidents(getDb(), { now, thresholds: cfg.thresholds, notices: noticeSettings(), probeDelayMs: cfg.probeDelayMs });

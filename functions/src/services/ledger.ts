@@ -1,9 +1,9 @@
 /**
  * The ledger's deployed use cases: record a webhook delivery (the ack's one write), apply a recorded entry, and
- * apply the entries held for a Stripe customer once it is mapped to a uid, or for a payment once it has an owner. Each reads its settings from config.ts
+ * apply the entries held for a Stripe customer once it is mapped to a uid, or for a payment once it has an owner. Each reads its settings from config/
  * and its Firestore handle from runtime.ts, so the entry points stay one line.
  */
-import { graceDaysConfig } from "../config.js";
+import { graceDaysConfig } from "../config/webhook.js";
 import type { NormalizeResult, StripeEventEnvelope } from "../domain/normalize.js";
 import { releaseHeldEventsForCustomer } from "../store/heldEvents.js";
 import { releaseHeldEventsForObject } from "./heldEvents.js";

@@ -4,7 +4,8 @@
  * calls a vendor needs none of its secrets.
  */
 import { getAuth } from "firebase-admin/auth";
-import { hubspotReadConfig, stripeApiConfig } from "../config.js";
+import { stripeApiConfig } from "../config/stripeApi.js";
+import { hubspotReadConfig } from "../config/sync.js";
 import { FirebaseAuthClaims } from "../sinks/firebaseClaims.js";
 import { HubspotCrm } from "../sinks/hubspot.js";
 import type { ClaimsReadPort, CrmReadPort } from "../sinks/ports.js";

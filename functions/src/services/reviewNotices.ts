@@ -3,7 +3,7 @@
  * refund flagged for finance (resolveRefundRequest). One notice per item, whatever the number of trigger deliveries.
  */
 import type { Firestore } from "firebase-admin/firestore";
-import { noticeSettings } from "../config.js";
+import { noticeSettings } from "../config/alerts.js";
 import { reviewNoticeText, type NoticeSettings } from "../domain/notices.js";
 import { fromFirestore } from "../store/db.js";
 import { planNoticeOnce } from "../store/notices.js";

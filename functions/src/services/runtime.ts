@@ -1,10 +1,10 @@
 /**
- * The Admin SDK app and the Firestore handle, created on first use (never at module load) with config.ts's options,
+ * The Admin SDK app and the Firestore handle, created on first use (never at module load) with config/env.ts's options,
  * so tests and emulators can choose them. Composition lives here, not in store/: repositories take the handle.
  */
 import { getApps, initializeApp } from "firebase-admin/app";
 import { getFirestore, type Firestore } from "firebase-admin/firestore";
-import { adminAppOptions } from "../config.js";
+import { adminAppOptions } from "../config/env.js";
 
 let db: Firestore | null = null;
 

@@ -2,7 +2,7 @@
  * Support requests and new users: the canonical record and the follow-up jobs, written once however often the
  * trigger fires (the request's `status` / the customer's existence is checked inside the transaction).
  */
-import { FieldValue, type Firestore, type Transaction } from "firebase-admin/firestore";
+import type { Firestore } from "firebase-admin/firestore";
 import { newCustomer } from "../domain/apply.js";
 import { idProblem } from "../domain/ids.js";
 import { log } from "../log.js";
@@ -15,68 +15,57 @@ import {
   rateLimitReason,
   SUPPORT_RATE_LIMIT,
   supportRequestSchema,
-  type OrderParties,
 } from "../domain/supportRequests.js";
-import { auditIn, auditRef } from "../store/audit.js";
+import { createCustomerOnce, recordStaffEdit } from "../store/customerEdits.js";
 import { fromFirestore } from "../store/db.js";
-import { newJobDoc } from "../store/jobs.js";
-import { planJobs } from "../store/liveJobs.js";
 import { COL, staffNotesPath } from "../store/paths.js";
+import { readSupportRequest, recentSupportRequests, settleSupportRequest, type SupportSettlement } from "../store/supportRequests.js";
 
 export type SupportOutcome = { status: "received"; jobId: string } | { status: "rejected"; reason: string } | { status: "already_handled" };
 
 export async function handleSupportRequest(db: Firestore, requestId: string, now: Date): Promise<SupportOutcome> {
-  const ref = db.collection(COL.supportRequests).doc(requestId);
-  const pre = await ref.get();
-  if (!pre.exists) return { status: "already_handled" };
-  const uid = pre.get("uid");
+  const pre = await readSupportRequest(db, requestId);
+  if (!pre) return { status: "already_handled" };
+  const uid = pre.uid;
   // The rate-limit count is read before the transaction (queries in transactions lock ranges); the status
   // check inside the transaction still makes a second firing a no-op.
   const recent =
     typeof uid === "string" && uid
-      ? (await db.collection(COL.supportRequests).where("uid", "==", uid).where("createdAt", ">", new Date(now.getTime() - SUPPORT_RATE_LIMIT.windowMs)).get()).docs.filter(
-          (d) => d.id !== requestId && d.get("status") !== "rejected",
-        ).length
+      ? (await recentSupportRequests(db, uid, new Date(now.getTime() - SUPPORT_RATE_LIMIT.windowMs))).filter((r) => r.id !== requestId && r.status !== "rejected").length
       : 0;
-  return db.runTransaction(async (tx) => {
-    const snap = await tx.get(ref);
-    if (!snap.exists || snap.get("status")) return { status: "already_handled" } as const;
-    const raw = { ...snap.data() };
+  const settled = await settleSupportRequest(db, requestId, now, async (raw, orderParties): Promise<SupportSettlement> => {
     const parsed = supportRequestSchema.safeParse(raw);
-    // Only an order id that passed the id policy is read; the read is in the transaction so the check and the
-    // planned job see the same order.
+    // Only an order id that passed the id policy is read.
     const orderId = parsed.success ? parsed.data.orderId : undefined;
-    const order = orderId ? await tx.get(db.collection(COL.orders).doc(orderId)) : null;
-    const parties: OrderParties | null = order?.exists ? { buyerUid: order.get("buyerUid") ?? null, sellerUid: order.get("sellerUid") ?? null } : null;
+    const parties = orderId ? await orderParties(orderId) : null;
     const reason = !parsed.success
       ? describeSupportRequestProblem(parsed.error)
       : orderId && !isOrderParty(parties, parsed.data.uid)
         ? foreignOrderReason()
         : rateLimitReason(recent);
-    if (!parsed.success || reason) {
-      tx.update(ref, { status: "rejected", reason: reason ?? "the request is not valid", updatedAt: now });
-      return { status: "rejected", reason: reason ?? "the request is not valid" } as const;
-    }
+    if (!parsed.success || reason) return { status: "rejected", reason: reason ?? "the request is not valid" };
     const spec: JobSpec = {
       kind: "helpdesk.ticket.create",
       target: { uid: parsed.data.uid, supportRequestId: requestId, ...(parsed.data.orderId ? { orderId: parsed.data.orderId } : {}) },
       idempotencyKey: `support:${requestId}`,
       reason: "support_request",
     };
-    const id = jobId(`support_${requestId}`, spec);
-    tx.set(db.collection(COL.syncJobs).doc(id), newJobDoc(id, spec, { type: "supportRequest", jobId: requestId }, now));
-    tx.update(ref, { status: "received", jobId: id, updatedAt: now });
-    auditIn(db, tx, {
-      actor: { type: "user", id: parsed.data.uid },
-      action: "supportRequest.received",
-      target: `${COL.supportRequests}/${requestId}`,
-      before: null,
-      after: { status: "received", category: parsed.data.category },
-      cause: { type: "supportRequest", id: requestId },
-      at: now,
-    });
-    return { status: "received", jobId: id } as const;
+    return {
+      status: "received",
+      job: { id: jobId(`support_${requestId}`, spec), spec, cause: { type: "supportRequest", jobId: requestId } },
+      audit: {
+        actor: { type: "user", id: parsed.data.uid },
+        action: "supportRequest.received",
+        target: `${COL.supportRequests}/${requestId}`,
+        before: null,
+        after: { status: "received", category: parsed.data.category },
+        cause: { type: "supportRequest", id: requestId },
+        at: now,
+      },
+    };
   });
+  if (!settled) return { status: "already_handled" };
+  return settled.status === "rejected" ? settled : { status: "received", jobId: settled.job.id };
 }
 
 /** A new Firebase Auth user gets its canonical record (once) and a CRM contact job. */
@@ -91,23 +80,17 @@ export async function ensureCustomerForUser(
     log.userSkipped(`uid ${problem}`);
     return false;
   }
-  const ref = db.collection(COL.customers).doc(user.uid);
-  return db.runTransaction(async (tx) => {
-    const snap = await tx.get(ref);
-    if (snap.exists) return false;
-    const spec: JobSpec = { kind: "crm.contact.upsert", target: { uid: user.uid }, idempotencyKey: `contact:${user.uid}`, reason: "new user" };
+  const spec: JobSpec = { kind: "crm.contact.upsert", target: { uid: user.uid }, idempotencyKey: `contact:${user.uid}`, reason: "new user" };
+  return createCustomerOnce(db, user.uid, {
     // The customer's one live contact job (domain/coalesce.ts): an event planned for this uid meanwhile folds into it.
-    const planned = await planJobs(db, tx, [spec], `user_${user.uid}`, { type: "authUser", jobId: user.uid }, now);
-    const id = planned.ids[0] ?? "";
-    const customer: CustomerDoc = {
+    job: { spec, causeKey: `user_${user.uid}`, cause: { type: "authUser", jobId: user.uid } },
+    record: (id): CustomerDoc => ({
       ...newCustomer(user.uid, now),
       email: user.email,
       name: user.displayName,
       sync: { crm: { status: "pending", jobId: id, at: now } },
-    };
-    tx.set(ref, customer);
-    planned.write();
-    auditIn(db, tx, {
+    }),
+    audit: {
       actor: { type: "auth", id: user.uid },
       action: "customer.create",
       target: `${COL.customers}/${user.uid}`,
@@ -115,8 +98,8 @@ export async function ensureCustomerForUser(
       after: { uid: user.uid, email: user.email },
       cause: { type: "authUserCreated", id: user.uid },
       at: now,
-    });
-    return true;
+    },
+    now,
   });
 }
 
@@ -135,28 +118,33 @@ function staffChanges(fields: readonly string[], before: Record<string, unknown>
 
 /**
  * Audits a staff edit and plans a CRM contact resync through the customer's live contact job, so an edit during a
- * burst of events adds at most one more upsert. Reads (the live job) first: call before any other write of `tx`.
+ * burst of events adds at most one more upsert.
  */
-async function recordStaffEdit(
+async function auditStaffEdit(
   db: Firestore,
-  tx: Transaction,
   edit: { uid: string; eventId: string; path: string; changed: string[]; before: Record<string, unknown>; after: Record<string, unknown>; now: Date },
+  keepStaffTier: boolean,
 ): Promise<void> {
   const { uid, changed, before, after, now } = edit;
   const editor = typeof after.lastEditedBy === "string" ? after.lastEditedBy : "unknown";
   const editId = `edit_${edit.eventId}`;
   const spec: JobSpec = { kind: "crm.contact.upsert", target: { uid }, idempotencyKey: `contact:${uid}`, reason: `staff edit: ${changed.join(", ")}` };
-  const planned = await planJobs(db, tx, [spec], editId, { type: "staffEdit", jobId: editId }, now);
-  planned.write();
-  auditIn(db, tx, {
-    actor: { type: "user", id: editor },
-    action: "customer.staff_edit",
-    target: edit.path,
-    before: Object.fromEntries(changed.map((f) => [f, before[f] ?? null])),
-    after: Object.fromEntries(changed.map((f) => [f, after[f] ?? null])),
-    cause: { type: "staffEdit" },
-    at: now,
-  }, auditRef(db, editId.replace(/[/\s]/g, "_")));
+  await recordStaffEdit(db, {
+    uid,
+    job: { spec, causeKey: editId, cause: { type: "staffEdit", jobId: editId } },
+    audit: {
+      actor: { type: "user", id: editor },
+      action: "customer.staff_edit",
+      target: edit.path,
+      before: Object.fromEntries(changed.map((f) => [f, before[f] ?? null])),
+      after: Object.fromEntries(changed.map((f) => [f, after[f] ?? null])),
+      cause: { type: "staffEdit" },
+      at: now,
+    },
+    auditId: editId.replace(/[/\s]/g, "_"),
+    keepStaffTier,
+    now,
+  });
 }
 
 /** A staff edit of `customers/{uid}.supportTier` (the customer's own tier) is resynced to the CRM and audited. */
@@ -172,13 +160,8 @@ export async function handleCustomerEdit(
   const path = `${COL.customers}/${uid}`;
   const changed = staffChanges(["supportTier"], before, after);
   if (!changed.length) return false;
-  await db.runTransaction(async (tx) => {
-    await recordStaffEdit(db, tx, { uid, eventId, path, changed, before, after, now });
-    // Keep the person's choice when later plan changes recompute the tier. The editor's uid is in the audit entry
-    // now; it is staff data, so it does not stay on the record the customer reads. (This write leaves supportTier
-    // as it is, so it is no further edit.)
-    tx.set(db.collection(COL.customers).doc(uid), { supportTierSource: "staff", lastEditedBy: FieldValue.delete() }, { merge: true });
-  });
+  // Keep the person's choice when later plan changes recompute the tier; the editor's uid moves to the audit entry.
+  await auditStaffEdit(db, { uid, eventId, path, changed, before, after, now }, true);
   return true;
 }
 
@@ -197,6 +180,6 @@ export async function handleStaffNotesEdit(
   const path = staffNotesPath(uid);
   const changed = staffChanges(["internalNotes"], before, after);
   if (!changed.length) return false;
-  await db.runTransaction((tx) => recordStaffEdit(db, tx, { uid, eventId, path, changed, before, after, now }));
+  await auditStaffEdit(db, { uid, eventId, path, changed, before, after, now }, false);
   return true;
 }

@@ -1,6 +1,10 @@
 /** Composition root for the sync queue in deployed functions: config → adapters → runner dependencies. */
 import { createHash } from "node:crypto";
-import { graceDaysConfig, incidentConfig, noticeSettings, stripeApiConfig, stripeSecretKeyAsSet, syncConfig, vendorBudgetLimits, type SyncConfig } from "../config.js";
+import { incidentConfig, noticeSettings } from "../config/alerts.js";
+import { vendorBudgetLimits } from "../config/budgets.js";
+import { stripeApiConfig, stripeSecretKeyAsSet } from "../config/stripeApi.js";
+import { syncConfig, type SyncConfig } from "../config/sync.js";
+import { graceDaysConfig } from "../config/webhook.js";
 import { RateSignals, accountOf } from "../domain/budget.js";
 import type { SinkName } from "../domain/model.js";
 import { lazyStripeEvents } from "../sinks/stripeApi.js";

@@ -2,16 +2,15 @@
  * What each job kind does when it runs: read the canonical records as they are now (sync by state, not by delta),
  * call the sink port, and say what to record. Recording (and the lease) is the runner's business (syncRunner.ts).
  */
-import type { Firestore, Transaction } from "firebase-admin/firestore";
+import type { Firestore } from "firebase-admin/firestore";
 import { OpsyncError, PermanentError } from "../domain/errors.js";
 import { DEFAULT_NOTICE_SETTINGS, ticketNoticeText } from "../domain/notices.js";
-import type { BillingDoc, CustomerDoc, JobSpec, OrderDoc } from "../domain/model.js";
+import type { CustomerDoc, JobSpec } from "../domain/model.js";
 import { isOrderParty } from "../domain/supportRequests.js";
 import { contactState, orderDeal, subscriptionDeal, ticketFor } from "../domain/syncPlan.js";
-import { fromFirestore } from "../store/db.js";
 import type { Completion } from "../store/jobFinish.js";
 import type { JobDoc } from "../store/jobs.js";
-import { COL, billingPath } from "../store/paths.js";
+import { buyerOrderIds, mergeCustomer, mergeOrder, mergeSupportRequest, readBilling, readCustomer, readOrder, readTicketRequest, type TxWrite } from "../store/syncRecords.js";
 import { revalidateObject } from "./revalidate.js";
 import type { SyncDeps } from "./syncTypes.js";
 
@@ -27,31 +26,26 @@ export class LeaseLostError extends OpsyncError {
 
 const OPEN_ORDER_STATUSES = ["pending_payment", "paid", "in_fulfillment", "partially_refunded"];
 
-async function read<T>(db: Firestore, path: string): Promise<T | null> {
-  const snap = await db.doc(path).get();
-  return snap.exists ? fromFirestore<T>(snap.data()) : null;
-}
-
 async function requireCustomer(db: Firestore, uid: string | undefined): Promise<CustomerDoc> {
   if (!uid) throw new PermanentError("job has no target uid");
-  const c = await read<CustomerDoc>(db, `${COL.customers}/${uid}`);
+  const c = await readCustomer(db, uid);
   if (!c) throw new PermanentError(`customers/${uid} does not exist`);
   return c;
 }
 
 /** Makes sure the CRM has the contact (so deals can be associated); returns its id. */
-async function ensureContact(deps: SyncDeps, c: CustomerDoc, writes: Array<(tx: Transaction) => void>): Promise<string> {
-  const billing = await read<BillingDoc>(deps.db, billingPath(c.uid));
+async function ensureContact(deps: SyncDeps, c: CustomerDoc, writes: TxWrite[]): Promise<string> {
+  const billing = await readBilling(deps.db, c.uid);
   const { contactId } = await deps.sinks.crm.upsertContact(contactState(c, billing));
   if (contactId !== c.crmContactId) {
-    writes.push((tx) => tx.set(deps.db.collection(COL.customers).doc(c.uid), { crmContactId: contactId }, { merge: true }));
+    writes.push(mergeCustomer(deps.db, c.uid, { crmContactId: contactId }));
   }
   return contactId;
 }
 
 export async function execute(deps: SyncDeps, job: JobDoc, gate: SendGate): Promise<Completion> {
   const { db, sinks } = deps;
-  const writes: Array<(tx: Transaction) => void> = [];
+  const writes: TxWrite[] = [];
   const done = (result: Completion["result"], followUps: JobSpec[] = []): Completion => ({
     result,
     followUps,
@@ -64,12 +58,12 @@ export async function execute(deps: SyncDeps, job: JobDoc, gate: SendGate): Prom
     }
     case "crm.deal.upsert": {
       if (job.target.orderId) {
-        const order = await read<OrderDoc>(db, `${COL.orders}/${job.target.orderId}`);
+        const order = await readOrder(db, job.target.orderId);
         if (!order) throw new PermanentError(`orders/${job.target.orderId} does not exist`);
-        const buyer = order.buyerUid ? await read<CustomerDoc>(db, `${COL.customers}/${order.buyerUid}`) : null;
+        const buyer = order.buyerUid ? await readCustomer(db, order.buyerUid) : null;
         const contactId = buyer ? await ensureContact(deps, buyer, writes) : null;
         const { dealId } = await sinks.crm.upsertDeal(orderDeal(order, contactId));
-        writes.push((tx) => tx.set(db.collection(COL.orders).doc(order.orderId), { crmDealId: dealId }, { merge: true }));
+        writes.push(mergeOrder(db, order.orderId, { crmDealId: dealId }));
         return done({ dealId });
       }
       const subscriptionId = job.target.subscriptionId;
@@ -77,12 +71,10 @@ export async function execute(deps: SyncDeps, job: JobDoc, gate: SendGate): Prom
       const customer = await requireCustomer(db, job.target.uid);
       // The contact job keeps the contact's state; a deal needs only its id (the contact is made here if still new).
       const contactId = customer.crmContactId ?? (await ensureContact(deps, customer, writes));
-      const billing = await read<BillingDoc>(db, billingPath(customer.uid));
+      const billing = await readBilling(db, customer.uid);
       const deal = subscriptionDeal({ ...customer, crmContactId: contactId }, billing, subscriptionId);
       const { dealId } = await sinks.crm.upsertDeal({ ...deal, knownDealId: customer.crmDealIds?.[subscriptionId] ?? null });
-      writes.push((tx) =>
-        tx.set(db.collection(COL.customers).doc(customer.uid), { crmDealIds: { [subscriptionId]: dealId } }, { merge: true }),
-      );
+      writes.push(mergeCustomer(db, customer.uid, { crmDealIds: { [subscriptionId]: dealId } }));
       return done({ dealId });
     }
     case "auth.claims.update": {
@@ -103,17 +95,15 @@ export async function execute(deps: SyncDeps, job: JobDoc, gate: SendGate): Prom
       return done(result);
     }
     case "helpdesk.ticket.create": {
-      const customer = job.target.uid ? await read<CustomerDoc>(db, `${COL.customers}/${job.target.uid}`) : null;
-      const order = job.target.orderId ? await read<OrderDoc>(db, `${COL.orders}/${job.target.orderId}`) : null;
-      const openOrders = job.target.uid
-        ? (await db.collection(COL.orders).where("buyerUid", "==", job.target.uid).where("status", "in", OPEN_ORDER_STATUSES).limit(10).get()).docs.map((d) => d.id)
-        : [];
-      const supportRef = job.target.supportRequestId ? db.collection(COL.supportRequests).doc(job.target.supportRequestId) : null;
-      const request = supportRef ? await read<{ uid: string; subject: string; message: string; category: string }>(db, supportRef.path) : null;
+      const customer = job.target.uid ? await readCustomer(db, job.target.uid) : null;
+      const order = job.target.orderId ? await readOrder(db, job.target.orderId) : null;
+      const openOrders = job.target.uid ? await buyerOrderIds(db, job.target.uid, OPEN_ORDER_STATUSES) : [];
+      const supportId = job.target.supportRequestId ?? null;
+      const request = supportId ? await readTicketRequest(db, supportId) : null;
       // Defence in depth: handleSupportRequest already refused foreign orders, but a ticket about a support
       // request must never land on (or show) an order the requester is not a party to.
-      if (supportRef && order && !isOrderParty(order, request?.uid ?? job.target.uid ?? "")) {
-        throw new PermanentError(`support request ${supportRef.id} names orders/${order.orderId}, which is not the requester's`);
+      if (supportId && order && !isOrderParty(order, request?.uid ?? job.target.uid ?? "")) {
+        throw new PermanentError(`support request ${supportId} names orders/${order.orderId}, which is not the requester's`);
       }
       const ticket = ticketFor({
         request,
@@ -127,10 +117,10 @@ export async function execute(deps: SyncDeps, job: JobDoc, gate: SendGate): Prom
       const { ticketId } = await sinks.helpdesk.createTicket(ticket);
       // The ticket id goes back on the document the ticket is about.
       const at = deps.now?.() ?? new Date();
-      const source = order ? db.collection(COL.orders).doc(order.orderId) : customer ? db.collection(COL.customers).doc(customer.uid) : null;
-      const entry = { ticketId, helpdesk: sinks.helpdesk.name, subject: ticket.subject, at };
-      if (source) writes.push((tx) => tx.set(source, { tickets: { [job.idempotencyKey]: entry } }, { merge: true }));
-      if (supportRef) writes.push((tx) => tx.set(supportRef, { status: "ticket_created", ticketId, helpdesk: sinks.helpdesk.name, updatedAt: at }, { merge: true }));
+      const tickets = { tickets: { [job.idempotencyKey]: { ticketId, helpdesk: sinks.helpdesk.name, subject: ticket.subject, at } } };
+      if (order) writes.push(mergeOrder(db, order.orderId, tickets));
+      else if (customer) writes.push(mergeCustomer(db, customer.uid, tickets));
+      if (supportId) writes.push(mergeSupportRequest(db, supportId, { status: "ticket_created", ticketId, helpdesk: sinks.helpdesk.name, updatedAt: at }));
       const notify: JobSpec = {
         kind: "notify.slack",
         target: {
@@ -164,7 +154,7 @@ export async function execute(deps: SyncDeps, job: JobDoc, gate: SendGate): Prom
       const supportId = job.target.supportRequestId;
       if (supportId) {
         const at = deps.now?.() ?? new Date();
-        writes.push((tx) => tx.set(db.collection(COL.supportRequests).doc(supportId), { status: "notified", notifiedAt: at, updatedAt: at }, { merge: true }));
+        writes.push(mergeSupportRequest(db, supportId, { status: "notified", notifiedAt: at, updatedAt: at }));
       }
       return done({ posted: true });
     }

@@ -1,6 +1,6 @@
 /** Builds the sink adapters from validated configuration. Adapters create their SDK clients lazily. */
 import { getAuth } from "firebase-admin/auth";
-import type { SyncConfig } from "../config.js";
+import type { SyncConfig } from "../config/sync.js";
 import type { RateSignals } from "../domain/budget.js";
 import type { RefundStageIds } from "../domain/syncModel.js";
 import type { Sinks, StripeObjectsPort } from "./ports.js";

@@ -73,3 +73,8 @@ export async function audit(db: Firestore, entry: AuditEntry, ref: DocumentRefer
   await ref.set(auditDocument(entry));
   return ref;
 }
+
+/** Adds what became known after the entry was written (e.g. the events a mapping released), by field path. */
+export async function amendAudit(ref: DocumentReference, fields: Record<string, unknown>): Promise<void> {
+  await ref.update(fields);
+}

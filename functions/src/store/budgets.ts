@@ -10,7 +10,7 @@ import type { BucketShape, VendorAccount } from "../domain/budget.js";
 import { fromFirestore } from "./db.js";
 import { COL } from "./paths.js";
 
-/** What the claim needs to take from an account's budget (built by the composition root from config.ts). */
+/** What the claim needs to take from an account's budget (built by the composition root from config/budgets.ts). */
 export interface BudgetPlan {
   account: VendorAccount;
   shape: BucketShape;

@@ -107,7 +107,7 @@ export interface FailOptions {
   probeDelayMs?: number;
 }
 
-/** Default INCIDENT_PROBE_MINUTES (config.ts) for callers that do not say. */
+/** Default INCIDENT_PROBE_MINUTES (config/alerts.ts) for callers that do not say. */
 export const DEFAULT_PROBE_DELAY_MS = 5 * 60_000;
 
 export async function failJob(db: Firestore, job: JobDoc, decision: FailureDecision, now: Date, opts: FailOptions = {}): Promise<Recorded> {

@@ -1,7 +1,8 @@
 /** Deployed entry point: the admin HTTP API (`POST /v1/<operation>`, docs/admin-api.md). CORS is handled inside. */
 import { getAuth } from "firebase-admin/auth";
 import { onRequest } from "firebase-functions/v2/https";
-import { hubspotToken, stripeSecretKey } from "../config.js";
+import { stripeSecretKey } from "../config/stripeApi.js";
+import { hubspotToken } from "../config/sync.js";
 import { deployedAdminDeps } from "../services/adminDeps.js";
 import { handleAdminRequest } from "../services/adminHttp.js";
 import { ensureDefaultApp } from "../services/runtime.js";

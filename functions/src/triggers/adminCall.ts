@@ -1,6 +1,8 @@
 /** Deployed entry point: the admin operations as a callable (`data = {operation, input}`, docs/admin-api.md). */
 import { onCall } from "firebase-functions/v2/https";
-import { adminCorsOriginList, hubspotToken, stripeSecretKey } from "../config.js";
+import { adminCorsOriginList } from "../config/admin.js";
+import { stripeSecretKey } from "../config/stripeApi.js";
+import { hubspotToken } from "../config/sync.js";
 import { handleAdminCall } from "../services/adminCallable.js";
 import { deployedAdminDeps } from "../services/adminDeps.js";
 

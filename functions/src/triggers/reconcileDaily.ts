@@ -1,6 +1,9 @@
 /** Deployed entry point: reconciliation report on a schedule (RECONCILE_SCHEDULE, default daily 03:00); drift opens an alert. */
 import { onSchedule } from "firebase-functions/v2/scheduler";
-import { graceDaysConfig, hubspotToken, reconcileSchedule, stripeSecretKey } from "../config.js";
+import { reconcileSchedule } from "../config/env.js";
+import { stripeSecretKey } from "../config/stripeApi.js";
+import { hubspotToken } from "../config/sync.js";
+import { graceDaysConfig } from "../config/webhook.js";
 import { log } from "../log.js";
 import { deployedReadPorts } from "../services/maintenanceDeps.js";
 import { reconcile } from "../services/reconcile.js";

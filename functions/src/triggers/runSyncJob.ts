@@ -2,7 +2,8 @@
 import { onTaskDispatched } from "firebase-functions/v2/tasks";
 import { z } from "zod";
 import { RUN_SYNC_JOB_TIMEOUT_SECONDS } from "../domain/queuePolicy.js";
-import { hubspotToken, slackWebhookUrl, stripeSecretKey, syncDispatchesPerSecond, zendeskToken } from "../config.js";
+import { stripeSecretKey } from "../config/stripeApi.js";
+import { hubspotToken, slackWebhookUrl, syncDispatchesPerSecond, zendeskToken } from "../config/sync.js";
 import { log } from "../log.js";
 import { deployedSyncDeps } from "../services/syncDeps.js";
 import { runSyncJob as run } from "../services/syncRunner.js";

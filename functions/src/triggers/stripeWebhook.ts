@@ -1,6 +1,6 @@
 /** Deployed entry point: Stripe webhook deliveries (HTTP). */
 import { onRequest } from "firebase-functions/v2/https";
-import { stripeWebhookSecret, webhookConfig } from "../config.js";
+import { stripeWebhookSecret, webhookConfig } from "../config/webhook.js";
 import { handleStripeWebhook } from "../services/stripeWebhook.js";
 import { recordWebhookEvent } from "../services/ledger.js";
 

@@ -3,7 +3,7 @@
  * trigger gave up or never ran) and end past-due grace that has run out with no further Stripe event.
  */
 import { onSchedule } from "firebase-functions/v2/scheduler";
-import { graceDaysConfig } from "../config.js";
+import { graceDaysConfig } from "../config/webhook.js";
 import { log } from "../log.js";
 import { sweepLedger as sweep } from "../services/ledgerSweep.js";
 import { getDb } from "../services/runtime.js";

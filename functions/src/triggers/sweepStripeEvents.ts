@@ -1,6 +1,7 @@
 /** Deployed entry point: every 15 minutes, apply Stripe events the ledger lacks (missed webhook deliveries). */
 import { onSchedule } from "firebase-functions/v2/scheduler";
-import { acceptLivemodeConfig, graceDaysConfig, stripeSecretKey } from "../config.js";
+import { stripeSecretKey } from "../config/stripeApi.js";
+import { acceptLivemodeConfig, graceDaysConfig } from "../config/webhook.js";
 import { log } from "../log.js";
 import { sweepEvents } from "../services/eventSweep.js";
 import { deployedReadPorts } from "../services/maintenanceDeps.js";

@@ -3,7 +3,7 @@ import { AdminError, REFUND_TARGET_FIELDS, refundReviewId } from "../../domain/a
 import { COL } from "../../store/paths.js";
 import { auditEntry } from "./audit.js";
 import type { Handler } from "./types.js";
-import { auditIn } from "../../store/audit.js";
+import { upsertRefundFlag } from "../../store/refundRequests.js";
 
 export const flagRefund: Handler<"flagRefund"> = async ({ deps, caller, now }, input) => {
   const { db } = deps;
@@ -11,38 +11,26 @@ export const flagRefund: Handler<"flagRefund"> = async ({ deps, caller, now }, i
   const targetId = field ? input[field] : undefined;
   if (!field || !targetId) throw new AdminError("invalid-argument", `flagRefund: exactly one of ${REFUND_TARGET_FIELDS.join(", ")} is required`, { field: null });
   const reviewId = refundReviewId(targetId);
-  const ref = db.collection(COL.reviewQueue).doc(reviewId);
   const target = `${COL.reviewQueue}/${reviewId}`;
   const after = { detail: input.reason, amount: input.amount ?? null, status: "open" };
-  const outcome = await db.runTransaction(async (tx) => {
-    const snap = await tx.get(ref);
-    const before = snap.exists
-      ? { detail: snap.get("detail") ?? null, amount: snap.get("amount") ?? null, status: snap.get("status") ?? null }
-      : null;
-    if (before && before.detail === after.detail && before.amount === after.amount && before.status === "open") {
-      return { changed: false, created: false, before };
-    }
-    if (!before) {
-      tx.create(ref, {
-        reviewId,
-        reason: "refund_requested",
-        detail: input.reason,
-        status: "open",
-        orderId: input.orderId ?? null,
-        chargeId: input.chargeId ?? null,
-        paymentIntentId: input.paymentIntentId ?? null,
-        amount: input.amount ?? null,
-        requestedBy: caller.uid,
-        createdAt: now,
-        updatedAt: now,
-      });
-    } else {
-      // One item per target: a second flag updates it (and reopens it if finance had closed it).
-      tx.update(ref, { detail: input.reason, amount: input.amount ?? null, status: "open", updatedBy: caller.uid, updatedAt: now });
-    }
-    auditIn(db, tx, auditEntry(caller, "flagRefund", { outcome: "applied", target, before, after: { ...after, [field]: targetId }, at: now }));
-    return { changed: true, created: !before, before };
-  });
+  const outcome = await upsertRefundFlag(
+    db,
+    {
+      reviewId,
+      detail: input.reason,
+      amount: input.amount ?? null,
+      orderId: input.orderId ?? null,
+      chargeId: input.chargeId ?? null,
+      paymentIntentId: input.paymentIntentId ?? null,
+      by: caller.uid,
+      now,
+    },
+    {
+      // One item per target: a second flag updates it (and reopens it if finance had closed it); the same flag again is a no-op.
+      unchanged: (before) => before !== null && before.detail === after.detail && before.amount === after.amount && before.status === "open",
+      audit: (before) => auditEntry(caller, "flagRefund", { outcome: "applied", target, before, after: { ...after, [field]: targetId }, at: now }),
+    },
+  );
   return {
     outcome: outcome.changed ? "applied" : "unchanged",
     result: {

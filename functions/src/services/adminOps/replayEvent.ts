@@ -3,6 +3,7 @@ import { AdminError, isDryRun } from "../../domain/adminOps.js";
 import { TransientError } from "../../domain/errors.js";
 import type { LedgerStatus } from "../../domain/model.js";
 import { log } from "../../log.js";
+import { readLedgerStatus } from "../../store/adminReads.js";
 import { ingestReplay, REPLAYABLE_STATUSES } from "../../store/ingest.js";
 import { COL } from "../../store/paths.js";
 import { checkStripeEvent } from "../stripeWebhook.js";
@@ -32,10 +33,8 @@ async function fetchStripeEvent(deps: AdminDeps, eventId: string): Promise<Recor
 export const replayEvent: Handler<"replayEvent"> = async ({ deps, caller, now }, input) => {
   const { db } = deps;
   const fetched = await fetchStripeEvent(deps, input.eventId);
-  const ledgerSnap = await db.collection(COL.stripeEvents).doc(input.eventId).get();
-  const ledger = ledgerSnap.exists
-    ? { status: ledgerSnap.get("status") as LedgerStatus, reason: (ledgerSnap.get("reason") as string | null | undefined) ?? null }
-    : null;
+  const recorded = await readLedgerStatus(db, input.eventId);
+  const ledger = recorded ? { status: recorded.status as LedgerStatus, reason: recorded.reason } : null;
   // The same path as a webhook delivery: envelope, mode check, normalization (then the ingest transaction).
   const checked = checkStripeEvent(fetched, deps.acceptLivemode);
   const envelope = checked.event;

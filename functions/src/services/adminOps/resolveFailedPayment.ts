@@ -3,15 +3,13 @@
  * invoice link for everyone, support sends it on), then — confirmed — retries their dead sync jobs, plans a CRM
  * contact resync and notes the failed-renewal ticket (with the caller's note) in the staff-only notes. Audited.
  */
-import { FieldPath, FieldValue } from "firebase-admin/firestore";
 import { failedRenewalTicketKey, isDryRun, jsonSafe, shapeFailedPayment } from "../../domain/adminOps.js";
 import { liveJobId } from "../../domain/coalesce.js";
 import { jobId as jobIdFor } from "../../domain/jobIds.js";
 import type { JobSpec } from "../../domain/model.js";
-import { fromFirestore } from "../../store/db.js";
+import { readFailedPaymentDocs, recordPaymentFollowUp } from "../../store/failedPayments.js";
 import { retryDeadJob } from "../../store/jobQueue.js";
-import { planJobs } from "../../store/liveJobs.js";
-import { COL, billingPath, staffNotesPath } from "../../store/paths.js";
+import { COL } from "../../store/paths.js";
 import { actorOf, auditEntry } from "./audit.js";
 import { conflict, notFound } from "./errors.js";
 import type { AdminResult, Handler } from "./types.js";
@@ -20,14 +18,8 @@ import { newAuditRef } from "../../store/audit.js";
 
 export const resolveFailedPaymentOp: Handler<"resolveFailedPayment"> = async ({ deps, caller, now }, input) => {
   const { db } = deps;
-  const customerRef = db.collection(COL.customers).doc(input.uid);
-  const [customerSnap, billingSnap, deadSnap] = await Promise.all([
-    customerRef.get(),
-    db.doc(billingPath(input.uid)).get(),
-    db.collection(COL.syncJobs).where("target.uid", "==", input.uid).where("status", "==", "dead").limit(100).get(),
-  ]);
-  if (!customerSnap.exists) throw notFound(`no customer record ${COL.customers}/${input.uid}`);
-  const billing = billingSnap.exists ? fromFirestore<Record<string, unknown>>(billingSnap.data()) : null;
+  const { customer, billing, deadJobs } = await readFailedPaymentDocs(db, input.uid);
+  if (!customer) throw notFound(`no customer record ${COL.customers}/${input.uid}`);
   const failure = shapeFailedPayment(billing, caller.roles);
   if (!failure) throw conflict(`customer ${input.uid} has no failed payment on record (billing.lastPaymentFailure is empty)`);
   const invoiceId = typeof failure.invoiceId === "string" ? failure.invoiceId : null;
@@ -40,13 +32,10 @@ export const resolveFailedPaymentOp: Handler<"resolveFailedPayment"> = async ({ 
     const t = (tickets as Record<string, unknown>)[ticketKey];
     return t && typeof t === "object" ? (t as Record<string, unknown>) : null;
   };
-  const ticket = ticketOf(customerSnap.get("tickets"));
+  const ticket = ticketOf(customer.tickets);
   const ticketInfo = ticket && ticketKey
     ? { requestId: ticketKey, ticketId: ticket.ticketId ?? null, helpdesk: ticket.helpdesk ?? null, subject: ticket.subject ?? null }
     : null;
-  const deadJobs = [...deadSnap.docs]
-    .sort((a, b) => a.id.localeCompare(b.id))
-    .map((d) => ({ jobId: d.id, kind: d.get("kind") ?? null, deadReason: d.get("deadReason") ?? null, attempts: d.get("attempts") ?? null }));
   const spec: JobSpec = {
     kind: "crm.contact.upsert",
     target: { uid: input.uid },
@@ -82,34 +71,21 @@ export const resolveFailedPaymentOp: Handler<"resolveFailedPayment"> = async ({ 
   // The customer's one live contact job (a retried dead one included): no second contact job beside it.
   const plannedJobId = liveJobId(spec) ?? jobIdFor(`admin_${auditRef.id}`, spec);
   const note = `Payment follow-up by ${caller.uid} (admin API): ${retried.length} dead sync job(s) retried; CRM contact resync planned.${input.note ? ` Note: ${input.note}` : ""}`;
-  const noted = await db.runTransaction(async (tx) => {
-    const current = await tx.get(customerRef);
-    const hasTicket = ticketOf(current.get("tickets")) !== null && ticketKey !== null;
-    const planned = await planJobs(db, tx, [spec], `admin_${auditRef.id}`, { type: "admin", auditId: auditRef.id }, now);
-    planned.write();
-    const sync = { status: "pending", jobId: plannedJobId, at: now };
-    tx.update(customerRef, new FieldPath("sync", "crm"), sync);
-    if (hasTicket && ticketKey) {
-      // Staff-only (it names the staff member): the customer reads customers/{uid}, never staff/notes.
-      // `updatedAt` moves, so onStaffNotesWritten does not take this server write for a staff edit.
-      tx.set(
-        db.doc(staffNotesPath(input.uid)),
-        { uid: input.uid, tickets: { [ticketKey]: { notes: FieldValue.arrayUnion({ note, by: caller.uid, at: now }) } }, updatedAt: now },
-        { merge: true },
-      );
-    }
-    tx.set(
-      auditRef,
-      auditEntry(caller, "resolveFailedPayment", {
-        outcome: "applied",
-        target: `${COL.customers}/${input.uid}`,
-        before: { invoiceId, deadJobs: deadJobs.map((j) => j.jobId) },
-        after: { retried, plannedJobId, ticketNoted: hasTicket ? ticketKey : null, note: input.note ?? null },
-        at: now,
-      }),
-    );
-    return hasTicket;
-  });
+  const noted = await recordPaymentFollowUp(
+    db,
+    { uid: input.uid, spec, plannedJobId, ticketKey, note, by: caller.uid, now, auditRef },
+    {
+      hasTicket: (tickets) => ticketOf(tickets) !== null,
+      audit: (ticketNoted) =>
+        auditEntry(caller, "resolveFailedPayment", {
+          outcome: "applied",
+          target: `${COL.customers}/${input.uid}`,
+          before: { invoiceId, deadJobs: deadJobs.map((j) => j.jobId) },
+          after: { retried, plannedJobId, ticketNoted: ticketNoted ? ticketKey : null, note: input.note ?? null },
+          at: now,
+        }),
+    },
+  );
   return {
     outcome: "applied",
     result: jsonSafe({

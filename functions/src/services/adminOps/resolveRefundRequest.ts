@@ -4,11 +4,10 @@
  * in Stripe (its events update the order); this records the decision. Dry run unless `confirm: true`. Audited.
  */
 import { AdminError, jsonSafe } from "../../domain/adminOps.js";
-import { fromFirestore } from "../../store/db.js";
 import { COL } from "../../store/paths.js";
 import { auditEntry } from "./audit.js";
 import type { Handler } from "./types.js";
-import { newAuditRef } from "../../store/audit.js";
+import { closeRefundRequest, readReviewItem } from "../../store/refundRequests.js";
 
 type Doc = Record<string, unknown>;
 
@@ -21,10 +20,8 @@ function problem(doc: Doc | null, requestId: string): AdminError | null {
 
 export const resolveRefundRequestOp: Handler<"resolveRefundRequest"> = async ({ deps, caller, now }, input) => {
   const { db } = deps;
-  const ref = db.collection(COL.reviewQueue).doc(input.requestId);
   const target = `${COL.reviewQueue}/${input.requestId}`;
-  const snap = await ref.get();
-  const current = snap.exists ? fromFirestore<Doc>(snap.data()) : null;
+  const current = await readReviewItem(db, input.requestId);
   const refused = problem(current, input.requestId);
   if (refused) throw refused;
   const request = { requestId: input.requestId, orderId: current?.orderId ?? null, chargeId: current?.chargeId ?? null, paymentIntentId: current?.paymentIntentId ?? null, detail: current?.detail ?? null, requestedBy: current?.requestedBy ?? null };
@@ -35,15 +32,10 @@ export const resolveRefundRequestOp: Handler<"resolveRefundRequest"> = async ({ 
       result: jsonSafe({ operation: "resolveRefundRequest", dryRun: true, request, before: { status: "open" }, after: { status: "resolved", decision: input.decision }, note: input.note }) as Record<string, unknown>,
     };
   }
-  await db.runTransaction(async (tx) => {
-    const fresh = await tx.get(ref);
-    const again = problem(fresh.exists ? fromFirestore<Doc>(fresh.data()) : null, input.requestId);
-    if (again) throw again;
-    tx.update(ref, { status: "resolved", decision: input.decision, resolution, resolvedBy: caller.uid, resolvedAt: now, updatedAt: now });
-    tx.set(
-      newAuditRef(db),
-      auditEntry(caller, "resolveRefundRequest", { outcome: "applied", target, before: { status: "open" }, after: { status: "resolved", decision: input.decision, note: input.note }, at: now }),
-    );
+  await closeRefundRequest(db, input.requestId, {
+    update: { status: "resolved", decision: input.decision, resolution, resolvedBy: caller.uid, resolvedAt: now, updatedAt: now },
+    refuse: (fresh) => problem(fresh, input.requestId),
+    audit: auditEntry(caller, "resolveRefundRequest", { outcome: "applied", target, before: { status: "open" }, after: { status: "resolved", decision: input.decision, note: input.note }, at: now }),
   });
   return { outcome: "applied", result: jsonSafe({ operation: "resolveRefundRequest", dryRun: false, request, before: { status: "open" }, after: { status: "resolved", ...resolution } }) as Record<string, unknown> };
 };

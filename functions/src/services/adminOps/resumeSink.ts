@@ -1,6 +1,6 @@
 /** Admin operation `resumeSink`: lift a sink's auth pause and re-queue its jobs (auth, validation, dry run, rate limit and audit: services/admin.ts). */
 import { isDryRun, jsonSafe } from "../../domain/adminOps.js";
-import { fromFirestore } from "../../store/db.js";
+import { readSinkAuthPause } from "../../store/adminReads.js";
 import { clearSinkAuthPause, requeuePausedJobs } from "../../store/jobQueue.js";
 import { COL } from "../../store/paths.js";
 import { actorOf, auditEntry } from "./audit.js";
@@ -9,8 +9,7 @@ import { audit } from "../../store/audit.js";
 
 export const resumeSink: Handler<"resumeSink"> = async ({ deps, caller, now }, input) => {
   const { db } = deps;
-  const state = await db.collection(COL.sinkState).doc(input.sink).get();
-  const pause = state.exists ? (fromFirestore<{ pausedForAuth?: Record<string, unknown> | null }>(state.data()).pausedForAuth ?? null) : null;
+  const pause = await readSinkAuthPause(db, input.sink);
   if (isDryRun("resumeSink", input)) {
     return {
       outcome: "dry_run",

@@ -1,4 +1,5 @@
 /** Admin operation `retryJob`: put a dead sync job back to pending (auth, validation, dry run, rate limit and audit: services/admin.ts). */
+import { readJob } from "../../store/adminReads.js";
 import { retryDeadJob } from "../../store/jobQueue.js";
 import { COL } from "../../store/paths.js";
 import { actorOf, auditEntry } from "./audit.js";
@@ -7,11 +8,11 @@ import type { Handler } from "./types.js";
 import { audit } from "../../store/audit.js";
 
 export const retryJob: Handler<"retryJob"> = async ({ deps, caller, now }, input) => {
-  const snap = await deps.db.collection(COL.syncJobs).doc(input.jobId).get();
-  if (!snap.exists) throw notFound(`no sync job ${COL.syncJobs}/${input.jobId}`);
-  const status = String(snap.get("status"));
+  const job = await readJob(deps.db, input.jobId);
+  if (!job) throw notFound(`no sync job ${COL.syncJobs}/${input.jobId}`);
+  const status = String(job.status);
   if (status !== "dead") throw conflict(`job ${input.jobId} is ${status}; only dead jobs can be retried`);
-  const before = { status: "dead", attempts: snap.get("attempts") ?? null, deadReason: snap.get("deadReason") ?? null };
+  const before = { status: "dead", attempts: job.attempts ?? null, deadReason: job.deadReason ?? null };
   const retried = await retryDeadJob(deps.db, input.jobId, actorOf(caller), now);
   if (!retried) throw conflict(`job ${input.jobId} changed while retrying; read it again`);
   const after = { status: "pending", attempts: 0 };

@@ -1,24 +1,20 @@
 /** Admin operation `setAutomation`: the kill switch `ops/automation` (auth, validation, dry run, rate limit and audit: services/admin.ts). */
 import { isDryRun, jsonSafe } from "../../domain/adminOps.js";
-import { fromFirestore } from "../../store/db.js";
+import { countJobsInStatuses, readAutomationDoc } from "../../store/adminReads.js";
 import { setAutomationPaused } from "../../store/jobQueue.js";
-import { AUTOMATION_DOC, COL } from "../../store/paths.js";
+import { AUTOMATION_DOC } from "../../store/paths.js";
 import { auditEntry } from "./audit.js";
 import type { AdminResult, Handler } from "./types.js";
 import { audit } from "../../store/audit.js";
 
 export const setAutomation: Handler<"setAutomation"> = async ({ deps, caller, now }, input) => {
   const { db } = deps;
-  const snap = await db.doc(AUTOMATION_DOC).get();
-  const current = snap.exists ? fromFirestore<Record<string, unknown>>(snap.data()) : {};
+  const current = await readAutomationDoc(db);
   const before = { paused: current.paused === true, reason: current.reason ?? null, by: current.by ?? null, at: current.at ?? null };
   const after = { paused: input.paused, reason: input.reason ?? null };
   if (isDryRun("setAutomation", input)) {
     // Pausing holds every job still to run; resuming re-queues the paused ones.
-    const affected = input.paused
-      ? db.collection(COL.syncJobs).where("status", "in", ["pending", "retrying", "running"])
-      : db.collection(COL.syncJobs).where("status", "==", "paused");
-    const jobsAffected = (await affected.count().get()).data().count;
+    const jobsAffected = await countJobsInStatuses(db, input.paused ? ["pending", "retrying", "running"] : ["paused"]);
     return {
       outcome: "dry_run",
       result: jsonSafe({
@@ -36,7 +32,7 @@ export const setAutomation: Handler<"setAutomation"> = async ({ deps, caller, no
   // Resuming only writes the switch: onAutomationWritten is the one place that re-queues paused jobs (a console
   // edit of ops/automation takes the same path), each job once, never a finished one.
   await setAutomationPaused(db, input.paused, { by: caller.uid, reason: input.reason ?? null }, now, deps.notices);
-  const pausedJobs = input.paused ? 0 : (await db.collection(COL.syncJobs).where("status", "==", "paused").count().get()).data().count;
+  const pausedJobs = input.paused ? 0 : await countJobsInStatuses(db, ["paused"]);
   await audit(db, 
     auditEntry(caller, "setAutomation", {
       outcome: "applied",
