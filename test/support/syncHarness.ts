@@ -20,6 +20,14 @@ export interface Harness {
   idle(): Promise<void>;
 }
 
+/**
+ * Resolves once `Date.now()` has passed `at`. A Node timer may fire a millisecond before the wall clock reaches its
+ * time; the job would then still be `not_due` and be dispatched once more, which queue tests counting dispatches see.
+ */
+async function sleepUntil(at: number): Promise<void> {
+  while (Date.now() <= at) await new Promise<void>((resolve) => setTimeout(resolve, Math.max(1, at - Date.now() + 1)));
+}
+
 export function harness(db: Firestore, sinks: Sinks, policy: Partial<RetryPolicy> = {}, maxAttempts: Partial<Record<SinkName, number>> = {}): Harness {
   const inFlight = new Set<Promise<unknown>>();
   const dispatches: Harness["dispatches"] = [];
@@ -27,7 +35,7 @@ export function harness(db: Firestore, sinks: Sinks, policy: Partial<RetryPolicy
   const dispatcher: Dispatcher = {
     async dispatch(jobId, delayMs) {
       dispatches.push({ jobId, delayMs });
-      const p = new Promise<void>((resolve) => setTimeout(resolve, delayMs)).then(() => runSyncJob(deps, jobId)).then(async (o) => {
+      const p = sleepUntil(Date.now() + delayMs).then(() => runSyncJob(deps, jobId)).then(async (o) => {
         outcomes.push(o);
         // What onSyncJobWritten does when a job goes back to pending (a rerun): dispatch it for its time.
         if (o.outcome === "rerun") {
