@@ -160,7 +160,7 @@ async function main(): Promise<number> {
 
     let maintenance: MaintenanceResult | null = null;
     if (maintenanceSizes.length) {
-      const opts = { sizes: maintenanceSizes, sweepEvents: intEnv("BENCH_SWEEP_EVENTS", 1000, 0), jobsPerCustomer: intEnv("BENCH_STATUS_JOBS_PER_CUSTOMER", 5, 0), statusSamples: intEnv("BENCH_STATUS_SAMPLES", 15, 1) };
+      const opts = { sizes: maintenanceSizes, sweepEvents: intEnv("BENCH_SWEEP_EVENTS", 1000, 0), jobsPerCustomer: intEnv("BENCH_STATUS_JOBS_PER_CUSTOMER", 5, 0), statusSamples: intEnv("BENCH_STATUS_SAMPLES", 15, 1), onlyStatus: process.env.BENCH_MAINT_ONLY_STATUS === "1" };
       maintenance = await maintenanceSection(db, opts, out);
     }
 
