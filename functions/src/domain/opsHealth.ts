@@ -12,6 +12,8 @@ export const HEALTH_WINDOW_MS = 15 * 60_000;
 export const SINK_NAMES: readonly SinkName[] = ["crm", "claims", "helpdesk", "notify", "stripe"];
 /** Jobs still to run (dead ones are counted apart: they wait for a person). */
 export const WAITING_JOB_STATUSES = ["pending", "retrying", "running", "paused"] as const;
+/** Every other job status: a waiting job is one not in these (JOB_STATUSES is exactly the two lists). */
+export const FINISHED_JOB_STATUSES = ["succeeded", "dead"] as const;
 
 /** The job kinds of each sink: the backlog is counted per sink (what Health shows), one query each. */
 export const KINDS_OF_SINK: Record<SinkName, JobKind[]> = Object.fromEntries(

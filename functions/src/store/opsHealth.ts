@@ -6,8 +6,8 @@
  * counters is counted, never written (the every-minute sweep writes them, store/opsCounters.ts).
  */
 import type { Firestore, Query } from "firebase-admin/firestore";
-import type { SinkName } from "../domain/model.js";
-import { KINDS_OF_SINK, SINK_NAMES, WAITING_JOB_STATUSES, healthWindow, liveRanges, windowFigures, type HealthFacts } from "../domain/opsHealth.js";
+import { JOB_KINDS, SINK_OF_JOB, type JobKind, type SinkName } from "../domain/model.js";
+import { FINISHED_JOB_STATUSES, KINDS_OF_SINK, SINK_NAMES, WAITING_JOB_STATUSES, healthWindow, liveRanges, windowFigures, type HealthFacts } from "../domain/opsHealth.js";
 import { fromFirestore } from "./db.js";
 import { countRange, readRolledUpMinutes } from "./opsCounters.js";
 import { AUTOMATION_DOC, COL } from "./paths.js";
@@ -28,13 +28,18 @@ async function readWindow(db: Firestore, now: Date, windowMs: number): Promise<H
   return windowFigures(plan.rolled, await Promise.all(plan.ranges.map((r) => countRange(db, r.start, r.end ?? END_OF_TIME, "updatedAt"))));
 }
 
-/** Waiting and dead jobs per sink: one aggregation each (`kind in` the sink's kinds), ten in all. */
+/**
+ * Waiting jobs per kind as `status not-in [succeeded, dead]` (one inequality: an `in` of the four waiting statuses is
+ * four disjunctions, which the emulator answers with four walks), summed per sink; dead jobs per sink (`kind in`).
+ * Eleven aggregations.
+ */
 async function backlogBySink(db: Firestore): Promise<{ waiting: Record<SinkName, number>; dead: Record<SinkName, number> }> {
-  const waiting = (s: SinkName) => count(db.collection(COL.syncJobs).where("kind", "in", KINDS_OF_SINK[s]).where("status", "in", [...WAITING_JOB_STATUSES]));
-  const dead = (s: SinkName) => count(db.collection(COL.syncJobs).where("kind", "in", KINDS_OF_SINK[s]).where("status", "==", "dead"));
-  const [w, d] = await Promise.all([Promise.all(SINK_NAMES.map(waiting)), Promise.all(SINK_NAMES.map(dead))]);
-  const bySink = (n: number[]) => Object.fromEntries(SINK_NAMES.map((s, i) => [s, n[i] ?? 0])) as Record<SinkName, number>;
-  return { waiting: bySink(w), dead: bySink(d) };
+  const waitingOf = (k: JobKind) => count(db.collection(COL.syncJobs).where("kind", "==", k).where("status", "not-in", [...FINISHED_JOB_STATUSES]));
+  const deadOf = (s: SinkName) => count(db.collection(COL.syncJobs).where("kind", "in", KINDS_OF_SINK[s]).where("status", "==", "dead"));
+  const [w, d] = await Promise.all([Promise.all(JOB_KINDS.map(waitingOf)), Promise.all(SINK_NAMES.map(deadOf))]);
+  const waiting = Object.fromEntries(SINK_NAMES.map((s) => [s, 0])) as Record<SinkName, number>;
+  JOB_KINDS.forEach((k, i) => (waiting[SINK_OF_JOB[k]] += w[i] ?? 0));
+  return { waiting, dead: Object.fromEntries(SINK_NAMES.map((s, i) => [s, d[i] ?? 0])) as Record<SinkName, number> };
 }
 
 export async function readHealthFacts(db: Firestore, now: Date, windowMs: number): Promise<HealthFacts> {
