@@ -15,7 +15,7 @@ export const WAITING_JOB_STATUSES = ["pending", "retrying", "running", "paused"]
 /** Every other job status: a waiting job is one not in these (JOB_STATUSES is exactly the two lists). */
 export const FINISHED_JOB_STATUSES = ["succeeded", "dead"] as const;
 
-/** The job kinds of each sink: the backlog is counted per sink (what Health shows), one query each. */
+/** The job kinds of each sink (dead jobs are counted per sink, `kind in` these: what Health shows). */
 export const KINDS_OF_SINK: Record<SinkName, JobKind[]> = Object.fromEntries(
   SINK_NAMES.map((s) => [s, JOB_KINDS.filter((k) => SINK_OF_JOB[k] === s)]),
 ) as Record<SinkName, JobKind[]>;
