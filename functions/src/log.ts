@@ -32,8 +32,8 @@ export const log = {
   vendorHold: (account: string, reason: string, until: Date) => entry("WARNING", "vendor_budget_hold", { account, reason, until: until.toISOString() }),
   sweep: (dispatched: number) => entry("INFO", "sync_sweep", { dispatched }),
   /** Incident ids only (they carry no personal data): signal alerts opened / closed, probes sent. */
-  incidentSweep: (fields: { opened: string[]; closed: string[]; probed: string[] }) =>
-    entry(fields.opened.length ? "WARNING" : "INFO", "incident_sweep", { opened: fields.opened, closed: fields.closed, probed: fields.probed }),
+  incidentSweep: (fields: { opened: string[]; closed: string[]; probed: string[]; rechecked: string[] }) =>
+    entry(fields.opened.length ? "WARNING" : "INFO", "incident_sweep", { opened: fields.opened, closed: fields.closed, probed: fields.probed, rechecked: fields.rechecked }),
   automationResumed: (requeued: number) => entry("INFO", "automation_resumed", { requeued }),
   supportRequest: (requestId: string, status: string) => entry("INFO", "support_request", { requestId, status }),
   eventApplied: (fields: { eventId: string; status: string; duplicate: boolean; attempts: number; reason: string | null }) =>

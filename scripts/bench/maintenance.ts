@@ -8,7 +8,9 @@
  * in-memory fakes: the numbers are Stripe + Firestore cost, not HubSpot's rate budget.
  *
  * Env knobs: BENCH_MAINT_CUSTOMERS (default "1000,10000"; "0" skips the section), BENCH_SWEEP_EVENTS (default 1000),
- * BENCH_STATUS_JOBS_PER_CUSTOMER (default 5: 5k jobs at 1k customers, 50k at 10k), BENCH_STATUS_SAMPLES (default 15).
+ * BENCH_STATUS_JOBS_PER_CUSTOMER (default 5: 5k jobs at 1k customers, 50k at 10k), BENCH_STATUS_SAMPLES (default 15),
+ * BENCH_MAINT_ONLY_STATUS=1 (only the opsStatus part: no Stripe seeding, backfill, reconcile or sweep; the sizes still
+ * set the job counts).
  */
 import { performance } from "node:perf_hooks";
 import type { Firestore } from "firebase-admin/firestore";
@@ -32,12 +34,15 @@ export interface MaintenanceOptions {
   sweepEvents: number;
   jobsPerCustomer: number;
   statusSamples: number;
+  /** Only time opsStatus (BENCH_MAINT_ONLY_STATUS=1). */
+  onlyStatus: boolean;
 }
 
 interface SizeResult {
   customers: number;
-  backfill: { added: number; seconds: number; perSecond: number };
-  reconcile: { checked: number; seconds: number; msPerCustomer: number; drift: number };
+  /** null: skipped (BENCH_MAINT_ONLY_STATUS=1). */
+  backfill: { added: number; seconds: number; perSecond: number } | null;
+  reconcile: { checked: number; seconds: number; msPerCustomer: number; drift: number } | null;
   status: StatusSample;
 }
 
@@ -86,7 +91,28 @@ async function sweepRound(db: Firestore, stripe: StripeReadPort, events: number,
   return { applied: report.applied, listed: report.listed, seconds, perSecond: report.applied / seconds };
 }
 
+/** BENCH_MAINT_ONLY_STATUS=1: sync jobs seeded up to each size, opsStatus timed; nothing else. */
+async function statusOnly(db: Firestore, opts: MaintenanceOptions, out: Out): Promise<MaintenanceResult> {
+  const load = { start: loadAverage(), end: "" };
+  const sizes: SizeResult[] = [];
+  // As in the whole section: the synthetic jobs must not wake the queue's triggers.
+  await setBackgroundTriggers(false);
+  try {
+    for (const size of opts.sizes) {
+      const jobs = await seedJobs(db, size * opts.jobsPerCustomer);
+      const status = await measureOpsStatus(db, opts.statusSamples, { customers: size, jobs });
+      out(`[bench] maintenance ${size}: opsStatus p50 ${f1(status.latency.p50)} ms at ${jobs} jobs (one count() p50 ${f1(status.oneCount.p50)} ms)`);
+      sizes.push({ customers: size, backfill: null, reconcile: null, status });
+    }
+  } finally {
+    await setBackgroundTriggers(true).catch(() => undefined);
+  }
+  load.end = loadAverage();
+  return { sizes, sweep: null, load };
+}
+
 export async function maintenanceSection(db: Firestore, opts: MaintenanceOptions, out: Out): Promise<MaintenanceResult> {
+  if (opts.onlyStatus) return statusOnly(db, opts, out);
   const key = ensureLocalSecrets({}).get("STRIPE_SECRET_KEY");
   if (!key) throw new Error("no STRIPE_SECRET_KEY in functions/.secret.local: run through `npm run bench`");
   const stripe = stripeReadClient({ secretKey: key, host: "127.0.0.1", port: Number(new URL(LOCAL_STRIPE).port), protocol: "http" });
@@ -117,7 +143,7 @@ export async function maintenanceSection(db: Firestore, opts: MaintenanceOptions
       out(`[bench] maintenance ${size}: reconcile checked ${run.checked} in ${f1(reconcileSeconds)} s (${run.driftTotal} findings: CRM fake is empty)`);
       jobs = await seedJobs(db, size * opts.jobsPerCustomer);
       const status = await measureOpsStatus(db, opts.statusSamples, { customers: size, jobs });
-      out(`[bench] maintenance ${size}: opsStatus p50 ${f1(status.latency.p50)} ms at ${jobs} jobs`);
+      out(`[bench] maintenance ${size}: opsStatus p50 ${f1(status.latency.p50)} ms at ${jobs} jobs (one count() p50 ${f1(status.oneCount.p50)} ms)`);
       sizes.push({
         customers: size,
         backfill: { added, seconds: backfillSeconds, perSecond: added / backfillSeconds },
@@ -139,14 +165,20 @@ export function reportMaintenance(r: MaintenanceResult, out: Out): void {
   out(`Maintenance (issue 10): backfill, reconcile, sweep, opsStatus — load average ${r.load.start} at start, ${r.load.end} at end`);
   out(
     table(
-      ["customers", "backfill +cust", "backfill s", "cust/s", "reconcile checked", "reconcile s", "ms/customer", "jobs", "opsStatus p50 ms", "p95 ms"],
-      r.sizes.map((s) => [String(s.customers), String(s.backfill.added), f1(s.backfill.seconds), f1(s.backfill.perSecond), String(s.reconcile.checked), f1(s.reconcile.seconds), f2(s.reconcile.msPerCustomer), String(s.status.jobs), f1(s.status.latency.p50), f1(s.status.latency.p95)]),
+      ["customers", "backfill +cust", "backfill s", "cust/s", "reconcile checked", "reconcile s", "ms/customer", "jobs", "opsStatus p50 ms", "p95 ms", "1 count() p50 ms", "opsStatus / 1 count()"],
+      r.sizes.map((s) => [
+        String(s.customers), s.backfill ? String(s.backfill.added) : "-", s.backfill ? f1(s.backfill.seconds) : "-", s.backfill ? f1(s.backfill.perSecond) : "-",
+        s.reconcile ? String(s.reconcile.checked) : "-", s.reconcile ? f1(s.reconcile.seconds) : "-", s.reconcile ? f2(s.reconcile.msPerCustomer) : "-",
+        String(s.status.jobs), f1(s.status.latency.p50), f1(s.status.latency.p95), f1(s.status.oneCount.p50), f1(s.status.latency.p50 / s.status.oneCount.p50),
+      ]),
     ),
   );
   const [small, large] = [r.sizes[0], r.sizes[r.sizes.length - 1]];
   if (small && large && small !== large) {
-    out(`  reconcile: ${f2(large.reconcile.seconds / small.reconcile.seconds)}x the time for ${f2(large.reconcile.checked / small.reconcile.checked)}x the customers (per customer ${f2(large.reconcile.msPerCustomer / small.reconcile.msPerCustomer)}x; linear = 1.00)`);
-    out(`  opsStatus: p50 ${f2(large.status.latency.p50 / small.status.latency.p50)}x, p95 ${f2(large.status.latency.p95 / small.status.latency.p95)}x at ${f2(large.status.jobs / small.status.jobs)}x the jobs (flat = 1.00; the emulator's count() walks its index, production's is billed per 1,000 entries)`);
+    if (small.reconcile && large.reconcile) {
+      out(`  reconcile: ${f2(large.reconcile.seconds / small.reconcile.seconds)}x the time for ${f2(large.reconcile.checked / small.reconcile.checked)}x the customers (per customer ${f2(large.reconcile.msPerCustomer / small.reconcile.msPerCustomer)}x; linear = 1.00)`);
+    }
+    out(`  opsStatus: p50 ${f2(large.status.latency.p50 / small.status.latency.p50)}x, p95 ${f2(large.status.latency.p95 / small.status.latency.p95)}x at ${f2(large.status.jobs / small.status.jobs)}x the jobs (flat = 1.00); one count() matching nothing: p50 ${f2(large.status.oneCount.p50 / small.status.oneCount.p50)}x (the emulator walks the collection per query; production counts matching index entries only)`);
   }
   if (r.sweep) out(`  missed-event sweep: ${r.sweep.applied} applied of ${r.sweep.listed} listed in ${f1(r.sweep.seconds)} s = ${f1(r.sweep.perSecond)} events/s`);
 }

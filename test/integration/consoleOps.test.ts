@@ -10,6 +10,8 @@ import { handleAdminRequest, type AdminHttpDeps } from "../../functions/src/serv
 import { scenario, type CardScenario } from "../support/consoleScenarios";
 import { deliver } from "../support/deliver";
 import { dumpAll, resetFirestore, testDb } from "../support/firestore";
+import { minuteId } from "../../functions/src/domain/alertSignals";
+import { opsStatus } from "../../functions/src/services/adminOps/opsStatus";
 import { dispute, stripeEvent, uniq } from "../support/stripeFixtures";
 
 const db = testDb();
@@ -102,6 +104,41 @@ describe("opsStatus", () => {
     expect(sinks.crm).toMatchObject({ state: "blocked", reason: "HubSpot 429", backlog: 2 });
     expect(sinks.helpdesk).toMatchObject({ state: "paused", paused: true, reason: "token revoked", backlog: 1, dead: 1 });
     expect(sinks.claims).toMatchObject({ state: "ok", blockedUntil: null, reason: null });
+    expect(await state()).toEqual(before);
+  });
+
+  it("reads the 15-minute figures from the rolled-up minutes where they exist, counts only the rest, writes none", async () => {
+    // A fixed clock: 30 s into a minute, so the window is 15 whole minutes plus the current half minute.
+    const now = new Date("2026-03-02T10:20:30Z");
+    const at = (msAgo: number) => new Date(now.getTime() - msAgo);
+    const minute = (startMsAgo: number) => `ops/counters/minutes/${minuteId(at(startMsAgo))}`;
+    const event = (id: string, status: string, msAgo: number) => db.doc(`stripeEvents/${id}`).set({ eventId: id, status, receivedAt: at(msAgo) });
+    // 10:05 … 10:18 rolled up by the sweep (14 minutes, 10 deliveries and 1 failure each); 10:19 is not rolled up yet.
+    await Promise.all(
+      Array.from({ length: 14 }, (_, i) =>
+        db.doc(minute(30_000 + (15 - i) * 60_000)).set({ deliveries: 10, deliveriesFailed: 1, jobsSucceeded: 4, jobsDead: 0 }),
+      ),
+    );
+    await Promise.all([
+      // Inside a rolled-up minute but not in its counts: the rolled-up document is what counts (nothing re-counted).
+      event("evt_in_rolled", "failed", 5 * 60_000),
+      // 10:19 (not rolled up) and the current minute: counted live.
+      event("evt_last_minute", "failed", 60_000),
+      event("evt_now", "applied", 10_000),
+      // Before the window (10:04:40).
+      event("evt_before", "failed", 15 * 60_000 + 50_000),
+      db.doc("syncJobs/j-live").set({ jobId: "j-live", kind: "crm.contact.upsert", status: "succeeded", target: { uid: "u1" }, createdAt: at(70_000), completedAt: at(50_000), updatedAt: at(50_000) }),
+    ]);
+    const before = await state();
+    const ctx = { deps: { db }, caller: { uid: "u-admin", roles: ["admin" as const] }, now };
+    const res = await opsStatus(ctx, {});
+    expect(res.result).toMatchObject({
+      last15Minutes: {
+        deliveries: { total: 14 * 10 + 2, failed: 14 + 1, failureRatePercent: Math.round((15 / 142) * 10_000) / 100 },
+        jobs: { succeeded: 14 * 4 + 1, dead: 0, failureRatePercent: 0 },
+      },
+    });
+    // Read-only: the minutes it counted live were not written (the sweep rolls them up).
     expect(await state()).toEqual(before);
   });
 

@@ -115,6 +115,46 @@ describe("incidents: one per root cause, resolved by the jobs themselves", () =>
     expect(slack.messages()).toHaveLength(2);
   });
 
+  it("a crash between a job's success and its incident's update: the sweep's re-check resolves it, one message, once", async () => {
+    const q = fakeQueue(db, sinks());
+    const uid = uniq("user");
+    const cus = uniq("cus");
+    const id = `incident.crm.http_400.customer:${uid}`;
+    hubspot.failNext(1, 400);
+    await deliver(db, stripeEvent("customer.created", customer({ id: cus, uid })), { now: q.now });
+    await q.settle(60_000);
+    expect(await data(db, `alerts/${id}`)).toMatchObject({ status: "open" });
+    expect(slack.messages()).toHaveLength(1);
+
+    // The job is still dead: the re-check leaves the incident open and looks again later.
+    q.advance(3 * 60_000);
+    expect((await sweep(q)).rechecked).toEqual([]);
+    expect(await data(db, `alerts/${id}`)).toMatchObject({ status: "open" });
+
+    // A new event revives the job; it succeeds, but the worker dies between its record and the incident's update.
+    q.deps.step = (step) => {
+      if (step === "after_complete") throw new Error("worker crashed after the job's record");
+    };
+    await deliver(db, stripeEvent("customer.updated", customer({ id: cus, uid, name: "Renamed" })), { now: q.now });
+    await q.settle(60_000);
+    q.deps.step = undefined;
+    expect(await data(db, `syncJobs/live.crm.contact.upsert.${uid}`)).toMatchObject({ status: "succeeded" });
+    expect(await data(db, `alerts/${id}`)).toMatchObject({ status: "open" });
+
+    // The next look (10 minutes after the last one) finds every job of the cause succeeded: resolved, one notice.
+    q.advance(10 * 60_000);
+    expect((await sweep(q)).rechecked).toEqual([id]);
+    expect(await data(db, `alerts/${id}`)).toMatchObject({ status: "resolved", resolvedBy: "auto", openKeys: [], settleCheckAt: null });
+    await q.settle(60_000);
+    expect(slack.messages()).toHaveLength(2);
+    expect(texts()[1]).toContain("Resolved");
+    // Once: a later sweep finds nothing to re-check, and no second message is posted.
+    q.advance(15 * 60_000);
+    expect((await sweep(q)).rechecked).toEqual([]);
+    await q.settle(60_000);
+    expect(slack.messages()).toHaveLength(2);
+  });
+
   it("failure rate: crossing 5 % over 15 minutes opens one alert (one message); dropping back closes it (one message)", async () => {
     const q = fakeQueue(db, sinks(), { start: Date.UTC(2026, 11, 5, 3, 0, 0) });
     const entry = (i: number, status: string, at: Date) =>

@@ -6,6 +6,9 @@
  */
 import type { JobKind, JobTarget, SinkName } from "./model.js";
 
+/** An incident is first re-checked from its jobs this long after its last change (the runner settles it far sooner). */
+export const RECHECK_AFTER_MS = 2 * 60_000;
+
 type Doc = Record<string, unknown>;
 
 /** Jobs an incident tracks by key (what resolves it); beyond this it only counts them (a document stays < 1 MiB). */
@@ -198,6 +201,8 @@ export function joinIncident(existing: Doc | null, cause: IncidentCause, job: Jo
     affectedCount: (Number(prev?.affectedCount) || 0) + newlyAffected,
     retryingAt: failure.dead ? (asDate(prev?.retryingAt) ?? null) : retryingAt,
     probeAt,
+    // When the sweep looks at its jobs again, should the runner not settle it (domain/incidentRecheck.ts).
+    settleCheckAt: new Date(now.getTime() + RECHECK_AFTER_MS),
     acknowledged: prev?.acknowledged ?? null,
     createdAt: open ? (asDate(existing?.createdAt) ?? now) : now,
     updatedAt: now,
@@ -251,6 +256,7 @@ export function resolvedFields(now: Date, by: string, resolution: { note: string
     resolution,
     openKeys: [],
     probeAt: null,
+    settleCheckAt: null,
     nextStep: { action: "waiting_for_person", at: null, text: "Resolved." },
     updatedAt: now,
   };

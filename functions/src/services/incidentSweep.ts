@@ -1,7 +1,9 @@
 /**
  * The incidents' part of the every-minute sweep (sweepSyncJobs): the failure-rate alerts (deliveries, jobs) and the
  * backlog-age alert open and close with their signal, and vendor-wide incidents whose jobs all gave up get one of
- * them retried (a probe) when their time comes: its success retries the rest (syncRunner settles incidents).
+ * them retried (a probe) when their time comes: its success retries the rest (syncRunner settles incidents). Last,
+ * incidents quiet for a while are re-checked from their jobs: one left open by a crash between a job's success and
+ * its settling is resolved here, with the same single Slack notice.
  */
 import type { Firestore } from "firebase-admin/firestore";
 import { incidentConfig, noticeSettings } from "../config/alerts.js";
@@ -16,8 +18,10 @@ import {
   windowMinutes,
   type AlertThresholds,
 } from "../domain/alertSignals.js";
+import { RECHECK_AFTER_MS } from "../domain/incidents.js";
+import { RECHECK_EVERY_MS, recheckIncident } from "../domain/incidentRecheck.js";
 import type { NoticeSettings } from "../domain/notices.js";
-import { clearSignal, dueProbes, markProbed, raiseSignal } from "../store/incidents.js";
+import { clearSignal, dueProbes, dueRechecks, markProbed, postponeRecheck, raiseSignal, resolveRechecked } from "../store/incidents.js";
 import { retryDeadJob } from "../store/jobQueue.js";
 import { oldestWaitingJob, readMinutes } from "../store/opsCounters.js";
 import { getDb } from "./runtime.js";
@@ -33,8 +37,13 @@ export interface IncidentSweepResult {
   opened: string[];
   closed: string[];
   probed: string[];
+  /** Incidents the re-check found settled and resolved (their jobs had succeeded). */
+  rechecked: string[];
   rolledUpMinutes: number;
 }
+
+/** Incidents re-checked per sweep (each costs one read per listed job). */
+const RECHECKS_PER_SWEEP = 10;
 
 export async function sweepIncidents(db: Firestore, opts: IncidentSweepOptions): Promise<IncidentSweepResult> {
   const { now, thresholds: t, notices } = opts;
@@ -74,7 +83,22 @@ export async function sweepIncidents(db: Firestore, opts: IncidentSweepOptions):
     await markProbed(db, probe.id, sent, new Date(now.getTime() + opts.probeDelayMs), now);
     if (sent) probed.push(probe.id);
   }
-  return { opened, closed, probed, rolledUpMinutes: rolledUp };
+  return { opened, closed, probed, rechecked: await recheckIncidents(db, now, notices), rolledUpMinutes: rolledUp };
+}
+
+async function recheckIncidents(db: Firestore, now: Date, notices: NoticeSettings): Promise<string[]> {
+  const resolved: string[] = [];
+  for (const c of await dueRechecks(db, now, RECHECKS_PER_SWEEP)) {
+    const verdict = recheckIncident(c.id, c.doc, c.jobs);
+    if (verdict.resolve && (await resolveRechecked(db, c.id, c.doc.updatedAt, now, notices))) {
+      resolved.push(c.id);
+      continue;
+    }
+    // Changed meanwhile: look again soon. Still failing: later. Not an open incident: never again.
+    const next = verdict.resolve ? RECHECK_AFTER_MS : verdict.reason === "not_open" ? null : RECHECK_EVERY_MS;
+    await postponeRecheck(db, c.id, next === null ? null : new Date(now.getTime() + next));
+  }
+  return resolved;
 }
 
 /** The deployed sweep: thresholds and notice settings from config/alerts.ts, the project's Firestore. */

@@ -131,9 +131,10 @@ export async function runSyncJob(deps: SyncDeps, jobId: string): Promise<RunOutc
   const step = deps.step;
   const recorded = await completeJob(deps.db, job, completion, now(), step ? () => step("before_complete", jobId) : undefined);
   if (!recorded.recorded) return discarded(jobId);
+  deps.step?.("after_complete", jobId);
   // Incidents that tracked this job (or wait for any success of its sink) settle; a vendor back after an outage gets
   // the dead jobs of its incident retried. After the job's own record: a crash here leaves the incident open until
-  // the next success it tracks, or a person's resolveIncident (docs/data-model.md).
+  // the sweep's re-check of its jobs resolves it (services/incidentSweep.ts), or the next success it tracks.
   if (job.incidentId || (await recovery.wanted(deps.db, sink))) {
     const retry = await settleIncidentsFor(deps.db, job, sink, now(), deps.notices ?? DEFAULT_NOTICE_SETTINGS);
     for (const id of retry) await retryDeadJob(deps.db, id, { type: "system", id: "incident" }, now());

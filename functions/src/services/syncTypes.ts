@@ -18,7 +18,7 @@ export interface Dispatcher {
 }
 
 /** Where a test may make the worker "crash" (throw and record nothing), to prove no step loses or doubles work. */
-export type RunStep = "before_claim" | "after_claim" | "after_vendor_call" | "before_complete";
+export type RunStep = "before_claim" | "after_claim" | "after_vendor_call" | "before_complete" | "after_complete";
 
 /** Per-vendor shared budgets (domain/budget.ts): which account each sink spends, each account's limit, live signals. */
 export interface SyncBudgets {

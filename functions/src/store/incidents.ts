@@ -7,7 +7,8 @@
 import type { DocumentReference, Firestore, Transaction } from "firebase-admin/firestore";
 import type { SignalIncident } from "../domain/alertSignals.js";
 import { describeResolution, joinIncident, jobKey, recoveryKey, resolvedFields, settleIncident, type FailureInfo, type IncidentCause, type JoiningJob, type JoinResult } from "../domain/incidents.js";
-import type { JobKind, JobSpec, JobTarget, SinkName } from "../domain/model.js";
+import type { ListedJob } from "../domain/incidentRecheck.js";
+import type { JobKind, JobSpec, JobStatus, JobTarget, SinkName } from "../domain/model.js";
 import { incidentOpenedText, incidentResolvedText, type NoticeSettings } from "../domain/notices.js";
 import { fromFirestore } from "./db.js";
 import { jobRef, newJobDoc, notifyJobId } from "./jobs.js";
@@ -214,4 +215,60 @@ export async function markProbed(db: Firestore, id: string, probeJobId: string |
     ? `opsync retried job ${probeJobId} to see whether the vendor is back; if it succeeds, the other dead jobs are retried at once. Next probe at the time shown.`
     : "No dead job was left to retry; the incident resolves when its remaining jobs succeed, or resolve it by hand.";
   await incidentRef(db, id).update({ probeAt: nextAt, lastProbe: { jobId: probeJobId, at: now }, nextStep: { action: "probe", at: nextAt, text }, updatedAt: now });
+}
+
+// ---- Re-checks (a crash between a job's success and its incident's update) ---------------------------------
+
+export interface RecheckCandidate {
+  id: string;
+  doc: Doc;
+  jobs: Array<ListedJob | null>;
+}
+
+/** Open incidents due a re-check (`settleCheckAt` passed), with their listed jobs as they are now. */
+export async function dueRechecks(db: Firestore, now: Date, limit: number): Promise<RecheckCandidate[]> {
+  const snap = await db.collection(COL.alerts).where("settleCheckAt", "<=", now).limit(limit).get();
+  const out: RecheckCandidate[] = [];
+  for (const d of snap.docs) {
+    const doc = fromFirestore<Doc>(d.data());
+    const ids = Array.isArray(doc.jobIds) ? doc.jobIds.filter((x): x is string => typeof x === "string") : [];
+    const snaps = ids.length ? await db.getAll(...ids.map((id) => jobRef(db, id))) : [];
+    const jobs = snaps.map((s): ListedJob | null => {
+      if (!s.exists) return null;
+      const j = fromFirestore<Doc>(s.data());
+      return {
+        jobId: s.id,
+        kind: j.kind as JobKind,
+        target: (j.target ?? {}) as JobTarget,
+        status: j.status as JobStatus,
+        incidentId: typeof j.incidentId === "string" ? j.incidentId : null,
+        updatedAt: j.updatedAt instanceof Date ? j.updatedAt : null,
+      };
+    });
+    out.push({ id: d.id, doc, jobs });
+  }
+  return out;
+}
+
+/**
+ * Resolves an incident the re-check found settled, with the same one Slack notice as the runner's settle — unless it
+ * changed since it was read (a job joined or settled it meanwhile): then nothing, and the next look decides.
+ */
+export async function resolveRechecked(db: Firestore, id: string, seenUpdatedAt: unknown, now: Date, notices: NoticeSettings): Promise<boolean> {
+  return db.runTransaction(async (tx) => {
+    const ref = incidentRef(db, id);
+    const snap = await tx.get(ref);
+    if (!snap.exists) return false;
+    const current = fromFirestore<Doc>(snap.data());
+    const same = current.updatedAt instanceof Date && seenUpdatedAt instanceof Date && current.updatedAt.getTime() === seenUpdatedAt.getTime();
+    if (current.status !== "open" || !same) return false;
+    tx.update(ref, resolvedFields(now, "auto", null));
+    writeResolvedNotice(db, tx, id, current, "auto", null, now, notices);
+    return true;
+  });
+}
+
+/** Not settled (or not an incident the re-check can judge): the next look not before `nextAt`; nothing else changes. */
+export async function postponeRecheck(db: Firestore, id: string, nextAt: Date | null): Promise<void> {
+  await incidentRef(db, id).update({ settleCheckAt: nextAt });
 }

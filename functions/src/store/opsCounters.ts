@@ -17,15 +17,29 @@ const KEEP_MS = 24 * 60 * MINUTE_MS;
 const minutesCol = (db: Firestore) => db.collection(COL.ops).doc(COUNTERS.parent).collection(COUNTERS.collection);
 const count = async (q: Query): Promise<number> => (await q.count().get()).data().count;
 
-async function countMinute(db: Firestore, start: Date): Promise<MinuteCounts> {
-  const end = new Date(start.getTime() + MINUTE_MS);
+/**
+ * Deliveries received / recorded failed (`receivedAt`) and jobs succeeded / dead (`completedAt`, or `updatedAt` as
+ * Health documents it: the same instant for a job that died) in [from, to): four count() aggregations.
+ */
+export async function countRange(db: Firestore, from: Date, to: Date, deadBy: "completedAt" | "updatedAt" = "completedAt"): Promise<MinuteCounts> {
   const [deliveries, deliveriesFailed, jobsSucceeded, jobsDead] = await Promise.all([
-    count(db.collection(COL.stripeEvents).where("receivedAt", ">=", start).where("receivedAt", "<", end)),
-    count(db.collection(COL.stripeEvents).where("status", "==", "failed").where("receivedAt", ">=", start).where("receivedAt", "<", end)),
-    count(db.collection(COL.syncJobs).where("status", "==", "succeeded").where("completedAt", ">=", start).where("completedAt", "<", end)),
-    count(db.collection(COL.syncJobs).where("status", "==", "dead").where("completedAt", ">=", start).where("completedAt", "<", end)),
+    count(db.collection(COL.stripeEvents).where("receivedAt", ">=", from).where("receivedAt", "<", to)),
+    count(db.collection(COL.stripeEvents).where("status", "==", "failed").where("receivedAt", ">=", from).where("receivedAt", "<", to)),
+    count(db.collection(COL.syncJobs).where("status", "==", "succeeded").where("completedAt", ">=", from).where("completedAt", "<", to)),
+    deadBy === "updatedAt"
+      ? count(db.collection(COL.syncJobs).where("status", "==", "dead").where("updatedAt", ">=", from).where("updatedAt", "<", to))
+      : count(db.collection(COL.syncJobs).where("status", "==", "dead").where("completedAt", ">=", from).where("completedAt", "<", to)),
   ]);
   return { deliveries, deliveriesFailed, jobsSucceeded, jobsDead };
+}
+
+const countMinute = (db: Firestore, start: Date): Promise<MinuteCounts> => countRange(db, start, new Date(start.getTime() + MINUTE_MS));
+
+/** The rolled-up minutes among these (null: not rolled up yet), in one batched get. Writes nothing (opsStatus). */
+export async function readRolledUpMinutes(db: Firestore, starts: Date[]): Promise<Array<MinuteCounts | null>> {
+  if (starts.length === 0) return [];
+  const snaps = await db.getAll(...starts.map((s) => minutesCol(db).doc(minuteId(s))));
+  return snaps.map((snap) => (snap.exists ? fromFirestore<MinuteCounts>(snap.data()) : null));
 }
 
 /** The counts of these minutes (each has ended): read in one batched get; a minute not rolled up yet is, now. */
