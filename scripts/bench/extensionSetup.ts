@@ -32,6 +32,10 @@ export async function setStandInRateLimit(perSecond: number | null): Promise<voi
 
 const record = (v: unknown): Record<string, unknown> | null => (v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : null);
 
+const SUBSCRIPTION_DEFAULTS: ReadonlyArray<[string, boolean | null]> = [
+  ["cancel_at_period_end", false], ["cancel_at", null], ["canceled_at", null], ["ended_at", null], ["trial_start", null], ["trial_end", null],
+];
+
 /** The subscription object of the last subscription event in each customer's chain, product embedded. */
 function subscriptionsToSeed(workload: Workload): Record<string, unknown>[] {
   const bySub = new Map<string, Record<string, unknown>>();
@@ -56,13 +60,16 @@ function subscriptionsToSeed(workload: Workload): Record<string, unknown>[] {
       if (price && typeof price.product === "string") price.product = { id: price.product, object: "product", name: price.product, metadata: {} };
     }
     if (typeof sub.created !== "number") sub.created = Math.floor(Date.now() / 1000);
+    // Stripe always sends these (false / null when unset); without them the replica's write of a checkout's
+    // subscription failed on `undefined` and skipped the work the real extension does.
+    for (const [field, unset] of SUBSCRIPTION_DEFAULTS) if (!(field in sub)) sub[field] = unset;
   }
   return [...bySub.values()];
 }
 
 export async function prepareExtension(db: Firestore, workload: Workload): Promise<void> {
   const batch = db.batch();
-  for (const ids of workload.customers) batch.set(db.collection("bench_ext_customers").doc(ids.uid), { stripeId: ids.cus, email: `${ids.uid}@example.com` });
+  for (const ids of [...workload.customers, ...workload.buyers]) batch.set(db.collection("bench_ext_customers").doc(ids.uid), { stripeId: ids.cus, email: `${ids.uid}@example.com` });
   await batch.commit();
   const subs = subscriptionsToSeed(workload);
   for (let i = 0; i < subs.length; i += 100) await standIn("/__seed", { objects: subs.slice(i, i + 100) });

@@ -51,10 +51,17 @@ export interface CustomerIds {
   sub: string;
 }
 
+/** A marketplace buyer: the app's user and the Stripe customer their payments carry. */
+export interface BuyerIds {
+  uid: string;
+  cus: string;
+}
+
 export interface Workload {
   chains: Delivery[][];
   deliveries: number;
   customers: CustomerIds[];
+  buyers: BuyerIds[];
   lifecycleEvents: number;
   marketplace: number;
   redeliveries: number;
@@ -109,10 +116,15 @@ export function customerChain(tag: string, index: number, created: number): { ch
   return { chain, ids };
 }
 
-export function marketplaceChain(tag: string, created: number, amount: number): Delivery[] {
+/**
+ * One marketplace payment. The buyer is a signed-up user with a Stripe customer (as the extension creates for every
+ * user), so the extension replica records the payment under them instead of stopping at "User not found!".
+ */
+export function marketplaceChain(tag: string, created: number, amount: number): { chain: Delivery[]; buyer: BuyerIds } {
   const orderId = uniq("ord");
-  const pi = paymentIntent({ id: uniq("pi"), status: "succeeded", amount, metadata: { orderId, buyerUid: uniq("user"), sellerUid: uniq("seller") } });
-  return [{ kind: "payment_intent.succeeded", redelivery: false, uid: null, event: stripeEvent("payment_intent.succeeded", pi, { id: uniq(`evt_${tag}`), created }) }];
+  const buyer = { uid: uniq("user"), cus: uniq("cus") };
+  const pi = paymentIntent({ id: uniq("pi"), customer: buyer.cus, status: "succeeded", amount, metadata: { orderId, buyerUid: buyer.uid, sellerUid: uniq("seller") } });
+  return { chain: [{ kind: "payment_intent.succeeded", redelivery: false, uid: null, event: stripeEvent("payment_intent.succeeded", pi, { id: uniq(`evt_${tag}`), created }) }], buyer };
 }
 
 function shuffle<T>(items: T[], rand: () => number): void {
@@ -142,7 +154,12 @@ export function buildWorkload(tag: string, deliveries: number, seed: number): Wo
     chains.push(chain);
     customers.push(ids);
   }
-  for (let i = 0; i < marketplace; i += 1) chains.push(marketplaceChain(tag, created, 1000 + Math.floor(rand() * 20_000)));
+  const buyers: BuyerIds[] = [];
+  for (let i = 0; i < marketplace; i += 1) {
+    const { chain, buyer } = marketplaceChain(tag, created, 1000 + Math.floor(rand() * 20_000));
+    chains.push(chain);
+    buyers.push(buyer);
+  }
 
   // Re-deliveries: a copy of an event already sent, later in the same chain (Stripe retrying a lost ack).
   const originals: Array<{ chain: Delivery[]; index: number }> = [];
@@ -161,6 +178,7 @@ export function buildWorkload(tag: string, deliveries: number, seed: number): Wo
     chains,
     deliveries: total,
     customers,
+    buyers,
     lifecycleEvents: 4 * customerCount,
     marketplace,
     redeliveries: picked.length,
@@ -177,7 +195,7 @@ export function poolBurst(tag: string, slots: number): Workload {
   const created = Math.floor(Date.now() / 1000) - 3600;
   const made = Array.from({ length: slots }, (_, i) => customerChain(tag, i, created));
   const chains = made.map((m) => m.chain.slice(0, 1));
-  return { chains, deliveries: slots, customers: made.map((m) => m.ids), lifecycleEvents: slots, marketplace: 0, redeliveries: 0, distinctEvents: slots, eventIdPrefix: `evt_${tag}_` };
+  return { chains, deliveries: slots, customers: made.map((m) => m.ids), buyers: [], lifecycleEvents: slots, marketplace: 0, redeliveries: 0, distinctEvents: slots, eventIdPrefix: `evt_${tag}_` };
 }
 
 /**
