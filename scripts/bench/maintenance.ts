@@ -17,6 +17,7 @@ import type { Firestore } from "firebase-admin/firestore";
 import { runBackfill } from "../../functions/src/services/backfill";
 import { sweepEvents } from "../../functions/src/services/eventSweep";
 import { reconcile } from "../../functions/src/services/reconcile";
+import { readCustomerPage } from "../../functions/src/store/reconcile";
 import { MemoryClaims, MemoryCrm } from "../../test/fakes/memorySinks";
 import { stripeReadClient, type StripeReadPort } from "../../functions/src/sinks/stripeApi";
 import { customer, price, stripeEvent, subscription } from "../../test/support/stripeFixtures";
@@ -138,9 +139,25 @@ export async function maintenanceSection(db: Firestore, opts: MaintenanceOptions
       const claims = new MemoryClaims();
       for (let i = 0; i < size; i++) claims.addUser(`u_bench${i}`);
       const t1 = performance.now();
-      const run = await reconcile({ db, stripe, crm: new MemoryCrm(), claims, graceDays: 3 });
+      // Where a run's time goes: the first progress report of each phase marks the end of the one before.
+      const phaseStarts: Array<[string, number]> = [["start", t1]];
+      const onProgress = (p: { phase: string }) => {
+        if (phaseStarts.at(-1)?.[0] !== p.phase) phaseStarts.push([p.phase, performance.now()]);
+      };
+      const run = await reconcile({ db, stripe, crm: new MemoryCrm(), claims, graceDays: 3 }, { onProgress });
       const reconcileSeconds = (performance.now() - t1) / 1000;
-      out(`[bench] maintenance ${size}: reconcile checked ${run.checked} in ${f1(reconcileSeconds)} s (${run.driftTotal} findings: CRM fake is empty)`);
+      phaseStarts.push(["end", performance.now()]);
+      const phases = phaseStarts.slice(0, -1).map(([name, at], i) => `${name === "start" ? "before listing" : name} ${f1(((phaseStarts[i + 1]?.[1] ?? at) - at) / 1000)} s`);
+      out(`[bench] maintenance ${size}: reconcile checked ${run.checked} in ${f1(reconcileSeconds)} s (${run.driftTotal} findings: CRM fake is empty); ${phases.join(", ")}`);
+      // The customers phase's Firestore reads alone (the same pages, nothing compared): the emulator's share.
+      const t2 = performance.now();
+      let pages = 0;
+      for (let after: string | null = null; ; pages++) {
+        const page = await readCustomerPage(db, after, 100);
+        if (page.length === 0) break;
+        after = page[page.length - 1]?.customer.uid ?? null;
+      }
+      out(`[bench] maintenance ${size}: reading the ${pages} customer pages alone (query + batched billing/snapshot reads): ${f1((performance.now() - t2) / 1000)} s`);
       jobs = await seedJobs(db, size * opts.jobsPerCustomer);
       const status = await measureOpsStatus(db, opts.statusSamples, { customers: size, jobs });
       out(`[bench] maintenance ${size}: opsStatus p50 ${f1(status.latency.p50)} ms at ${jobs} jobs (one count() p50 ${f1(status.oneCount.p50)} ms)`);
