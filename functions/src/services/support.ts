@@ -147,8 +147,21 @@ async function auditStaffEdit(
   });
 }
 
+/** Audits (and resyncs) a staff edit of `fields` on `path`; false when none of them changed. */
+async function staffEdit(
+  db: Firestore,
+  edit: { uid: string; eventId: string; path: string; fields: string[]; before: Record<string, unknown>; after: Record<string, unknown>; now: Date },
+  keepStaffTier: boolean,
+): Promise<boolean> {
+  const changed = staffChanges(edit.fields, edit.before, edit.after);
+  if (!changed.length) return false;
+  const { uid, eventId, path, before, after, now } = edit;
+  await auditStaffEdit(db, { uid, eventId, path, changed, before, after, now }, keepStaffTier);
+  return true;
+}
+
 /** A staff edit of `customers/{uid}.supportTier` (the customer's own tier) is resynced to the CRM and audited. */
-export async function handleCustomerEdit(
+export function handleCustomerEdit(
   db: Firestore,
   uid: string,
   /** The trigger event's id: a second firing of the same event writes the same documents. */
@@ -157,19 +170,15 @@ export async function handleCustomerEdit(
   after: Record<string, unknown>,
   now: Date,
 ): Promise<boolean> {
-  const path = `${COL.customers}/${uid}`;
-  const changed = staffChanges(["supportTier"], before, after);
-  if (!changed.length) return false;
   // Keep the person's choice when later plan changes recompute the tier; the editor's uid moves to the audit entry.
-  await auditStaffEdit(db, { uid, eventId, path, changed, before, after, now }, true);
-  return true;
+  return staffEdit(db, { uid, eventId, path: `${COL.customers}/${uid}`, fields: ["supportTier"], before, after, now }, true);
 }
 
 /**
  * A staff edit of `customers/{uid}/staff/notes.internalNotes` is audited and resynced like a tier edit. The
  * audit entry targets the notes document: it quotes the notes, and `auditLog` is admin-only.
  */
-export async function handleStaffNotesEdit(
+export function handleStaffNotesEdit(
   db: Firestore,
   uid: string,
   eventId: string,
@@ -177,9 +186,5 @@ export async function handleStaffNotesEdit(
   after: Record<string, unknown>,
   now: Date,
 ): Promise<boolean> {
-  const path = staffNotesPath(uid);
-  const changed = staffChanges(["internalNotes"], before, after);
-  if (!changed.length) return false;
-  await auditStaffEdit(db, { uid, eventId, path, changed, before, after, now }, false);
-  return true;
+  return staffEdit(db, { uid, eventId, path: staffNotesPath(uid), fields: ["internalNotes"], before, after, now }, false);
 }
